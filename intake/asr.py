@@ -1,0 +1,269 @@
+"""Speech to text: one Transcriber in front of interchangeable Whisper engines.
+
+The engine-independent work lives here, once: voice activity detection, the choice of language
+among the ones minsheng serves, dropping invented text, Simplified Chinese output and the
+transcript confidence. An engine only detects languages and decodes speech audio.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+from opencc import OpenCC
+
+SAMPLE_RATE = 16_000
+SUPPORTED_LANGUAGES = ("zh", "en")
+# Measured on ../shared/eval/speech (bench/asr.py): the prompt keeps Mandarin output in
+# Simplified characters with punctuation more often, at no cost in time.
+MANDARIN_PROMPT = "以下是普通话的句子。"
+
+# Phrases Whisper is known to invent on silence or noise (subtitle credits, sign-offs). A segment
+# made only of one of these is dropped; they are never a villager's complaint.
+HALLUCINATIONS = (
+    "thank you for watching",
+    "thanks for watching",
+    "please subscribe",
+    "subtitles by the amara.org community",
+    "字幕由amara.org社群提供",
+    "字幕由amara.org社区提供",
+    "请不吝点赞订阅转发打赏支持明镜与点点栏目",
+    "明镜与点点栏目",
+    "谢谢观看",
+    "感谢观看",
+    "字幕志愿者",
+    "中文字幕",
+    "优优独播剧场",
+    "请订阅",
+)
+_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+_t2s = OpenCC("t2s")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One decoded stretch of speech, with Whisper's own quality signals."""
+
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    compression_ratio: float
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What was heard in one note. ``text`` is empty when no speech was found."""
+
+    engine: str
+    model: str
+    language: str
+    language_probability: float
+    text: str
+    segments: list[Segment]
+    confidence: float
+    seconds: float
+    dropped: list[Segment] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """Decoding settings shared by every engine."""
+
+    beam_size: int = 5
+    # Bounded fallback: the default ladder up to 1.0 multiplies time by 6 on garbled audio.
+    temperatures: tuple[float, ...] = (0.0, 0.2, 0.4)
+    initial_prompt: str | None = None
+    compression_ratio_threshold: float = 2.4
+    log_prob_threshold: float = -1.0
+    no_speech_threshold: float = 0.6
+
+
+class Engine(Protocol):
+    """A Whisper implementation. Audio is float32 mono at 16 kHz, already cut to speech."""
+
+    name: str
+    model_name: str
+
+    def language_probabilities(self, audio: np.ndarray) -> dict[str, float]:
+        """Probability of each language code for the first 30 s of ``audio``."""
+        ...
+
+    def decode(self, audio: np.ndarray, language: str, options: DecodeOptions) -> list[Segment]:
+        """Decode ``audio`` in ``language``; segment times are relative to ``audio``."""
+        ...
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    """When a decoded segment is treated as invented text and dropped."""
+
+    no_speech_prob: float = 0.6
+    # Whisper's own rule pairs a high no-speech probability with a low log-probability;
+    # a very high no-speech probability is enough on its own.
+    no_speech_prob_alone: float = 0.9
+    low_logprob: float = -1.0
+    max_compression_ratio: float = 2.4
+
+
+def choose_language(probabilities: dict[str, float], allowed: Sequence[str]) -> tuple[str, float]:
+    """The most likely language among ``allowed``, with its raw probability."""
+    best = max(allowed, key=lambda code: probabilities.get(code, 0.0))
+    return best, float(probabilities.get(best, 0.0))
+
+
+def is_hallucination(text: str) -> bool:
+    """True when ``text`` is only one of Whisper's known invented phrases."""
+    key = _PUNCT.sub("", text.lower())
+    return bool(key) and any(key == _PUNCT.sub("", phrase) for phrase in HALLUCINATIONS)
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → Simplified Chinese (OpenCC t2s); other text passes unchanged."""
+    return _t2s.convert(text)
+
+
+def segment_confidence(segment: Segment) -> float:
+    """Confidence in one segment: token probability, discounted for possible silence/repeats."""
+    p_tokens = math.exp(min(0.0, segment.avg_logprob))
+    p_speech = 1.0 - segment.no_speech_prob
+    repeat_penalty = 1.0 if segment.compression_ratio <= 2.0 else max(0.0, 1.0 - (segment.compression_ratio - 2.0))
+    return max(0.0, min(1.0, p_tokens * p_speech * repeat_penalty))
+
+
+def transcript_confidence(segments: Sequence[Segment]) -> float:
+    """Duration-weighted mean of segment confidences; 0 when nothing was kept."""
+    if not segments:
+        return 0.0
+    weights = [max(s.end - s.start, 0.1) for s in segments]
+    total = sum(weights)
+    return round(sum(w * segment_confidence(s) for w, s in zip(weights, segments, strict=True)) / total, 4)
+
+
+def gate_segments(segments: Sequence[Segment], gate: GateOptions) -> tuple[list[Segment], list[Segment]]:
+    """Split segments into (kept, dropped): silence, known inventions, loops and repeats go."""
+    kept: list[Segment] = []
+    dropped: list[Segment] = []
+    for seg in segments:
+        silent = seg.no_speech_prob >= gate.no_speech_prob_alone or (
+            seg.no_speech_prob >= gate.no_speech_prob and seg.avg_logprob <= gate.low_logprob
+        )
+        looping = seg.compression_ratio > gate.max_compression_ratio
+        repeated = bool(kept) and _PUNCT.sub("", kept[-1].text) == _PUNCT.sub("", seg.text)
+        if not seg.text.strip() or silent or looping or repeated or is_hallucination(seg.text):
+            dropped.append(seg)
+        else:
+            kept.append(seg)
+    return kept, dropped
+
+
+def join_text(segments: Sequence[Segment], language: str) -> str:
+    """Join segment texts: no spaces between Chinese segments, single spaces otherwise."""
+    parts = [s.text.strip() for s in segments if s.text.strip()]
+    return ("" if language == "zh" else " ").join(parts)
+
+
+class SpeechDetector(Protocol):
+    """Finds speech in audio: returns (speech-only audio, function mapping its time back)."""
+
+    def __call__(self, audio: np.ndarray) -> tuple[np.ndarray, TimeMap]: ...
+
+
+class TimeMap(Protocol):
+    """Maps a time in the speech-only audio to a time in the original note."""
+
+    def __call__(self, seconds: float, is_end: bool = False) -> float: ...
+
+
+class SileroSpeech:
+    """Silero VAD (bundled with faster-whisper, run by onnxruntime): keeps only speech."""
+
+    def __init__(self, min_silence_ms: int = 500, speech_pad_ms: int = 400) -> None:
+        from faster_whisper.vad import VadOptions
+
+        self._options = VadOptions(min_silence_duration_ms=min_silence_ms, speech_pad_ms=speech_pad_ms)
+
+    def __call__(self, audio: np.ndarray) -> tuple[np.ndarray, TimeMap]:
+        from faster_whisper.vad import SpeechTimestampsMap, collect_chunks, get_speech_timestamps
+
+        chunks = get_speech_timestamps(audio, self._options, sampling_rate=SAMPLE_RATE)
+        if not chunks:
+            return np.zeros(0, dtype=np.float32), lambda seconds, is_end=False: seconds
+        pieces, _ = collect_chunks(audio, chunks, sampling_rate=SAMPLE_RATE)
+        ts_map = SpeechTimestampsMap(chunks, SAMPLE_RATE)
+
+        def back(seconds: float, is_end: bool = False) -> float:
+            return float(ts_map.get_original_time(seconds, is_end=is_end))
+
+        return np.concatenate(pieces).astype(np.float32), back
+
+
+class Transcriber:
+    """Turns normalised audio into a Transcript with one engine. Load once, reuse for every note."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        options: DecodeOptions | None = None,
+        gate: GateOptions | None = None,
+        speech: SpeechDetector | None = None,
+        mandarin_prompt: bool = True,
+    ) -> None:
+        self.engine = engine
+        self.options = options or DecodeOptions()
+        self.gate = gate or GateOptions()
+        self.speech = speech if speech is not None else SileroSpeech()
+        self.mandarin_prompt = mandarin_prompt
+
+    def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
+        """Transcribe 16 kHz mono float32 ``audio``; ``language`` None/"auto" detects zh or en."""
+        started = time.perf_counter()
+        forced = language if language not in (None, "", "auto") else None
+        if forced is not None and forced not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"language must be one of {SUPPORTED_LANGUAGES} or auto, not {language!r}")
+        speech, back = self.speech(audio)
+        if speech.size < SAMPLE_RATE // 10:
+            return self._result(forced or "", 0.0, [], [], started)
+        if forced is None:
+            lang, lang_p = choose_language(self.engine.language_probabilities(speech), SUPPORTED_LANGUAGES)
+        else:
+            lang, lang_p = forced, 1.0
+        options = self.options
+        if lang == "zh" and self.mandarin_prompt and options.initial_prompt is None:
+            options = DecodeOptions(**{**options.__dict__, "initial_prompt": MANDARIN_PROMPT})
+        raw = self.engine.decode(speech, lang, options)
+        mapped = [
+            Segment(
+                start=round(back(s.start), 2),
+                end=round(back(s.end, is_end=True), 2),
+                text=to_simplified(s.text).strip() if lang == "zh" else s.text.strip(),
+                avg_logprob=s.avg_logprob,
+                no_speech_prob=s.no_speech_prob,
+                compression_ratio=s.compression_ratio,
+            )
+            for s in raw
+        ]
+        kept, dropped = gate_segments(mapped, self.gate)
+        return self._result(lang, lang_p, kept, dropped, started)
+
+    def _result(
+        self, lang: str, lang_p: float, kept: list[Segment], dropped: list[Segment], started: float
+    ) -> Transcript:
+        return Transcript(
+            engine=self.engine.name,
+            model=self.engine.model_name,
+            language=lang,
+            language_probability=round(lang_p, 4),
+            text=join_text(kept, lang),
+            segments=kept,
+            confidence=transcript_confidence(kept),
+            seconds=round(time.perf_counter() - started, 3),
+            dropped=dropped,
+        )

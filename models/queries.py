@@ -1,0 +1,353 @@
+"""All reads and writes of stored data. Callers pass a Session; nothing here commits."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from models.db import utcnow
+from models.errors import NotFound
+from models.tables import (
+    Audio,
+    ClassifierVersion,
+    Department,
+    Event,
+    Job,
+    Prediction,
+    RoutingRule,
+    Suggestion,
+    Transcript,
+)
+
+# No 0/O, 1/I/L: a villager reads the code aloud over the phone.
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+@dataclass(frozen=True)
+class DepartmentSeed:
+    """A default department and the category it handles."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    category: str
+
+
+DEFAULT_DEPARTMENTS: tuple[DepartmentSeed, ...] = (
+    DepartmentSeed("transport_bureau", "交通运输局", "Transport Bureau", "transport"),
+    DepartmentSeed(
+        "housing_bureau",
+        "住房和城乡建设局",
+        "Housing and Urban-Rural Construction Bureau",
+        "urban_construction",
+    ),
+    DepartmentSeed("ecology_bureau", "生态环境局", "Ecology and Environment Bureau", "environment"),
+    DepartmentSeed("power_station", "供电所", "Power Supply Station", "power"),
+    DepartmentSeed("general_office", "党政综合办公室", "General Office", "other"),
+)
+
+
+def new_tracking_code() -> str:
+    """A short code a villager can read aloud: 8 unambiguous characters as XXXX-XXXX."""
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def seed_departments(session: Session) -> None:
+    """Insert the default departments and category rules that are missing (idempotent)."""
+    now = utcnow()
+    for seed in DEFAULT_DEPARTMENTS:
+        dept = session.scalar(select(Department).where(Department.code == seed.code))
+        if dept is None:
+            dept = Department(code=seed.code, name_zh=seed.name_zh, name_en=seed.name_en, created_at=now)
+            session.add(dept)
+            session.flush()
+        rule = session.scalar(
+            select(RoutingRule).where(RoutingRule.category == seed.category, RoutingRule.village.is_(None))
+        )
+        if rule is None:
+            session.add(
+                RoutingRule(category=seed.category, village=None, department_id=dept.id, created_at=now)
+            )
+    session.flush()
+
+
+def department_for(session: Session, category: str, village: str | None) -> Department | None:
+    """The department a category goes to: a village-specific rule wins over the general one."""
+    if village:
+        rule = session.scalar(
+            select(RoutingRule).where(RoutingRule.category == category, RoutingRule.village == village)
+        )
+        if rule is not None:
+            return rule.department
+    rule = session.scalar(
+        select(RoutingRule).where(RoutingRule.category == category, RoutingRule.village.is_(None))
+    )
+    return rule.department if rule is not None else None
+
+
+def find_audio(session: Session, sha256: str) -> Audio | None:
+    """The stored audio with this content hash, if any."""
+    return session.scalar(select(Audio).where(Audio.sha256 == sha256))
+
+
+def add_audio(session: Session, **fields: Any) -> Audio:
+    """Record stored audio (the file must already be in place)."""
+    audio = Audio(created_at=utcnow(), **fields)
+    session.add(audio)
+    session.flush()
+    return audio
+
+
+def add_event(
+    session: Session,
+    suggestion: Suggestion,
+    *,
+    actor: str,
+    kind: str,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> Event:
+    """Append one history entry."""
+    event = Event(
+        suggestion_id=suggestion.id,
+        at=utcnow(),
+        actor=actor,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        detail=detail or {},
+    )
+    session.add(event)
+    return event
+
+
+def create_suggestion(session: Session, *, status: str, actor: str, **fields: Any) -> Suggestion:
+    """Insert a suggestion with a fresh tracking code and its first history entry."""
+    now = utcnow()
+    while True:
+        code = new_tracking_code()
+        if session.scalar(select(Suggestion.id).where(Suggestion.tracking_code == code)) is None:
+            break
+    suggestion = Suggestion(tracking_code=code, submitted_at=now, updated_at=now, status=status, **fields)
+    session.add(suggestion)
+    session.flush()
+    add_event(
+        session,
+        suggestion,
+        actor=actor,
+        kind="received",
+        to_status=status,
+        detail={"channel": suggestion.channel},
+    )
+    return suggestion
+
+
+def set_status(
+    session: Session,
+    suggestion: Suggestion,
+    status: str,
+    *,
+    actor: str,
+    kind: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Move a suggestion to ``status`` and record the move in its history."""
+    previous = suggestion.status
+    suggestion.status = status
+    suggestion.updated_at = utcnow()
+    add_event(
+        session, suggestion, actor=actor, kind=kind, from_status=previous, to_status=status, detail=detail
+    )
+
+
+def get_suggestion(session: Session, suggestion_id: int) -> Suggestion:
+    """A suggestion by id, or NotFound."""
+    suggestion = session.get(Suggestion, suggestion_id)
+    if suggestion is None:
+        raise NotFound(f"No suggestion with id {suggestion_id}.")
+    return suggestion
+
+
+def get_by_tracking_code(session: Session, code: str) -> Suggestion:
+    """A suggestion by its tracking code (case and dash insensitive), or NotFound."""
+    cleaned = "".join(ch for ch in code.upper() if ch.isalnum())
+    normalised = f"{cleaned[:4]}-{cleaned[4:]}" if len(cleaned) == 8 else code
+    suggestion = session.scalar(select(Suggestion).where(Suggestion.tracking_code == normalised))
+    if suggestion is None:
+        raise NotFound(f"No suggestion has the tracking code {code!r}. Please check the code and try again.")
+    return suggestion
+
+
+def history(session: Session, suggestion_id: int) -> Sequence[Event]:
+    """A suggestion's events, oldest first."""
+    return session.scalars(select(Event).where(Event.suggestion_id == suggestion_id).order_by(Event.id)).all()
+
+
+def transcript_for(session: Session, suggestion_id: int) -> Transcript | None:
+    """The stored transcript of a suggestion's audio, if it has been transcribed."""
+    return session.scalar(select(Transcript).where(Transcript.suggestion_id == suggestion_id))
+
+
+def add_transcript(session: Session, suggestion_id: int, **fields: Any) -> Transcript:
+    """Store a transcript (one per suggestion; the unique key makes a retry harmless)."""
+    transcript = Transcript(suggestion_id=suggestion_id, created_at=utcnow(), **fields)
+    session.add(transcript)
+    session.flush()
+    return transcript
+
+
+def latest_prediction(session: Session, suggestion_id: int) -> Prediction | None:
+    """The newest model prediction for a suggestion."""
+    return session.scalar(
+        select(Prediction).where(Prediction.suggestion_id == suggestion_id).order_by(Prediction.id.desc())
+    )
+
+
+def add_prediction(session: Session, suggestion_id: int, **fields: Any) -> Prediction:
+    """Store a model prediction."""
+    prediction = Prediction(suggestion_id=suggestion_id, created_at=utcnow(), **fields)
+    session.add(prediction)
+    session.flush()
+    return prediction
+
+
+# --- classifier versions -------------------------------------------------------------------------
+
+
+def active_classifier(session: Session) -> ClassifierVersion | None:
+    """The version the active pointer names, if any."""
+    return session.scalar(select(ClassifierVersion).where(ClassifierVersion.state == "active"))
+
+
+def add_classifier_version(session: Session, **fields: Any) -> ClassifierVersion:
+    """Record a trained artefact (as a candidate unless ``state`` says otherwise)."""
+    fields.setdefault("state", "candidate")
+    version = ClassifierVersion(created_at=utcnow(), **fields)
+    session.add(version)
+    session.flush()
+    return version
+
+
+def activate_classifier(session: Session, version_id: int) -> ClassifierVersion:
+    """Point the active pointer at ``version_id``; the previously active one is retired."""
+    version = session.get(ClassifierVersion, version_id)
+    if version is None:
+        raise NotFound(f"No classifier version {version_id}.")
+    session.execute(
+        update(ClassifierVersion)
+        .where(ClassifierVersion.state == "active", ClassifierVersion.id != version_id)
+        .values(state="retired")
+    )
+    version.state = "active"
+    session.flush()
+    return version
+
+
+# --- jobs ------------------------------------------------------------------------------------------
+
+
+def enqueue_job(session: Session, kind: str, suggestion_id: int | None, *, max_attempts: int = 3) -> Job:
+    """Add a queued job row (committed together with the data it refers to)."""
+    now = utcnow()
+    job = Job(
+        kind=kind,
+        suggestion_id=suggestion_id,
+        state="queued",
+        attempts=0,
+        max_attempts=max_attempts,
+        run_after=now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def claim_job(session: Session, worker: str, lease: timedelta, now: datetime | None = None) -> Job | None:
+    """Take the oldest runnable job: queued and due, or running with an expired lease.
+
+    The conditional UPDATE makes the claim atomic on every backend: when two workers race for
+    the same row, only one sees a row count of 1.
+    """
+    now = now or utcnow()
+    runnable = or_(
+        (Job.state == "queued") & (Job.run_after <= now),
+        (Job.state == "running") & (Job.lease_until < now),
+    )
+    candidates = session.scalars(
+        select(Job.id).where(runnable).order_by(Job.run_after, Job.id).limit(5)
+    ).all()
+    for job_id in candidates:
+        result = session.execute(
+            update(Job)
+            .where(Job.id == job_id, runnable)
+            .values(
+                state="running",
+                locked_by=worker,
+                lease_until=now + lease,
+                attempts=Job.attempts + 1,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            job = session.get(Job, job_id, populate_existing=True)
+            assert job is not None
+            return job
+    return None
+
+
+def finish_job(session: Session, job: Job) -> None:
+    """Mark a job done."""
+    job.state = "done"
+    job.lease_until = None
+    job.updated_at = utcnow()
+
+
+def retry_or_fail_job(session: Session, job: Job, error: str, backoff: timedelta) -> bool:
+    """Record a failure; requeue after ``backoff`` unless attempts are used up. True if it gave up."""
+    job.last_error = error[:4000]
+    job.updated_at = utcnow()
+    job.lease_until = None
+    if job.attempts >= job.max_attempts:
+        job.state = "failed"
+        return True
+    job.state = "queued"
+    job.run_after = utcnow() + backoff
+    return False
+
+
+def release_jobs_of(session: Session, worker_prefix: str | None = None) -> int:
+    """Requeue running jobs (all, or those of workers whose name starts with a prefix).
+
+    Called when the embedded worker starts: it is then the only worker, so anything still marked
+    running was cut off by a crash or restart.
+    """
+    stmt = update(Job).where(Job.state == "running")
+    if worker_prefix is not None:
+        stmt = stmt.where(Job.locked_by.like(f"{worker_prefix}%"))
+    result = session.execute(
+        stmt.values(state="queued", lease_until=None, run_after=utcnow()).execution_options(
+            synchronize_session=False
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def jobs_for(session: Session, suggestion_id: int) -> Sequence[Job]:
+    """The jobs of a suggestion, oldest first."""
+    return session.scalars(select(Job).where(Job.suggestion_id == suggestion_id).order_by(Job.id)).all()
+
+
+def count_open_jobs(session: Session) -> int:
+    """How many jobs are queued or running."""
+    return len(session.scalars(select(Job.id).where(Job.state.in_(("queued", "running")))).all())
