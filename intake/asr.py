@@ -41,6 +41,9 @@ HALLUCINATIONS = (
     "优优独播剧场",
     "请订阅",
 )
+# A note that holds only hesitation sounds says nothing; it must not become a suggestion.
+FILLER_WORDS = frozenset({"oh", "uh", "um", "umm", "uhm", "hmm", "mm", "mhm", "ah", "er", "eh", "huh"})
+FILLER_CHARS = frozenset("哦嗯啊呃唉哎噢额喔呀嘛")
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 _t2s = OpenCC("t2s")
 
@@ -124,6 +127,12 @@ def is_hallucination(text: str) -> bool:
     return bool(key) and any(key == _PUNCT.sub("", phrase) for phrase in HALLUCINATIONS)
 
 
+def is_filler(text: str) -> bool:
+    """True when ``text`` is only hesitation sounds ("Oh.", "嗯嗯", "um, uh")."""
+    words = [w for w in _PUNCT.split(text.lower()) if w]
+    return bool(words) and all(w in FILLER_WORDS or set(w) <= FILLER_CHARS for w in words)
+
+
 def to_simplified(text: str) -> str:
     """Traditional → Simplified Chinese (OpenCC t2s); other text passes unchanged."""
     return _t2s.convert(text)
@@ -133,7 +142,9 @@ def segment_confidence(segment: Segment) -> float:
     """Confidence in one segment: token probability, discounted for possible silence/repeats."""
     p_tokens = math.exp(min(0.0, segment.avg_logprob))
     p_speech = 1.0 - segment.no_speech_prob
-    repeat_penalty = 1.0 if segment.compression_ratio <= 2.0 else max(0.0, 1.0 - (segment.compression_ratio - 2.0))
+    repeat_penalty = (
+        1.0 if segment.compression_ratio <= 2.0 else max(0.0, 1.0 - (segment.compression_ratio - 2.0))
+    )
     return max(0.0, min(1.0, p_tokens * p_speech * repeat_penalty))
 
 
@@ -156,7 +167,8 @@ def gate_segments(segments: Sequence[Segment], gate: GateOptions) -> tuple[list[
         )
         looping = seg.compression_ratio > gate.max_compression_ratio
         repeated = bool(kept) and _PUNCT.sub("", kept[-1].text) == _PUNCT.sub("", seg.text)
-        if not seg.text.strip() or silent or looping or repeated or is_hallucination(seg.text):
+        invented = is_hallucination(seg.text) or is_filler(seg.text)
+        if not seg.text.strip() or silent or looping or repeated or invented:
             dropped.append(seg)
         else:
             kept.append(seg)

@@ -1,0 +1,600 @@
+"""Decode any phone or browser recording to 16 kHz mono float32, with errors a clerk can act on.
+
+The container is recognised from the file's first bytes (never from its name or the client's
+content type), the decoder is chosen from the container's own codec tag, and ffmpeg does the
+decoding through pydub. There is no ffprobe beside the bundled ffmpeg of imageio-ffmpeg, so pydub
+is always told the format *and* the decoder (which also makes it skip its ffprobe call).
+
+AMR-NB is decoded with ``libopencore_amrnb``: ffmpeg's native decoder drops the audio around
+DTX frames (SID / NO_DATA), which every phone's AMR encoder writes during pauses.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import re
+import shutil
+import struct
+import subprocess
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+from scipy.signal import resample_poly
+
+from models.errors import DomainError
+
+with warnings.catch_warnings():
+    # pydub warns at import when no ffmpeg is on PATH (we point it at one below) and, on 3.11/3.12,
+    # that the stdlib audioop it uses is deprecated (audioop-lts backfills it on 3.13+).
+    warnings.simplefilter("ignore", RuntimeWarning)
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from pydub import AudioSegment
+    from pydub.exceptions import CouldntDecodeError
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16_000
+# Enough bytes to recognise any supported container and, for Ogg and WebM, read the codec tag.
+HEAD_BYTES = 64 * 1024
+ACCEPTED = "MP3, M4A, AMR, OGG, WebM, WAV or FLAC"
+_MIN_RATE, _MAX_RATE, _MAX_CHANNELS = 4_000, 384_000, 32
+
+
+# ---------------------------------------------------------------------------------------- errors
+class NotAudio(DomainError):
+    """The file is not a recording we recognise (or holds no sound we can read). HTTP 415."""
+
+    kind = "NotAudio"
+
+
+class CorruptAudio(DomainError):
+    """The container is recognised but the sound cannot be decoded (damaged or cut off). HTTP 422."""
+
+    kind = "CorruptAudio"
+
+
+class AudioTooShort(DomainError):
+    """The file is empty or the recording is shorter than the minimum. HTTP 422."""
+
+    kind = "AudioTooShort"
+
+
+class AudioTooLong(DomainError):
+    """The recording is longer than the maximum. HTTP 422."""
+
+    kind = "AudioTooLong"
+
+
+class AudioTooLarge(DomainError):
+    """The file is bigger than the maximum upload size. HTTP 413."""
+
+    kind = "AudioTooLarge"
+
+
+# ---------------------------------------------------------------------------------------- data
+@dataclass(frozen=True)
+class AudioLimits:
+    """What a voice note may be: file size in bytes and duration in seconds."""
+
+    max_bytes: int = 25 * 1024 * 1024
+    max_seconds: float = 600.0
+    min_seconds: float = 0.5
+
+
+@dataclass(frozen=True)
+class NormalisedAudio:
+    """A decoded recording: float32 samples in [-1, 1], 16 kHz, mono, plus what it was before."""
+
+    samples: np.ndarray
+    duration_s: float
+    format: str
+    original_sample_rate: int
+    original_channels: int
+
+    @property
+    def peak(self) -> float:
+        """Largest absolute sample value (0.0 for digital silence)."""
+        return float(np.max(np.abs(self.samples))) if self.samples.size else 0.0
+
+    @property
+    def rms_dbfs(self) -> float:
+        """Loudness of the whole recording in dB relative to full scale (-inf for digital silence)."""
+        if not self.samples.size:
+            return -math.inf
+        rms = float(np.sqrt(np.mean(np.square(self.samples, dtype=np.float64))))
+        return 20.0 * math.log10(rms) if rms > 0 else -math.inf
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How to hand one file to ffmpeg: our format name, ffmpeg's demuxer and decoder names."""
+
+    format: str
+    demuxer: str
+    codec: str
+
+
+# ---------------------------------------------------------------------------------------- ffmpeg
+@functools.lru_cache(maxsize=1)
+def ffmpeg_path() -> str:
+    """Return the ffmpeg to use: a system ``ffmpeg`` on PATH, else the static one of imageio-ffmpeg."""
+    system = shutil.which("ffmpeg")
+    if system:
+        return system
+    import imageio_ffmpeg  # imported late: it is only needed when no system ffmpeg exists
+
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+@functools.lru_cache(maxsize=8)
+def _decoders(exe: str) -> frozenset[str]:
+    """Names of the audio decoders an ffmpeg binary has (one ``-decoders`` call, cached)."""
+    try:
+        out = subprocess.run(
+            [exe, "-hide_banner", "-decoders"], capture_output=True, text=True, timeout=30, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return frozenset()
+    names = set()
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and len(parts[0]) == 6 and parts[0].startswith("A"):
+            names.add(parts[1])
+    return frozenset(names)
+
+
+def _ffmpeg_for(codec: str) -> tuple[str, str]:
+    """Pick the ffmpeg binary (and decoder) for ``codec``; AMR needs the opencore decoder."""
+    exe = ffmpeg_path()
+    if not codec.startswith("libopencore_") or codec in _decoders(exe):
+        return exe, codec
+    import imageio_ffmpeg
+
+    bundled = str(imageio_ffmpeg.get_ffmpeg_exe())
+    if codec in _decoders(bundled):
+        return bundled, codec
+    native = codec.removeprefix("libopencore_")
+    log.warning(
+        "no %s decoder in %s or %s; using %s (audio around DTX frames may be lost)",
+        codec,
+        exe,
+        bundled,
+        native,
+    )
+    return exe, native
+
+
+@functools.lru_cache(maxsize=8)
+def _segment_class(exe: str) -> type[AudioSegment]:
+    """An AudioSegment subclass bound to one ffmpeg binary (pydub reads ``cls.converter``)."""
+    return type("_Segment", (AudioSegment,), {"converter": exe})
+
+
+# ---------------------------------------------------------------------------------------- sniffing
+_MPEG_LAYERS = {1: "mp3", 2: "mp2", 3: "mp1"}  # header layer bits -> decoder name
+
+
+def _mpeg_frame(head: bytes, pos: int = 0) -> str | None:
+    """'mp3'/'aac' when ``head[pos:]`` starts with a plausible MPEG audio or ADTS frame header."""
+    if len(head) < pos + 4 or head[pos] != 0xFF or head[pos + 1] & 0xE0 != 0xE0:
+        return None
+    b1, b2 = head[pos + 1], head[pos + 2]
+    layer = (b1 >> 1) & 3
+    if layer == 0:  # ADTS (raw AAC): 12-bit sync, MPEG version bit, layer 00
+        return "aac" if b1 & 0xF0 == 0xF0 and (b2 >> 2) & 0xF < 13 else None
+    version = (b1 >> 3) & 3
+    bitrate, rate = b2 >> 4, (b2 >> 2) & 3
+    if version == 1 or bitrate == 15 or rate == 3:  # reserved values: not a frame header
+        return None
+    return "mp3"
+
+
+def _id3_end(head: bytes) -> int:
+    """Offset just past a leading ID3v2 tag (0 when there is none)."""
+    if len(head) < 10 or head[:3] != b"ID3":
+        return 0
+    size = 0
+    for b in head[6:10]:
+        size = (size << 7) | (b & 0x7F)
+    footer = 10 if head[5] & 0x10 else 0
+    return 10 + size + footer
+
+
+def sniff_format(head: bytes) -> str | None:
+    """Recognise an audio container from the first bytes of a file.
+
+    Returns one of ``"wav"``, ``"flac"``, ``"mp3"``, ``"aac"`` (ADTS), ``"m4a"`` (any ISO media
+    file: m4a, mp4, 3gp, mov with an ``ftyp`` box), ``"ogg"``, ``"webm"`` (also Matroska) or
+    ``"amr"`` (AMR-NB or AMR-WB storage format), or ``None`` when the bytes are not one of these.
+    The file name and the client's content type are never consulted. A few dozen bytes are enough,
+    except after a large ID3 tag, where the bytes following the tag decide between MP3, AAC and FLAC.
+    """
+    if len(head) >= 12 and head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
+        return "wav"
+    if head[:4] == b"fLaC":
+        return "flac"
+    if head[:4] == b"OggS":
+        return "ogg"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm"
+    if head[:6] == b"#!AMR\n" or head[:9] == b"#!AMR-WB\n":
+        return "amr"
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in _IMAGE_BRANDS:
+            return None
+        return "m4a"
+    end = _id3_end(head)
+    if end:
+        after = head[end : end + 4]
+        if after == b"fLaC":
+            return "flac"
+        return _mpeg_frame(head, end) or "mp3"  # an ID3 tag is nearly always on an MP3
+    return _mpeg_frame(head)
+
+
+# HEIF/AVIF pictures are ISO media files too; they carry no sound.
+_IMAGE_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis"}
+
+_OTHER_KINDS = (  # (magic, offset, what it is) -- only for a helpful NotAudio message
+    (b"%PDF", 0, "a PDF document"),
+    (b"\xff\xd8\xff", 0, "a photo (JPEG)"),
+    (b"\x89PNG", 0, "a picture (PNG)"),
+    (b"GIF8", 0, "a picture (GIF)"),
+    (b"WEBP", 8, "a picture (WebP)"),
+    (b"PK\x03\x04", 0, "a ZIP archive or office document"),
+    (b"\xd0\xcf\x11\xe0", 0, "an office document"),
+    (b"{\\rtf", 0, "a text document"),
+    (b"<", 0, "a web page or text document"),
+)
+
+
+def _describe_other(head: bytes) -> str:
+    """A plain description of a non-audio file for the NotAudio message."""
+    for magic, offset, what in _OTHER_KINDS:
+        if head[offset : offset + len(magic)] == magic:
+            return f"it looks like {what}"
+    if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in _IMAGE_BRANDS:
+        return "it looks like a photo (HEIC or AVIF)"
+    sample = head[:512]
+    try:
+        sample.decode("utf-8")
+        is_text = True
+    except UnicodeDecodeError as exc:  # a multi-byte character cut at the end of the sample is fine
+        is_text = exc.start >= len(sample) - 3
+    if is_text and not any(b < 9 for b in sample):
+        return "it looks like a text file"
+    return "its contents are not any sound format we know"
+
+
+# ---------------------------------------------------------------------------------------- codecs
+_WAV_TAGS = {  # WAVE format tag -> ffmpeg decoder (PCM sizes are resolved separately)
+    0x0002: "adpcm_ms",
+    0x0006: "pcm_alaw",
+    0x0007: "pcm_mulaw",
+    0x0011: "adpcm_ima_wav",
+    0x0031: "gsm_ms",
+    0x0055: "mp3",
+}
+_PCM_INT = {8: "pcm_u8", 16: "pcm_s16le", 24: "pcm_s24le", 32: "pcm_s32le"}
+_PCM_FLOAT = {32: "pcm_f32le", 64: "pcm_f64le"}
+_MP4_ENTRIES = {  # ISO sample entry fourcc -> ffmpeg decoder
+    b"mp4a": "aac",
+    b"alac": "alac",
+    b"samr": "libopencore_amrnb",
+    b"sawb": "libopencore_amrwb",
+    b"Opus": "opus",
+    b"fLaC": "flac",
+    b".mp3": "mp3",
+    b"ac-3": "ac3",
+    b"ec-3": "eac3",
+    b"sowt": "pcm_s16le",
+    b"twos": "pcm_s16be",
+    b"ulaw": "pcm_mulaw",
+    b"alaw": "pcm_alaw",
+}
+_OGG_CODECS = ((b"OpusHead", "opus"), (b"\x01vorbis", "vorbis"), (b"\x7fFLAC", "flac"))
+_OGG_UNSUPPORTED = ((b"Speex   ", "Speex"),)
+# How each format is named in messages.
+_DISPLAY = {
+    "wav": "WAV",
+    "flac": "FLAC",
+    "mp3": "MP3",
+    "aac": "AAC",
+    "m4a": "M4A",
+    "ogg": "Ogg",
+    "webm": "WebM",
+    "amr": "AMR",
+}
+_MKV_CODECS = (
+    (b"A_OPUS", "opus"),
+    (b"A_VORBIS", "vorbis"),
+    (b"A_AAC", "aac"),
+    (b"A_MPEG/L3", "mp3"),
+    (b"A_FLAC", "flac"),
+    (b"A_PCM/FLOAT/IEEE", "pcm_f32le"),
+    (b"A_AC3", "ac3"),
+    (b"A_EAC3", "eac3"),
+)
+
+
+def _not_audio(what: str) -> NotAudio:
+    return NotAudio(
+        f"This file is not a sound recording we can read: {what}. Please send a voice recording ({ACCEPTED})."
+    )
+
+
+def _unsupported(container: str, codec: str) -> NotAudio:
+    return NotAudio(
+        f"This {container} file holds sound in a format we cannot read ({codec}). "
+        f"Please send the recording as {ACCEPTED}."
+    )
+
+
+def _cut_off(container: str) -> CorruptAudio:
+    return CorruptAudio(
+        f"This {container} recording is damaged or incomplete (perhaps the upload was cut "
+        "off), so it cannot be played. Please send the recording again."
+    )
+
+
+def _wav_codec(f: IO[bytes], size: int) -> str:
+    """Decoder for a RIFF/WAVE file, from its ``fmt `` chunk."""
+    pos = 12
+    while pos + 8 <= size:
+        f.seek(pos)
+        header = f.read(8)
+        if len(header) < 8:
+            break
+        chunk, length = header[:4], struct.unpack("<I", header[4:])[0]
+        if chunk == b"fmt ":
+            body = f.read(min(length, 40))
+            if len(body) < 16:
+                break
+            tag, _channels, _rate, _byte_rate, _align, bits = struct.unpack("<HHIIHH", body[:16])
+            if tag == 0xFFFE and len(body) >= 26:  # WAVE_FORMAT_EXTENSIBLE: tag is in the sub-format GUID
+                tag = struct.unpack("<H", body[24:26])[0]
+            if tag == 1:
+                return _PCM_INT.get(bits, "pcm_s16le")
+            if tag == 3:
+                return _PCM_FLOAT.get(bits, "pcm_f32le")
+            if tag in _WAV_TAGS:
+                return _WAV_TAGS[tag]
+            raise _unsupported("WAV", f"encoding 0x{tag:04X}")
+        if chunk == b"data":
+            break
+        pos += 8 + length + (length & 1)
+    raise CorruptAudio(
+        "This WAV file's header is damaged (its format description is missing), so it cannot "
+        "be played. Please record or export it again."
+    )
+
+
+def _mp4_codec(f: IO[bytes], size: int) -> str:
+    """Decoder for an ISO media file, from the sample entry of its first sound track."""
+    pos, moov = 0, b""
+    while pos + 8 <= size:
+        f.seek(pos)
+        header = f.read(16)
+        box_size, box = struct.unpack(">I", header[:4])[0], header[4:8]
+        if box_size == 1 and len(header) == 16:
+            box_size = struct.unpack(">Q", header[8:16])[0]
+        elif box_size == 0:
+            box_size = size - pos
+        if box_size < 8:
+            break
+        if box == b"moov":
+            if pos + box_size > size:
+                break
+            f.seek(pos)
+            moov = f.read(box_size)
+            break
+        pos += box_size
+    if not moov:
+        raise _cut_off("M4A")  # the index (moov box) is missing: typical of an interrupted upload
+    has_sound = b"soun" in moov
+    start = moov.find(b"stsd")
+    while start != -1:
+        entry = moov[start + 16 : start + 20]  # "stsd", version/flags, entry count, entry size, fourcc
+        if entry in _MP4_ENTRIES:
+            return _MP4_ENTRIES[entry]
+        start = moov.find(b"stsd", start + 4)
+    if has_sound:
+        raise _unsupported("M4A", "an unknown encoding")
+    raise _not_audio("it is an MP4 file without any sound track")
+
+
+def _ogg_codec(head: bytes) -> str:
+    """Decoder for an Ogg file, from the identification packet of its first logical stream with sound."""
+    first_page = head[:4096]
+    for magic, codec in _OGG_CODECS:
+        if magic in first_page:
+            return codec
+    for magic, name in _OGG_UNSUPPORTED:
+        if magic in first_page:
+            raise _unsupported("Ogg", name)
+    if b"\x80theora" in first_page:
+        raise _not_audio("it is a video file without any sound track")
+    raise _cut_off("Ogg")
+
+
+_CODEC_ID = re.compile(rb"\x86(?:([\x81-\xfe])|\x40([\x01-\x7f]))")  # CodecID element + 1/2-byte size
+_CODEC_ID_TEXT = re.compile(rb"[AVS]_[A-Z0-9/_.\-]+")
+
+
+def _mkv_codec(head: bytes) -> str:
+    """Decoder for a WebM/Matroska file, from the CodecID of its first audio track."""
+    ids = []
+    for m in _CODEC_ID.finditer(head):
+        length = m.group(1)[0] & 0x7F if m.group(1) else m.group(2)[0]
+        text = head[m.end() : m.end() + length]
+        if len(text) == length and _CODEC_ID_TEXT.fullmatch(text):
+            ids.append(text)
+    sound = [i for i in ids if i.startswith(b"A_")]
+    if sound:
+        codec_id = sound[0]
+        for prefix, codec in _MKV_CODECS:
+            if codec_id.startswith(prefix):
+                return codec
+        if codec_id == b"A_PCM/INT/LIT":
+            depth = head.find(b"\x62\x64\x81")  # BitDepth element with a 1-byte value
+            bits = head[depth + 3] if depth != -1 and depth + 3 < len(head) else 16
+            return _PCM_INT.get(bits, "pcm_s16le")
+        raise _unsupported("WebM", codec_id.decode("ascii"))
+    if ids:
+        raise _not_audio("it is a video file without any sound track")
+    raise _cut_off("WebM")
+
+
+def _plan(f: IO[bytes], head: bytes, size: int) -> _Plan:
+    """Recognise the container and choose ffmpeg's demuxer and decoder for it."""
+    fmt = sniff_format(head)
+    end = _id3_end(head)
+    if end and end + 4 > len(head):  # a big ID3 tag (cover art): look at what follows it
+        f.seek(end)
+        fmt = sniff_format(f.read(4)) or "mp3"
+    if fmt is None:
+        raise _not_audio(_describe_other(head))
+    if fmt == "wav":
+        return _Plan(fmt, "wav", _wav_codec(f, size))
+    if fmt == "flac":
+        return _Plan(fmt, "flac", "flac")
+    if fmt == "mp3":
+        tail = head[end : end + 4] if end else head[:4]
+        layer = (tail[1] >> 1) & 3 if len(tail) >= 2 else 1
+        return _Plan(fmt, "mp3", _MPEG_LAYERS.get(layer, "mp3"))
+    if fmt == "aac":
+        return _Plan(fmt, "aac", "aac")
+    if fmt == "m4a":
+        return _Plan(fmt, "mp4", _mp4_codec(f, size))
+    if fmt == "ogg":
+        return _Plan(fmt, "ogg", _ogg_codec(head))
+    if fmt == "webm":
+        return _Plan(fmt, "webm", _mkv_codec(head))
+    # AMR storage format: "#!AMR\n" (narrow-band) or "#!AMR-WB\n" (wide-band)
+    wide = head.startswith(b"#!AMR-WB\n")
+    return _Plan(fmt, "amr", "libopencore_amrwb" if wide else "libopencore_amrnb")
+
+
+# ---------------------------------------------------------------------------------------- decoding
+def _fmt_seconds(seconds: float) -> str:
+    """'0.3 s', '12 s', '10 min', '12 min 5 s' -- for messages."""
+    if seconds < 10:
+        text = f"{seconds:.1f}".rstrip("0").rstrip(".")
+        return f"{text} s"
+    total = round(seconds)
+    minutes, secs = divmod(total, 60)
+    if not minutes:
+        return f"{secs} s"
+    return f"{minutes} min" if not secs else f"{minutes} min {secs} s"
+
+
+def _fmt_bytes(n: int) -> str:
+    """'31.5 MB', '25 MB', '800 KB' -- for messages (1 MB = 1024 * 1024 bytes)."""
+    if n >= 1024 * 1024:
+        text = f"{n / (1024 * 1024):.1f}".removesuffix(".0")
+        return f"{text} MB"
+    return f"{max(1, round(n / 1024))} KB"
+
+
+def too_large(max_bytes: int, size: int | None = None) -> AudioTooLarge:
+    """The error for a file over ``max_bytes`` (its ``size`` when known, e.g. not while streaming)."""
+    what = f"The file is {_fmt_bytes(size)}" if size is not None else "The file is over the size limit"
+    return AudioTooLarge(f"{what}; the limit is {_fmt_bytes(max_bytes)}. Please send a shorter recording.")
+
+
+def _decode(path: Path, plan: _Plan, seconds: float) -> Any:
+    """Run ffmpeg through pydub on at most ``seconds`` of the file; CouldntDecodeError -> CorruptAudio."""
+    if AudioSegment.converter != ffmpeg_path():  # for any other pydub use in the process (export, ...)
+        AudioSegment.converter = ffmpeg_path()
+    exe, codec = _ffmpeg_for(plan.codec)
+    cls = _segment_class(exe)
+    try:
+        return cls.from_file(str(path), format=plan.demuxer, codec=codec, duration=seconds)
+    except CouldntDecodeError as exc:
+        stderr = str(exc)
+        log.warning("ffmpeg could not decode %s (%s, %s): %s", path, plan.format, codec, stderr[-2000:])
+        if "does not contain any stream" in stderr or "matches no streams" in stderr:
+            raise _not_audio("the file holds no sound track") from None
+        raise _cut_off(_DISPLAY[plan.format]) from None
+    except FileNotFoundError as exc:  # the ffmpeg binary itself is missing: a server fault, not the user's
+        raise RuntimeError(f"ffmpeg not found at {exe}") from exc
+    except (ValueError, ZeroDivisionError, struct.error, IndexError) as exc:
+        log.warning("pydub could not read the output for %s: %r", path, exc)
+        raise _cut_off(_DISPLAY[plan.format]) from None
+
+
+def _to_mono_16k(segment: Any) -> tuple[np.ndarray, int, int]:
+    """pydub AudioSegment -> (float32 mono 16 kHz samples, original rate, original channels)."""
+    rate, channels, width = int(segment.frame_rate), int(segment.channels), int(segment.sample_width)
+    if not (_MIN_RATE <= rate <= _MAX_RATE) or not (1 <= channels <= _MAX_CHANNELS) or width not in (1, 2, 4):
+        raise CorruptAudio(
+            f"This recording's header is damaged (it describes {channels} channels at {rate} samples per "
+            "second, which no recorder makes), so it cannot be played. Please record or export it again."
+        )
+    dtype = {1: np.int8, 2: np.int16, 4: np.int32}[width]
+    raw = segment.raw_data
+    usable = len(raw) - len(raw) % (width * channels)
+    audio = np.frombuffer(raw[:usable], dtype=dtype).astype(np.float32)
+    audio *= 1.0 / float(2 ** (8 * width - 1))
+    if channels > 1:
+        audio = audio.reshape(-1, channels).mean(axis=1, dtype=np.float32)
+    if rate != SAMPLE_RATE and audio.size:
+        g = math.gcd(SAMPLE_RATE, rate)
+        audio = resample_poly(audio, SAMPLE_RATE // g, rate // g).astype(np.float32)
+    np.clip(audio, -1.0, 1.0, out=audio)
+    return np.ascontiguousarray(audio, dtype=np.float32), rate, channels
+
+
+def load_audio(path: Path, limits: AudioLimits | None = None) -> NormalisedAudio:
+    """Decode a recording to 16 kHz mono float32 samples in [-1, 1], enforcing ``limits``.
+
+    The container is recognised from the file's bytes (see :func:`sniff_format`); the name is
+    ignored. At most ``limits.max_seconds + 1`` seconds are decoded, so an hour-long upload is
+    rejected after a few seconds of work. Raises :class:`AudioTooLarge`, :class:`AudioTooShort`
+    (also for an empty file), :class:`NotAudio`, :class:`CorruptAudio` or :class:`AudioTooLong`;
+    their ``detail`` is a plain-English message for staff, never ffmpeg output (that is logged).
+    """
+    limits = limits or AudioLimits()
+    path = Path(path).resolve()  # absolute, so ffmpeg never reads a name as "protocol:..."
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise too_large(limits.max_bytes, size)
+    if size == 0:
+        raise AudioTooShort(
+            "The file is empty (0 bytes): nothing was recorded or the upload failed. "
+            "Please record the message again."
+        )
+    with path.open("rb") as f:
+        head = f.read(HEAD_BYTES)
+        plan = _plan(f, head, size)
+    cap = limits.max_seconds + 1.0
+    segment = _decode(path, plan, cap)
+    samples, rate, channels = _to_mono_16k(segment)
+    duration = samples.size / SAMPLE_RATE
+    if duration > limits.max_seconds:
+        limit = _fmt_seconds(limits.max_seconds)
+        if duration >= cap - 0.05 or _fmt_seconds(duration) == limit:  # decoding stopped at the cap
+            length = f"The recording is longer than the limit of {limit}."
+        else:
+            length = f"The recording is {_fmt_seconds(duration)} long; the limit is {limit}."
+        raise AudioTooLong(f"{length} Please split it or send a shorter note.")
+    if duration < limits.min_seconds:
+        what = "has no sound in it" if duration == 0 else f"is only {_fmt_seconds(duration)} long"
+        raise AudioTooShort(
+            f"The recording {what}; the shortest we accept is "
+            f"{_fmt_seconds(limits.min_seconds)}. Please record the message again "
+            "and speak for a few seconds."
+        )
+    return NormalisedAudio(
+        samples=samples,
+        duration_s=duration,
+        format=plan.format,
+        original_sample_rate=rate,
+        original_channels=channels,
+    )

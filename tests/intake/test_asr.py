@@ -1,0 +1,150 @@
+"""The Transcriber on real Whisper weights and real recordings, and its text gates."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import jiwer
+import pytest
+
+from intake.asr import (
+    GateOptions,
+    Segment,
+    Transcriber,
+    choose_language,
+    gate_segments,
+    is_filler,
+    is_hallucination,
+    to_simplified,
+    transcript_confidence,
+)
+from intake.audio import load_audio
+from intake.engine_faster import FasterWhisperEngine
+from intake.weights import ensure_base_model
+
+
+def seg(text: str, *, logprob: float = -0.2, no_speech: float = 0.05, ratio: float = 1.3) -> Segment:
+    return Segment(0.0, 2.0, text, logprob, no_speech, ratio)
+
+
+def test_language_is_chosen_among_the_served_ones_only() -> None:
+    probs = {"ja": 0.6, "zh": 0.3, "en": 0.1}
+    assert choose_language(probs, ("zh", "en")) == ("zh", 0.3)
+
+
+@pytest.mark.parametrize(
+    "text", ["Thank you for watching!", "字幕由Amara.org社群提供", "謝謝觀看", "Oh.", "嗯嗯。", "um, uh"]
+)
+def test_invented_and_filler_segments_are_dropped(text: str) -> None:
+    kept, dropped = gate_segments([seg(to_simplified(text))], GateOptions())
+    assert kept == [] and len(dropped) == 1
+    assert is_hallucination(to_simplified(text)) or is_filler(text)
+
+
+def test_real_speech_is_kept_and_loops_silence_and_repeats_are_not() -> None:
+    segments = [
+        seg("五星路上乱停车。"),
+        seg("五星路上乱停车。"),  # an exact repeat of the previous segment
+        seg("the the the the the the the the", ratio=3.1),  # a repetition loop
+        seg("Thanks.", logprob=-1.4, no_speech=0.7),  # likely silence
+        seg("Please fix the street light.", no_speech=0.95),  # very likely silence
+        seg("The bus never comes."),
+    ]
+    kept, dropped = gate_segments(segments, GateOptions())
+    assert [s.text for s in kept] == ["五星路上乱停车。", "The bus never comes."]
+    assert len(dropped) == 4
+
+
+def test_traditional_characters_become_simplified() -> None:
+    assert to_simplified("廣州市的路燈壞了，請儘快維修") == "广州市的路灯坏了，请尽快维修"
+
+
+def test_confidence_is_in_unit_interval_and_falls_with_doubt() -> None:
+    sure = transcript_confidence([seg("a", logprob=-0.1, no_speech=0.01)])
+    unsure = transcript_confidence([seg("a", logprob=-1.2, no_speech=0.4)])
+    assert 0.0 <= unsure < sure <= 1.0
+    assert transcript_confidence([]) == 0.0
+
+
+# ---- real Whisper base on real recordings (../shared/eval/speech) ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def transcriber(tmp_path_factory: pytest.TempPathFactory) -> Transcriber:
+    model_dir = ensure_base_model(tmp_path_factory.mktemp("weights"))
+    return Transcriber(FasterWhisperEngine(model_dir, compute_type="int8", cpu_threads=2))
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"[^\w]+", " ", to_simplified(text).lower()).strip()
+
+
+def _references(folder: Path) -> dict[str, str]:
+    with (folder / "transcripts.tsv").open(encoding="utf-8") as fh:
+        return {row["file"]: row["reference_text"] for row in csv.DictReader(fh, delimiter="\t")}
+
+
+# Bounds set from measurement (bench/asr.py, base int8) with a margin for decoding noise.
+# Only HUMAN references are exact; the others are a demo or another model's output.
+ERROR_BOUNDS = {
+    ("en", "jfk.flac"): 0.05,
+    ("en", "wenet_librispeech-1995-1837-0001.wav"): 0.20,
+    ("zh", "paddlespeech_zh.wav"): 0.10,
+    ("zh", "funasr_asr_example.mp3"): 0.30,
+    ("zh", "funasr_csharp_example_1.wav"): 0.15,
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("language", "name"), list(ERROR_BOUNDS))
+def test_real_recordings_are_transcribed_within_measured_error(
+    transcriber: Transcriber, shared_eval: Path, language: str, name: str
+) -> None:
+    folder = shared_eval / "speech" / language
+    audio = load_audio(folder / name)
+    result = transcriber.transcribe(audio.samples)  # language detected, not forced
+    assert result.language == language
+    reference = _normalise(_references(folder)[name])
+    hypothesis = _normalise(result.text)
+    if language == "zh":
+        error = jiwer.cer(reference.replace(" ", ""), hypothesis.replace(" ", ""))
+        assert to_simplified(result.text) == result.text  # never Traditional
+    else:
+        error = jiwer.wer(reference, hypothesis)
+    assert error <= ERROR_BOUNDS[(language, name)], (result.text, error)
+    assert 0.3 < result.confidence <= 1.0
+    assert all(s.start < s.end <= audio.duration_s + 0.5 for s in result.segments)
+
+
+@pytest.mark.slow
+def test_a_short_clip_with_a_year(transcriber: Transcriber, shared_eval: Path) -> None:
+    # Reference "IN EIGHTEEN THIRTEEN": Whisper writes the year in digits, so WER would mislead.
+    audio = load_audio(shared_eval / "speech" / "en" / "lhotse_ljspeech_LJ002-0020.wav")
+    result = transcriber.transcribe(audio.samples)
+    assert result.language == "en"
+    assert _normalise(result.text) in {"in 1813", "in eighteen thirteen"}
+
+
+@pytest.mark.slow
+def test_a_filler_only_clip_gives_an_empty_transcript(transcriber: Transcriber, shared_eval: Path) -> None:
+    audio = load_audio(shared_eval / "speech" / "zh" / "wenet_nst_ID003.wav")
+    for language in (None, "zh"):
+        result = transcriber.transcribe(audio.samples, language)
+        assert result.text == "" and result.segments == [] and result.confidence == 0.0
+
+
+@pytest.mark.slow
+def test_silence_gives_an_empty_transcript(transcriber: Transcriber, data_dir: Path) -> None:
+    result = transcriber.transcribe(load_audio(data_dir / "silence.wav").samples)
+    assert result.text == "" and result.confidence == 0.0
+
+
+@pytest.mark.slow
+def test_forcing_the_language_is_respected(transcriber: Transcriber, data_dir: Path) -> None:
+    result = transcriber.transcribe(load_audio(data_dir / "voice_power.ogg").samples, "en")
+    assert result.language == "en" and result.language_probability == 1.0
+    assert "power" in result.text.lower()
+    with pytest.raises(ValueError, match="language"):
+        transcriber.transcribe(load_audio(data_dir / "voice_power.ogg").samples, "fr")
