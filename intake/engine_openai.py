@@ -1,0 +1,96 @@
+"""The optional engine: openai-whisper (PyTorch, fp32 on the CPU), from a converted checkpoint.
+
+About twice as slow as faster-whisper int8 and twice the memory, it is here as a reference
+implementation and a fallback. torch and whisper are imported only when the engine is built, so
+the rest of minsheng runs without the ``openai-whisper`` extra.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from intake.asr import DecodeOptions, Segment
+from models.errors import DomainError
+
+INSTALL_HINT = (
+    "Install the CPU build of torch first, then the extra: "
+    "pip install torch==2.13.0  then  pip install -e '.[openai-whisper]'"
+)
+# faster-whisper's default; DecodeOptions has no best_of (used only when sampling at temperature > 0).
+BEST_OF = 5
+
+
+class EngineUnavailable(DomainError):
+    """The engine's optional packages are not installed."""
+
+    kind = "EngineUnavailable"
+
+
+def require_openai_whisper() -> tuple[ModuleType, ModuleType]:
+    """Import (torch, whisper) or raise EngineUnavailable telling the operator how to install them."""
+    try:
+        import torch
+        import whisper
+    except ImportError as exc:
+        detail = f"The openai-whisper engine needs torch and openai-whisper ({exc}). {INSTALL_HINT}"
+        raise EngineUnavailable(detail) from exc
+    return torch, whisper
+
+
+class OpenAIWhisperEngine:
+    """Whisper through openai-whisper. The checkpoint is loaded once, in the constructor."""
+
+    name = "openai-whisper"
+    model_name = "whisper-base/fp32"
+
+    def __init__(self, checkpoint: Path, *, threads: int = 1) -> None:
+        torch, whisper = require_openai_whisper()
+        self._whisper = whisper
+        torch.set_num_threads(threads)
+        self._model = whisper.load_model(str(checkpoint), device="cpu")
+        # load_model only sets alignment heads for its own named models; ours travel in the checkpoint.
+        extra = torch.load(str(checkpoint), map_location="cpu", mmap=True, weights_only=True)
+        if extra.get("alignment_heads"):
+            self._model.set_alignment_heads(extra["alignment_heads"])
+        del extra
+
+    def language_probabilities(self, audio: np.ndarray) -> dict[str, float]:
+        """Language probabilities over the first 30 s of audio."""
+        whisper = self._whisper
+        segment = whisper.pad_or_trim(audio.astype(np.float32))
+        mel = whisper.log_mel_spectrogram(segment, n_mels=self._model.dims.n_mels)
+        _, probs = self._model.detect_language(mel)
+        return {code: float(p) for code, p in probs.items()}
+
+    def decode(self, audio: np.ndarray, language: str, options: DecodeOptions) -> list[Segment]:
+        """Decode speech audio in ``language``."""
+        result: dict[str, Any] = self._model.transcribe(
+            audio.astype(np.float32),
+            language=language,
+            task="transcribe",
+            beam_size=options.beam_size,
+            best_of=BEST_OF,
+            temperature=tuple(options.temperatures),
+            compression_ratio_threshold=options.compression_ratio_threshold,
+            logprob_threshold=options.log_prob_threshold,
+            no_speech_threshold=options.no_speech_threshold,
+            condition_on_previous_text=False,
+            initial_prompt=options.initial_prompt,
+            fp16=False,
+            verbose=None,
+        )
+        return [
+            Segment(
+                start=float(s["start"]),
+                end=float(s["end"]),
+                text=str(s["text"]),
+                avg_logprob=float(s["avg_logprob"]),
+                no_speech_prob=float(s["no_speech_prob"]),
+                compression_ratio=float(s["compression_ratio"]),
+            )
+            for s in result["segments"]
+        ]
