@@ -1,0 +1,51 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from api import errors
+from api.context import AppContext, build_context
+from api.routes import health, suggestions
+from api.settings import Settings
+
+
+def create_app(settings: Settings | None = None, context: AppContext | None = None) -> FastAPI:
+    """Build the app. Start-up opens the database and starts the in-process worker if enabled."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = context or build_context(settings)
+        app.state.context = ctx
+        if ctx.settings.worker_enabled:
+            ctx.runner.start()
+            # Load Whisper now, off the event loop, so the first note does not wait for it.
+            threading.Thread(target=ctx.transcriber.get, name="minsheng-asr-load", daemon=True).start()
+        try:
+            yield
+        finally:
+            ctx.runner.stop()
+            if context is None:
+                ctx.engine.dispose()
+
+    app = FastAPI(
+        title="minsheng 民声",
+        description="Voice-first intake for villagers' suggestions: transcribe, classify, route.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.include_router(suggestions.router)
+    app.include_router(health.router)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    return app

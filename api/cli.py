@@ -1,0 +1,185 @@
+"""The ``minsheng`` command line (contract: DESIGN.md §3)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from models.errors import DomainError
+
+
+def _print_json(obj: object) -> None:
+    print(json.dumps(obj, ensure_ascii=False), flush=True)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the API, the pages and the in-process worker."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = Settings(**overrides)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    """Transcribe files; one JSON line per file."""
+    from api.settings import Settings
+    from intake.audio import AudioLimits, load_audio
+    from intake.engines import build_transcriber
+
+    settings = Settings()
+    language = None if args.language == "auto" else args.language
+    transcriber = build_transcriber(
+        args.engine, settings.weights_dir, compute_type=settings.asr_compute_type, threads=args.threads
+    )
+    limits = AudioLimits(
+        max_bytes=settings.max_upload_bytes,
+        max_seconds=settings.max_audio_seconds,
+        min_seconds=settings.min_audio_seconds,
+    )
+    failures = 0
+    for name in args.files:
+        try:
+            audio = load_audio(Path(name), limits)
+            result = transcriber.transcribe(audio.samples, language)
+        except DomainError as exc:
+            failures += 1
+            if args.json:
+                _print_json({"file": name, "error": exc.kind, "detail": exc.detail})
+            else:
+                print(f"{name}: {exc.detail}", file=sys.stderr)
+            continue
+        record = {
+            "file": name,
+            "language": result.language,
+            "text": result.text,
+            "segments": [s.__dict__ for s in result.segments],
+            "confidence": result.confidence,
+            "seconds": result.seconds,
+        }
+        if args.json:
+            _print_json(record)
+        else:
+            print(f"{name} [{result.language}, confidence {result.confidence:.2f}]: {result.text}")
+    return 1 if failures else 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a classifier from labelled CSV files into a directory."""
+    from classify.train import train_to_dir
+
+    info = train_to_dir([Path(p) for p in args.data], Path(args.out), random_state=args.seed)
+    _print_json(
+        {"out": str(args.out), "sha256": info.sha256, "n_examples": info.n_examples, "metrics": info.metrics}
+    )
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Evaluate a trained classifier on a labelled CSV."""
+    from classify.train import evaluate, read_labelled_csv
+
+    from classify.model import Classifier
+
+    report = evaluate(Classifier.load(Path(args.model)), read_labelled_csv([Path(p) for p in args.data]))
+    if args.json:
+        _print_json(report)
+    else:
+        print(f"n={report['n']} accuracy={report['accuracy']:.3f} macro_f1={report['macro_f1']:.3f}")
+        for label, row in report["per_class"].items():
+            print(
+                f"  {label:20s} p={row['precision']:.3f} r={row['recall']:.3f} f1={row['f1']:.3f} "
+                f"n={row['support']}"
+            )
+    return 0
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    """Classify texts with a model directory, or with the server's active model."""
+    from classify.model import Classifier
+
+    if args.model:
+        classifier = Classifier.load(Path(args.model))
+    else:
+        from api.context import build_context
+        from api.settings import Settings
+
+        classifier = build_context(Settings()).classifiers.active()[1]
+    for text, prediction in zip(args.texts, classifier.predict(args.texts), strict=True):
+        record = {
+            "text": text,
+            "label": prediction.label,
+            "confidence": prediction.confidence,
+            "probabilities": dict(prediction.probabilities),
+        }
+        if args.json:
+            _print_json(record)
+        else:
+            print(f"{prediction.label} ({prediction.confidence:.2f}): {text}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="minsheng", description="Voice-first intake of villagers' suggestions."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server with its in-process worker")
+    serve.add_argument("--host", default=None, help="default 127.0.0.1 (MINSHENG_HOST)")
+    serve.add_argument("--port", type=int, default=None, help="default 8000 (MINSHENG_PORT)")
+    serve.set_defaults(func=cmd_serve)
+
+    tr = sub.add_parser("transcribe", help="transcribe audio files")
+    tr.add_argument("files", nargs="+", metavar="FILE")
+    tr.add_argument("--engine", choices=["faster-whisper", "openai-whisper"], default="faster-whisper")
+    tr.add_argument("--language", choices=["auto", "zh", "en"], default="auto")
+    tr.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
+    tr.add_argument("--json", action="store_true", help="one JSON line per file")
+    tr.set_defaults(func=cmd_transcribe)
+
+    train = sub.add_parser("train", help="train a classifier from CSV files (columns text,label)")
+    train.add_argument("--data", action="append", required=True, metavar="CSV")
+    train.add_argument("--out", required=True, metavar="DIR")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    train.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("evaluate", help="evaluate a classifier on a labelled CSV")
+    ev.add_argument("--model", required=True, metavar="DIR")
+    ev.add_argument("--data", action="append", required=True, metavar="CSV")
+    ev.add_argument("--json", action="store_true")
+    ev.set_defaults(func=cmd_evaluate)
+
+    cl = sub.add_parser("classify", help="classify texts")
+    cl.add_argument("texts", nargs="+", metavar="TEXT")
+    cl.add_argument("--model", default=None, metavar="DIR", help="default: the server's active model")
+    cl.add_argument("--json", action="store_true")
+    cl.set_defaults(func=cmd_classify)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``minsheng`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except DomainError as exc:
+        print(f"minsheng: {exc.detail}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"minsheng: file not found: {exc.filename}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

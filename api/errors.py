@@ -1,0 +1,85 @@
+"""The one place where errors become HTTP responses: ``{"error": kind, "detail": message}``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException
+
+from classify.registry import NoActiveClassifier
+from intake.audio import AudioTooLarge, AudioTooLong, AudioTooShort, CorruptAudio, NotAudio
+from intake.weights import WeightsMissing
+from models.db import DatabaseUnavailable
+from models.errors import DomainError, InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
+
+STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    InvalidInput: 422,
+    NotAudio: 415,
+    CorruptAudio: 422,
+    AudioTooShort: 422,
+    AudioTooLong: 422,
+    AudioTooLarge: 413,
+    WeightsMissing: 503,
+    NoActiveClassifier: 503,
+    DatabaseUnavailable: 503,
+}
+
+
+def status_for(exc: DomainError) -> int:
+    """HTTP status of a domain error: the nearest mapped class in its hierarchy, else 500."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def error_response(status: int, kind: str, detail: str) -> JSONResponse:
+    """The error body every endpoint uses."""
+    return JSONResponse({"error": kind, "detail": detail}, status_code=status)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+        parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg", "invalid")))
+    return "; ".join(parts) or "The request is not valid."
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        status = status_for(exc)
+        if status >= 500:
+            log.error("%s: %s", exc.kind, exc.detail)
+        return error_response(status, exc.kind, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(422, "ValidationError", _validation_message(exc))
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        kind = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
+        return error_response(exc.status_code, kind, str(exc.detail))
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database error: %s", exc)
+        return error_response(
+            503, "DatabaseUnavailable", "The database cannot be reached right now. Please try again shortly."
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return error_response(500, "InternalError", "Something went wrong on the server; it has been logged.")

@@ -1,0 +1,195 @@
+"""Submitting suggestions and reading them back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from api.deps import ContextDep, SessionDep
+from api.schemas import (
+    DepartmentOut,
+    EventOut,
+    PredictionOut,
+    ReceiptOut,
+    SegmentOut,
+    SuggestionOut,
+    TrackOut,
+)
+from api.upload import read_form
+from intake.submission import Submitter
+from models import queries
+from models.errors import InvalidInput
+from models.tables import Suggestion
+
+router = APIRouter(prefix="/api/v1", tags=["suggestions"])
+
+_FORM_SCHEMA: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "audio": {"type": "string", "format": "binary", "description": "A voice note."},
+                        "text": {"type": "string", "description": "A typed suggestion (instead of audio)."},
+                        "language": {"type": "string", "enum": ["auto", "zh", "en"], "default": "auto"},
+                        "name": {"type": "string"},
+                        "phone": {"type": "string"},
+                        "village": {"type": "string"},
+                        "address": {"type": "string"},
+                        "latitude": {"type": "number"},
+                        "longitude": {"type": "number"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+STATUS_WORDS: dict[str, tuple[str, str]] = {
+    "received": ("已收到，正在处理", "Received, being processed"),
+    "transcribed": ("已收到，正在处理", "Received, being processed"),
+    "classified": ("已收到，正在处理", "Received, being processed"),
+    "needs_review": ("工作人员正在核对", "Being checked by staff"),
+    "routed": ("已转交相关部门", "Passed to the responsible department"),
+    "failed": ("工作人员正在人工处理", "Being handled by staff by hand"),
+}
+
+
+def _number(form_value: Any, name: str) -> float | None:
+    if form_value is None or str(form_value).strip() == "":
+        return None
+    try:
+        return float(str(form_value))
+    except ValueError as exc:
+        raise InvalidInput(f"The {name} must be a number, not {form_value!r}.") from exc
+
+
+def _text(form_value: Any) -> str | None:
+    if form_value is None or isinstance(form_value, UploadFile):
+        return None
+    return str(form_value)
+
+
+@router.post("/suggestions", status_code=202, response_model=ReceiptOut, openapi_extra=_FORM_SCHEMA)
+async def submit(request: Request, context: ContextDep) -> ReceiptOut:
+    """Accept a voice note (``audio``) or a typed suggestion (``text``). Processing happens later."""
+    form = await read_form(request, context.settings.max_upload_bytes)
+    try:
+        submitter = Submitter(
+            name=_text(form.get("name")),
+            phone=_text(form.get("phone")),
+            village=_text(form.get("village")),
+            address=_text(form.get("address")),
+            latitude=_number(form.get("latitude"), "latitude"),
+            longitude=_number(form.get("longitude"), "longitude"),
+        )
+        language = _text(form.get("language"))
+        audio = form.get("audio")
+        if isinstance(audio, UploadFile):
+            upload = audio
+            staged = await run_in_threadpool(
+                context.store.stage, upload.file, context.settings.max_upload_bytes
+            )
+            receipt = await run_in_threadpool(
+                context.desk.submit_audio,
+                staged,
+                submitter,
+                language=language,
+                original_name=upload.filename,
+                content_type=upload.content_type,
+            )
+        elif _text(form.get("text")) is not None:
+            receipt = await run_in_threadpool(
+                context.desk.submit_text, _text(form.get("text")) or "", submitter, language
+            )
+        else:
+            raise InvalidInput(
+                "Nothing to submit: attach a recording as 'audio' or write the suggestion in 'text'."
+            )
+    finally:
+        await form.close()
+    return ReceiptOut(id=receipt.id, tracking_code=receipt.tracking_code, status=receipt.status)
+
+
+def _department(suggestion: Suggestion) -> DepartmentOut | None:
+    dept = suggestion.department
+    return DepartmentOut(code=dept.code, name_zh=dept.name_zh, name_en=dept.name_en) if dept else None
+
+
+@router.get("/suggestions/{suggestion_id}", response_model=SuggestionOut)
+def read(suggestion_id: int, session: SessionDep) -> SuggestionOut:
+    """Staff view of one suggestion: transcript, category, department and history."""
+    suggestion = queries.get_suggestion(session, suggestion_id)
+    transcript = queries.transcript_for(session, suggestion_id)
+    prediction = queries.latest_prediction(session, suggestion_id)
+    return SuggestionOut(
+        id=suggestion.id,
+        tracking_code=suggestion.tracking_code,
+        channel=suggestion.channel,
+        status=suggestion.status,
+        submitted_at=suggestion.submitted_at,
+        language=suggestion.language,
+        transcript=suggestion.text,
+        transcript_detail=None
+        if transcript is None
+        else {
+            "text": transcript.text,
+            "language": transcript.language,
+            "language_probability": transcript.language_probability,
+            "confidence": transcript.confidence,
+            "engine": transcript.engine,
+            "model": transcript.model,
+            "seconds": transcript.seconds,
+            "segments": [SegmentOut(**s) for s in transcript.segments],
+        },
+        category=suggestion.category,
+        category_source=suggestion.category_source,
+        confidence=suggestion.confidence,
+        prediction=None
+        if prediction is None
+        else PredictionOut(
+            label=prediction.label,
+            confidence=prediction.confidence,
+            probabilities=prediction.probabilities,
+            classifier_version=prediction.classifier_version_id,
+        ),
+        department=_department(suggestion),
+        review_reason=suggestion.review_reason,
+        village=suggestion.village,
+        history=[
+            EventOut(
+                at=e.at,
+                actor=e.actor,
+                kind=e.kind,
+                from_status=e.from_status,
+                to_status=e.to_status,
+                detail=e.detail,
+            )
+            for e in queries.history(session, suggestion_id)
+        ],
+    )
+
+
+@router.get("/track/{tracking_code}", response_model=TrackOut, tags=["villagers"])
+def track(tracking_code: str, session: SessionDep) -> TrackOut:
+    """The villager's view by tracking code: status in plain words, department, result note."""
+    suggestion = queries.get_by_tracking_code(session, tracking_code)
+    zh, en = STATUS_WORDS.get(suggestion.status, (suggestion.status, suggestion.status))
+    dept = suggestion.department if suggestion.status == "routed" else None
+    return TrackOut(
+        tracking_code=suggestion.tracking_code,
+        status=suggestion.status,
+        status_zh=zh,
+        status_en=en,
+        category=suggestion.category if suggestion.status == "routed" else None,
+        department_zh=dept.name_zh if dept else None,
+        department_en=dept.name_en if dept else None,
+        result_note=suggestion.result_note,
+        submitted_at=suggestion.submitted_at,
+        updated_at=suggestion.updated_at,
+    )

@@ -1,0 +1,111 @@
+"""Pydantic shapes of what the API returns (the HTTP contract of DESIGN.md §3)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ReceiptOut(BaseModel):
+    """Returned at once when a suggestion is accepted."""
+
+    id: int
+    tracking_code: str = Field(description="Short code the villager uses to follow the suggestion.")
+    status: str
+
+
+class DepartmentOut(BaseModel):
+    """A department, in both languages."""
+
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class SegmentOut(BaseModel):
+    """One stretch of transcribed speech with Whisper's quality signals."""
+
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    compression_ratio: float
+
+
+class TranscriptOut(BaseModel):
+    """What the speech engine heard."""
+
+    text: str
+    language: str
+    language_probability: float
+    confidence: float = Field(description="Derived transcript confidence in [0, 1].")
+    engine: str
+    model: str
+    seconds: float
+    segments: list[SegmentOut]
+
+
+class PredictionOut(BaseModel):
+    """The classifier's guess."""
+
+    label: str
+    confidence: float
+    probabilities: dict[str, float]
+    classifier_version: int
+
+
+class EventOut(BaseModel):
+    """One history entry."""
+
+    at: datetime
+    actor: str
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    detail: dict[str, Any]
+
+
+class SuggestionOut(BaseModel):
+    """Staff view of a suggestion (personal data of the villager is left out)."""
+
+    id: int
+    tracking_code: str
+    channel: str
+    status: str
+    submitted_at: datetime
+    language: str | None
+    transcript: str | None = Field(description="The suggestion's text: transcript or typed text.")
+    transcript_detail: TranscriptOut | None
+    category: str | None
+    category_source: str | None
+    confidence: float | None = Field(description="Classifier confidence of the category.")
+    prediction: PredictionOut | None
+    department: DepartmentOut | None
+    review_reason: str | None
+    village: str | None
+    history: list[EventOut]
+
+
+class TrackOut(BaseModel):
+    """The villager's view: no personal data, no staff-only fields."""
+
+    tracking_code: str
+    status: str
+    status_zh: str
+    status_en: str
+    category: str | None
+    department_zh: str | None
+    department_en: str | None
+    result_note: str | None
+    submitted_at: datetime
+    updated_at: datetime
+
+
+class HealthOut(BaseModel):
+    """Liveness/readiness report."""
+
+    status: str
+    checks: dict[str, str] = Field(default_factory=dict)

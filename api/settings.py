@@ -1,0 +1,60 @@
+"""Settings from the environment (prefix ``MINSHENG_``), with embedded defaults that just work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob an operator may turn. Defaults: SQLite and audio under ./var, one worker thread."""
+
+    model_config = SettingsConfigDict(env_prefix="MINSHENG_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(Path("var"), description="Where the database, audio and models live.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir.")
+    weights_cache: Path | None = Field(
+        None, description="Where Whisper weights are unpacked; default data_dir."
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    asr_engine: str = Field("faster-whisper", description="faster-whisper or openai-whisper.")
+    asr_compute_type: str = Field("int8", description="CTranslate2 compute type for faster-whisper.")
+    asr_threads: int = Field(1, ge=1, description="CPU threads per transcription.")
+    worker_enabled: bool = Field(True, description="Run the in-process worker inside the server.")
+    worker_threads: int = Field(1, ge=1, le=16, description="Notes transcribed at the same time.")
+    max_upload_mb: float = Field(25.0, gt=0)
+    max_audio_seconds: float = Field(600.0, gt=0)
+    min_audio_seconds: float = Field(0.5, ge=0)
+    min_transcript_confidence: float = Field(0.4, ge=0, le=1)
+    min_classifier_confidence: float = Field(0.5, ge=0, le=1)
+    job_max_attempts: int = Field(3, ge=1)
+    job_retry_seconds: float = Field(5.0, ge=0, description="First retry delay; doubles each time.")
+    job_lease_seconds: float = Field(900.0, gt=0, description="Longer than the longest job.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL to use."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'minsheng.db').resolve()}"
+
+    @property
+    def audio_dir(self) -> Path:
+        """Content-addressed audio store."""
+        return self.data_dir / "audio"
+
+    @property
+    def classifier_dir(self) -> Path:
+        """Trained classifier artefacts."""
+        return self.data_dir / "classifiers"
+
+    @property
+    def weights_dir(self) -> Path:
+        """Rebuilt Whisper weights."""
+        return self.weights_cache or self.data_dir / "weights"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """Upload size limit in bytes."""
+        return int(self.max_upload_mb * 1024 * 1024)

@@ -1,0 +1,213 @@
+"""One suggestion through every stage: transcribe → classify → route.
+
+Each stage runs in its own unit of work and checks what is already stored, so a job that is
+retried after a crash picks up where it stopped and never stores anything twice.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from classify.registry import ClassifierRegistry
+from intake.asr import Transcriber
+from intake.audio import AudioLimits, load_audio
+from intake.storage import AudioStore
+from models import queries
+from models.db import unit_of_work
+from models.tables import Status, Suggestion
+
+WORKER = "worker"
+NO_SPEECH = "No speech was heard in the recording. Please listen to it and type what the villager said."
+
+
+@dataclass(frozen=True)
+class RoutingPolicy:
+    """When the machine may route on its own, and when a person must look first."""
+
+    min_transcript_confidence: float = 0.4
+    min_classifier_confidence: float = 0.5
+
+
+class LazyTranscriber:
+    """Loads the speech model on first use, once, for every worker thread."""
+
+    def __init__(self, build: Callable[[], Transcriber]) -> None:
+        self._build = build
+        self._lock = threading.Lock()
+        self._transcriber: Transcriber | None = None
+
+    def get(self) -> Transcriber:
+        """The loaded transcriber (loading it now if needed)."""
+        with self._lock:
+            if self._transcriber is None:
+                self._transcriber = self._build()
+            return self._transcriber
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory."""
+        return self._transcriber is not None
+
+
+class Pipeline:
+    """Runs the stages for one suggestion id. Safe to call again for the same id."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        store: AudioStore,
+        transcriber: LazyTranscriber,
+        classifiers: ClassifierRegistry,
+        *,
+        limits: AudioLimits,
+        policy: RoutingPolicy,
+    ) -> None:
+        self.factory = factory
+        self.store = store
+        self.transcriber = transcriber
+        self.classifiers = classifiers
+        self.limits = limits
+        self.policy = policy
+
+    def process(self, suggestion_id: int) -> None:
+        """Take the suggestion as far as it can go without a person."""
+        self.transcribe(suggestion_id)
+        self.classify(suggestion_id)
+        self.route(suggestion_id)
+
+    def transcribe(self, suggestion_id: int) -> None:
+        """Turn the stored recording into a transcript (skipped for text or if already done)."""
+        with unit_of_work(self.factory) as session:
+            suggestion = queries.get_suggestion(session, suggestion_id)
+            if suggestion.audio is None or suggestion.status != Status.RECEIVED:
+                return
+            if queries.transcript_for(session, suggestion_id) is not None:
+                return
+            audio_path = self.store.path_of(suggestion.audio.path)
+            requested = suggestion.requested_language
+        audio = load_audio(audio_path, self.limits)
+        result = self.transcriber.get().transcribe(audio.samples, None if requested == "auto" else requested)
+        with unit_of_work(self.factory) as session:
+            suggestion = queries.get_suggestion(session, suggestion_id)
+            if queries.transcript_for(session, suggestion_id) is not None:
+                return
+            queries.add_transcript(
+                session,
+                suggestion_id,
+                engine=result.engine,
+                model=result.model,
+                language=result.language,
+                language_probability=result.language_probability,
+                text=result.text,
+                segments=[asdict(s) for s in result.segments],
+                dropped_segments=[asdict(s) for s in result.dropped],
+                confidence=result.confidence,
+                seconds=result.seconds,
+            )
+            suggestion.text = result.text
+            suggestion.language = result.language or None
+            detail = {"engine": result.engine, "confidence": result.confidence, "seconds": result.seconds}
+            queries.set_status(
+                session, suggestion, Status.TRANSCRIBED, actor=WORKER, kind="transcribed", detail=detail
+            )
+            if not result.text:
+                suggestion.review_reason = NO_SPEECH
+                queries.set_status(
+                    session,
+                    suggestion,
+                    Status.NEEDS_REVIEW,
+                    actor=WORKER,
+                    kind="needs_review",
+                    detail={"reason": NO_SPEECH},
+                )
+
+    def classify(self, suggestion_id: int) -> None:
+        """Predict the category of the suggestion's text (once per text)."""
+        with unit_of_work(self.factory) as session:
+            suggestion = queries.get_suggestion(session, suggestion_id)
+            if suggestion.status not in (Status.RECEIVED, Status.TRANSCRIBED) or not suggestion.text:
+                return
+            version_id, classifier = self.classifiers.active()
+            prediction = classifier.predict([suggestion.text])[0]
+            queries.add_prediction(
+                session,
+                suggestion_id,
+                classifier_version_id=version_id,
+                label=prediction.label,
+                confidence=prediction.confidence,
+                probabilities=dict(prediction.probabilities),
+            )
+            suggestion.category = prediction.label
+            suggestion.category_source = "model"
+            suggestion.confidence = prediction.confidence
+            queries.set_status(
+                session,
+                suggestion,
+                Status.CLASSIFIED,
+                actor=WORKER,
+                kind="classified",
+                detail={
+                    "category": prediction.label,
+                    "confidence": prediction.confidence,
+                    "classifier_version": version_id,
+                },
+            )
+
+    def route(self, suggestion_id: int) -> None:
+        """Send a classified suggestion to its department, or to review when unsure."""
+        with unit_of_work(self.factory) as session:
+            suggestion = queries.get_suggestion(session, suggestion_id)
+            if suggestion.status != Status.CLASSIFIED or suggestion.category is None:
+                return
+            department = queries.department_for(session, suggestion.category, suggestion.village)
+            suggestion.department_id = department.id if department is not None else None
+            reasons = self._review_reasons(session, suggestion, department is not None)
+            detail = {"department": department.code if department else None}
+            if reasons:
+                suggestion.review_reason = " ".join(reasons)
+                queries.set_status(
+                    session,
+                    suggestion,
+                    Status.NEEDS_REVIEW,
+                    actor=WORKER,
+                    kind="needs_review",
+                    detail={**detail, "reason": suggestion.review_reason},
+                )
+            else:
+                queries.set_status(
+                    session, suggestion, Status.ROUTED, actor=WORKER, kind="routed", detail=detail
+                )
+
+    def _review_reasons(self, session: Session, suggestion: Suggestion, has_department: bool) -> list[str]:
+        reasons = []
+        transcript = queries.transcript_for(session, suggestion.id)
+        if transcript is not None and transcript.confidence < self.policy.min_transcript_confidence:
+            reasons.append(
+                f"The speech was hard to understand (transcript confidence {transcript.confidence:.2f})."
+            )
+        if (suggestion.confidence or 0.0) < self.policy.min_classifier_confidence:
+            reasons.append(f"The category is uncertain (confidence {suggestion.confidence or 0.0:.2f}).")
+        if not has_department:
+            reasons.append(f"No department handles the category {suggestion.category!r}.")
+        return reasons
+
+    def give_up(self, suggestion_id: int, error: str) -> None:
+        """After the last failed attempt: mark the suggestion failed; its audio stays stored."""
+        with unit_of_work(self.factory) as session:
+            suggestion = queries.get_suggestion(session, suggestion_id)
+            suggestion.review_reason = (
+                "Automatic processing failed; the recording is kept. Please listen and type the text. "
+                f"({error[:300]})"
+            )
+            queries.set_status(
+                session,
+                suggestion,
+                Status.FAILED,
+                actor=WORKER,
+                kind="failed",
+                detail={"error": error[:1000]},
+            )

@@ -1,0 +1,123 @@
+"""Voice and text suggestions through the HTTP API, end to end, on the real models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import wait_until_processed
+
+DEPARTMENT = {
+    "transport": "transport_bureau",
+    "urban_construction": "housing_bureau",
+    "environment": "ecology_bureau",
+    "power": "power_station",
+    "other": "general_office",
+}
+
+
+@pytest.mark.parametrize("category", list(DEPARTMENT))
+def test_a_voice_note_becomes_a_routed_suggestion(client: TestClient, data_dir: Path, category: str) -> None:
+    note = data_dir / f"voice_{category}.ogg"
+    with note.open("rb") as fh:
+        response = client.post(
+            "/api/v1/suggestions", files={"audio": (note.name, fh, "audio/ogg")}, data={"village": "河西村"}
+        )
+    assert response.status_code == 202, response.text
+    receipt = response.json()
+    assert receipt["status"] == "received" and len(receipt["tracking_code"]) == 9
+
+    body = wait_until_processed(client, receipt["id"])
+    assert body["status"] == "routed", body
+    assert body["language"] == "en"
+    assert body["category"] == category and body["category_source"] == "model"
+    assert body["department"]["code"] == DEPARTMENT[category]
+    assert 0.0 < body["confidence"] <= 1.0
+    assert len(body["transcript"]) > 20
+    detail = body["transcript_detail"]
+    assert detail["engine"] == "faster-whisper" and 0.4 <= detail["confidence"] <= 1.0
+    assert all({"avg_logprob", "no_speech_prob", "compression_ratio"} <= set(s) for s in detail["segments"])
+    assert abs(sum(body["prediction"]["probabilities"].values()) - 1.0) < 1e-6
+    assert [e["kind"] for e in body["history"]] == ["received", "transcribed", "classified", "routed"]
+
+
+def test_silence_is_not_turned_into_a_complaint(client: TestClient, data_dir: Path) -> None:
+    with (data_dir / "silence.wav").open("rb") as fh:
+        response = client.post("/api/v1/suggestions", files={"audio": ("silence.wav", fh, "audio/wav")})
+    assert response.status_code == 202
+    body = wait_until_processed(client, response.json()["id"])
+    assert body["status"] == "needs_review"
+    assert body["transcript"] == "" and body["category"] is None and body["department"] is None
+    assert "No speech" in body["review_reason"]
+
+
+def test_a_typed_suggestion_is_classified_and_routed(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/suggestions",
+        data={
+            "text": "五星路上乱停车太严重了，早上公交车都开不过去，请交警来管一管。",
+            "phone": "13800000000",
+        },
+    )
+    assert response.status_code == 202, response.text
+    body = wait_until_processed(client, response.json()["id"])
+    assert body["status"] == "routed"
+    assert body["category"] == "transport" and body["department"]["code"] == "transport_bureau"
+    assert body["channel"] == "text" and body["transcript_detail"] is None
+    assert "13800000000" not in str(body)
+
+
+def test_the_villager_tracks_by_code_without_seeing_personal_data(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/suggestions",
+        data={
+            "text": "我家这个月停电三次了，电压也不稳，冰箱都坏了。",
+            "phone": "13912345678",
+            "name": "王阿姨",
+        },
+    )
+    receipt = response.json()
+    wait_until_processed(client, receipt["id"])
+    track = client.get(f"/api/v1/track/{receipt['tracking_code'].lower()}")
+    assert track.status_code == 200
+    view = track.json()
+    assert view["tracking_code"] == receipt["tracking_code"]
+    assert view["status"] == "routed" and view["department_zh"] == "供电所"
+    assert set(view) == {
+        "tracking_code",
+        "status",
+        "status_zh",
+        "status_en",
+        "category",
+        "department_zh",
+        "department_en",
+        "result_note",
+        "submitted_at",
+        "updated_at",
+    }
+    assert "13912345678" not in track.text and "王阿姨" not in track.text
+
+
+def test_unknown_ids_and_codes_are_clear_404s(client: TestClient) -> None:
+    missing = client.get("/api/v1/suggestions/999999")
+    assert missing.status_code == 404 and missing.json()["error"] == "NotFound"
+    code = client.get("/api/v1/track/ZZZZ-ZZZZ")
+    assert code.status_code == 404 and "tracking code" in code.json()["detail"]
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["status"] == "ready"
+
+
+def test_openapi_documents_the_contract(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    post = spec["paths"]["/api/v1/suggestions"]["post"]
+    assert "multipart/form-data" in post["requestBody"]["content"]
+    assert "202" in post["responses"]
+    assert "/api/v1/suggestions/{suggestion_id}" in spec["paths"]
+    assert "/api/v1/track/{tracking_code}" in spec["paths"]
