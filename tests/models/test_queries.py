@@ -61,8 +61,9 @@ def test_village_rule_wins_over_general_rule(factory: sessionmaker[Session]) -> 
         queries.seed_departments(session)
         office = queries.department_for(session, "other", None)
         assert office is not None
-        session.add(RoutingRule(category="power", village="河西村", department_id=office.id,
-                                        created_at=utcnow()))
+        session.add(
+            RoutingRule(category="power", village="河西村", department_id=office.id, created_at=utcnow())
+        )
     with factory() as session:
         assert getattr(queries.department_for(session, "power", "河西村"), "code", None) == "general_office"
         assert getattr(queries.department_for(session, "power", "东山村"), "code", None) == "power_station"
@@ -70,7 +71,9 @@ def test_village_rule_wins_over_general_rule(factory: sessionmaker[Session]) -> 
 
 def test_tracking_codes_are_unambiguous_and_found_loosely(factory: sessionmaker[Session]) -> None:
     with unit_of_work(factory) as session:
-        s = queries.create_suggestion(session, status=Status.RECEIVED, actor="villager", channel="text", text="x")
+        s = queries.create_suggestion(
+            session, status=Status.RECEIVED, actor="villager", channel="text", text="x"
+        )
         code = s.tracking_code
     assert len(code) == 9 and code[4] == "-"
     assert not set(code.replace("-", "")) & set("01OIL")
@@ -82,7 +85,9 @@ def test_tracking_codes_are_unambiguous_and_found_loosely(factory: sessionmaker[
 
 def test_status_changes_append_history(factory: sessionmaker[Session]) -> None:
     with unit_of_work(factory) as session:
-        s = queries.create_suggestion(session, status=Status.RECEIVED, actor="villager", channel="text", text="x")
+        s = queries.create_suggestion(
+            session, status=Status.RECEIVED, actor="villager", channel="text", text="x"
+        )
         queries.set_status(session, s, Status.ROUTED, actor="worker", kind="routed", detail={"d": 1})
     with factory() as session:
         events = queries.history(session, s.id)
