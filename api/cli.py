@@ -79,7 +79,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     info = train_to_dir([Path(p) for p in args.data], Path(args.out), random_state=args.seed)
     _print_json(
-        {"out": str(args.out), "sha256": info.sha256, "n_examples": info.n_examples, "metrics": info.metrics}
+        {
+            "out": str(args.out),
+            "sha256": info.sha256,
+            "n_examples": info.metadata["n_examples"],
+            "metrics": info.metadata["metrics"],
+        }
     )
     return 0
 

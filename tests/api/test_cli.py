@@ -1,0 +1,93 @@
+"""The ``minsheng`` command line (contract: DESIGN.md §3), called through its entry point."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from api.cli import main
+from classify.train import seed_paths
+
+
+def _lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+
+
+@pytest.fixture()
+def data_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, weights_cache: Path) -> Path:
+    monkeypatch.setenv("MINSHENG_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("MINSHENG_WEIGHTS_CACHE", str(weights_cache))
+    return tmp_path
+
+
+def test_transcribe_prints_one_json_line_per_file(
+    data_env: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = [str(data_dir / "voice_transport.ogg"), str(data_dir / "speech.amr")]
+    assert main(["transcribe", *files, "--language", "en", "--json"]) == 0
+    lines = _lines(capsys)
+    assert [line["file"] for line in lines] == files
+    for line in lines:
+        assert set(line) == {"file", "language", "text", "segments", "confidence", "seconds"}
+        assert line["language"] == "en"
+    assert "bus" in str(lines[0]["text"]).lower()
+
+
+def test_transcribe_reports_bad_files_and_exits_non_zero(
+    data_env: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["transcribe", str(data_dir / "not_audio.mp3"), str(data_dir / "voice_power.ogg"), "--json"])
+    assert code == 1
+    bad, good = _lines(capsys)
+    assert bad["error"] == "NotAudio" and "detail" in bad
+    assert "power" in str(good["text"]).lower()
+
+
+def test_train_evaluate_classify_round_trip(
+    data_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "model"
+    args = ["train", *[a for p in seed_paths() for a in ("--data", str(p))], "--out", str(out)]
+    assert main(args) == 0
+    trained = _lines(capsys)[0]
+    assert trained["n_examples"] == sum(1 for p in seed_paths() for _ in csv.DictReader(p.open()))
+
+    test_csv = tmp_path / "test.csv"
+    test_csv.write_text(
+        "text,label,extra\n"
+        "公交车太少了，等一个小时都不来,transport,x\n"
+        "The river smells of sewage again,environment,y\n"
+        "停电了一整天，电压还不稳,power,z\n",
+        encoding="utf-8",
+    )
+    assert main(["evaluate", "--model", str(out), "--data", str(test_csv), "--json"]) == 0
+    report = _lines(capsys)[0]
+    assert set(report) == {"n", "accuracy", "macro_f1", "per_class"}
+    assert report["n"] == 3
+    assert set(next(iter(report["per_class"].values()))) == {"precision", "recall", "f1", "support"}  # type: ignore[attr-defined]
+
+    assert main(["classify", "路灯坏了好几天，晚上一片漆黑", "--model", str(out), "--json"]) == 0
+    line = _lines(capsys)[0]
+    assert set(line) == {"text", "label", "confidence", "probabilities"}
+    assert line["label"] == "power"
+
+
+def test_classify_without_a_model_uses_the_active_one(
+    data_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["classify", "Potholes all along the main road", "--json"]) == 0
+    assert _lines(capsys)[0]["label"] == "transport"
+
+
+def test_bad_input_gets_a_message_and_a_non_zero_exit(
+    data_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("words,category\nhello,transport\n", encoding="utf-8")
+    assert main(["train", "--data", str(bad), "--out", str(tmp_path / "m")]) == 2
+    assert "text" in capsys.readouterr().err
+    assert main(["evaluate", "--model", str(tmp_path / "nothing"), "--data", str(bad), "--json"]) == 2
+    assert capsys.readouterr().err.startswith("minsheng: ")
