@@ -91,9 +91,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Evaluate a trained classifier on a labelled CSV."""
-    from classify.train import evaluate, read_labelled_csv
-
     from classify.model import Classifier
+    from classify.train import evaluate, read_labelled_csv
 
     report = evaluate(Classifier.load(Path(args.model)), read_labelled_csv([Path(p) for p in args.data]))
     if args.json:
