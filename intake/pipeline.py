@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,6 +52,18 @@ class LazyTranscriber:
     def loaded(self) -> bool:
         """Whether the model is in memory."""
         return self._transcriber is not None
+
+
+def _send_to_review(session: Session, suggestion: Suggestion, reason: str, detail: dict[str, Any]) -> None:
+    suggestion.review_reason = reason
+    queries.set_status(
+        session,
+        suggestion,
+        Status.NEEDS_REVIEW,
+        actor=WORKER,
+        kind="needs_review",
+        detail={**detail, "reason": reason},
+    )
 
 
 class Pipeline:
@@ -115,15 +128,7 @@ class Pipeline:
                 session, suggestion, Status.TRANSCRIBED, actor=WORKER, kind="transcribed", detail=detail
             )
             if not result.text:
-                suggestion.review_reason = NO_SPEECH
-                queries.set_status(
-                    session,
-                    suggestion,
-                    Status.NEEDS_REVIEW,
-                    actor=WORKER,
-                    kind="needs_review",
-                    detail={"reason": NO_SPEECH},
-                )
+                _send_to_review(session, suggestion, NO_SPEECH, {})
 
     def classify(self, suggestion_id: int) -> None:
         """Predict the category of the suggestion's text (once per text)."""
@@ -168,15 +173,7 @@ class Pipeline:
             reasons = self._review_reasons(session, suggestion, department is not None)
             detail = {"department": department.code if department else None}
             if reasons:
-                suggestion.review_reason = " ".join(reasons)
-                queries.set_status(
-                    session,
-                    suggestion,
-                    Status.NEEDS_REVIEW,
-                    actor=WORKER,
-                    kind="needs_review",
-                    detail={**detail, "reason": suggestion.review_reason},
-                )
+                _send_to_review(session, suggestion, " ".join(reasons), detail)
             else:
                 queries.set_status(
                     session, suggestion, Status.ROUTED, actor=WORKER, kind="routed", detail=detail

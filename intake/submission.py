@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -110,18 +111,14 @@ class Desk:
         columns = validate_submitter(submitter)
         lang = validate_language(language)
         with unit_of_work(self.factory) as session:
-            suggestion = queries.create_suggestion(
+            receipt = self._store(
                 session,
-                status=Status.RECEIVED,
-                actor="villager",
                 channel="text",
                 requested_language=lang,
                 language=None if lang == "auto" else lang,
                 text=text,
                 **columns,
             )
-            queries.enqueue_job(session, PROCESS_JOB, suggestion.id, max_attempts=self.max_attempts)
-            receipt = Receipt(suggestion.id, suggestion.tracking_code, suggestion.status)
         self.on_queued()
         return receipt
 
@@ -143,6 +140,8 @@ class Desk:
         try:
             columns = validate_submitter(submitter)
             lang = validate_language(language)
+            name = _clean(original_name, "file name", 500)
+            mime = _clean(content_type, "content type", 200)
             audio = load_audio(staged, self.limits)
         except BaseException:
             staged.unlink(missing_ok=True)
@@ -153,24 +152,22 @@ class Desk:
                 session,
                 sha256=sha,
                 path=str(relative),
-                original_name=_clean(original_name, "file name", 500),
-                content_type=_clean(content_type, "content type", 200),
+                original_name=name,
+                content_type=mime,
                 format=audio.format,
                 size_bytes=size,
                 duration_s=round(audio.duration_s, 3),
                 sample_rate=audio.original_sample_rate,
                 channels=audio.original_channels,
             )
-            suggestion = queries.create_suggestion(
-                session,
-                status=Status.RECEIVED,
-                actor="villager",
-                channel="voice",
-                requested_language=lang,
-                audio_id=stored.id,
-                **columns,
+            receipt = self._store(
+                session, channel="voice", requested_language=lang, audio_id=stored.id, **columns
             )
-            queries.enqueue_job(session, PROCESS_JOB, suggestion.id, max_attempts=self.max_attempts)
-            receipt = Receipt(suggestion.id, suggestion.tracking_code, suggestion.status)
         self.on_queued()
         return receipt
+
+    def _store(self, session: Session, **fields: Any) -> Receipt:
+        """Insert the suggestion and its processing job in the caller's unit of work."""
+        suggestion = queries.create_suggestion(session, status=Status.RECEIVED, actor="villager", **fields)
+        queries.enqueue_job(session, PROCESS_JOB, suggestion.id, max_attempts=self.max_attempts)
+        return Receipt(suggestion.id, suggestion.tracking_code, suggestion.status)
