@@ -1,0 +1,242 @@
+"""Training data in, stored model out: read labelled CSVs, train, evaluate, cross-validate, save."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sklearn.metrics import precision_recall_fscore_support
+from sklearn.model_selection import StratifiedKFold, train_test_split
+
+from classify.model import ArtefactInfo, Classifier, fit_pipeline
+from classify.taxonomy import LABELS
+from models.errors import InvalidInput
+
+# Up to this many examples the stored metrics come from cross-validation; above it, from a hold-out.
+CV_MAX_EXAMPLES = 5000
+HOLDOUT_FRACTION = 0.2
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled text."""
+
+    text: str
+    label: str
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidInput(f"{path}: file not found") from None
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        return data.decode("utf-8-sig")  # tolerates the BOM Excel writes
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path}: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8") from None
+
+
+def _read_one(path: Path) -> list[Example]:
+    reader = csv.reader(io.StringIO(_read_text(path), newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InvalidInput(
+            f"{path}: the file is empty; expected a header row with columns text,label"
+        ) from None
+    except csv.Error as exc:
+        raise InvalidInput(f"{path}, line 1: malformed CSV ({exc})") from None
+    columns = [h.strip().lower() for h in header]
+    missing = [c for c in ("text", "label") if c not in columns]
+    if missing:
+        found = ", ".join(repr(h) for h in header) or "none"
+        raise InvalidInput(
+            f"{path}, line 1: missing column(s) {', '.join(missing)}; the header must name text and label "
+            f"(found: {found})"
+        )
+    text_at, label_at = columns.index("text"), columns.index("label")
+    examples: list[Example] = []
+    rows = 0
+    while True:
+        line = reader.line_num + 1  # where the next record starts (records may span lines)
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise InvalidInput(f"{path}, line {line}: malformed CSV ({exc})") from None
+        if not any(cell.strip() for cell in row):
+            continue  # blank line
+        rows += 1
+        text = row[text_at].strip() if text_at < len(row) else ""
+        if not text:
+            continue
+        label = row[label_at].strip() if label_at < len(row) else ""
+        if label not in LABELS:
+            what = f"unknown label {label!r}" if label else "no label"
+            raise InvalidInput(f"{path}, line {line}: {what}; expected one of {', '.join(LABELS)}")
+        examples.append(Example(text, label))
+    if not examples:
+        detail = "only empty texts" if rows else "no data rows"
+        raise InvalidInput(f"{path}: {detail} after the header; nothing to train on")
+    return examples
+
+
+def read_labelled_csv(paths: Sequence[Path]) -> list[Example]:
+    """Read ``text,label`` CSV files (UTF-8, BOM optional; other columns ignored; empty texts skipped).
+
+    Raises InvalidInput, naming the file and line, for a missing file or column, an unknown label,
+    malformed CSV, or a file without any labelled rows.
+    """
+    if not paths:
+        raise InvalidInput("no training data files were given")
+    examples: list[Example] = []
+    for path in paths:
+        examples.extend(_read_one(Path(path)))
+    return examples
+
+
+def fingerprint(examples: Iterable[Example]) -> str:
+    """sha256 over the sorted (text, label) pairs: the same data in any order has the same fingerprint."""
+    digest = hashlib.sha256()
+    for text, label in sorted((e.text, e.label) for e in examples):
+        digest.update(json.dumps([text, label], ensure_ascii=False).encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def _check_trainable(examples: Sequence[Example]) -> None:
+    if not examples:
+        raise InvalidInput("no training examples")
+    labels = {e.label for e in examples}
+    if len(labels) < 2:
+        raise InvalidInput(f"training needs at least two categories; the data only has {sorted(labels)}")
+
+
+def train(examples: Sequence[Example], random_state: int = 0) -> Classifier:
+    """Fit a classifier on ``examples``; the same examples (in any order) and seed give the same model."""
+    _check_trainable(examples)
+    ordered = sorted(examples, key=lambda e: (e.text, e.label))
+    pipeline = fit_pipeline([e.text for e in ordered], [e.label for e in ordered], random_state)
+    return Classifier(pipeline, n_examples=len(ordered), data_fingerprint=fingerprint(ordered))
+
+
+def _metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
+    present = [label for label in LABELS if label in set(y_true) | set(y_pred)]
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=present, zero_division=0
+    )
+    correct = sum(t == p for t, p in zip(y_true, y_pred, strict=True))
+    return {
+        "n": len(y_true),
+        "accuracy": round(correct / len(y_true), 4),
+        "macro_f1": round(float(sum(f1)) / len(present), 4),
+        "per_class": {
+            label: {
+                "precision": round(float(precision[i]), 4),
+                "recall": round(float(recall[i]), 4),
+                "f1": round(float(f1[i]), 4),
+                "support": int(support[i]),
+            }
+            for i, label in enumerate(present)
+        },
+    }
+
+
+def evaluate(classifier: Classifier, examples: Sequence[Example]) -> dict[str, Any]:
+    """Score ``classifier`` on ``examples``: ``{"n","accuracy","macro_f1","per_class"}``.
+
+    ``per_class`` covers the labels found in the data or in the predictions; ``macro_f1`` averages
+    over the same labels.
+    """
+    if not examples:
+        raise InvalidInput("no evaluation examples")
+    predictions = classifier.predict([e.text for e in examples])
+    return _metrics([e.label for e in examples], [p.label for p in predictions])
+
+
+def cross_validate(examples: Sequence[Example], folds: int = 5, random_state: int = 0) -> dict[str, Any]:
+    """Stratified k-fold cross-validation; metrics (as evaluate) over the out-of-fold predictions.
+
+    ``folds`` is reduced to the size of the smallest category (never below 2).
+    """
+    _check_trainable(examples)
+    if folds < 2:
+        raise InvalidInput(f"cross-validation needs at least 2 folds, not {folds}")
+    if len(examples) < 4:
+        raise InvalidInput(f"cross-validation needs at least 4 examples, not {len(examples)}")
+    ordered = sorted(examples, key=lambda e: (e.text, e.label))
+    labels = [e.label for e in ordered]
+    smallest = min(labels.count(label) for label in set(labels))
+    k = max(2, min(folds, smallest))
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=random_state)
+    y_pred: list[str] = [""] * len(ordered)
+    with warnings.catch_warnings():
+        # A category with a single example cannot be in every fold; that is expected here.
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        splits = list(splitter.split(labels, labels))
+    for train_idx, test_idx in splits:
+        fold_train = [ordered[i] for i in train_idx]
+        if len({e.label for e in fold_train}) < 2:
+            raise InvalidInput("a cross-validation fold has a single category; add more examples")
+        model = train(fold_train, random_state)
+        for i, p in zip(test_idx, model.predict([ordered[i].text for i in test_idx]), strict=True):
+            y_pred[i] = p.label
+    return _metrics(labels, y_pred)
+
+
+def holdout_evaluate(
+    examples: Sequence[Example], fraction: float = HOLDOUT_FRACTION, random_state: int = 0
+) -> dict[str, Any]:
+    """Train on a stratified (1 - fraction) of ``examples`` and score on the rest."""
+    _check_trainable(examples)
+    ordered = sorted(examples, key=lambda e: (e.text, e.label))
+    labels = [e.label for e in ordered]
+    # Stratify only when every category has at least 2 examples (train_test_split's requirement).
+    stratify = labels if min(labels.count(label) for label in set(labels)) >= 2 else None
+    fit_part, test_part = train_test_split(
+        ordered, test_size=fraction, stratify=stratify, random_state=random_state
+    )
+    return evaluate(train(fit_part, random_state), test_part)
+
+
+def seed_paths() -> list[Path]:
+    """The seed CSVs shipped with the package (classify/seed/*.csv), sorted by name."""
+    return sorted((Path(__file__).resolve().parent / "seed").glob("*.csv"))
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def train_to_dir(paths: Sequence[Path], out_dir: Path, random_state: int = 0) -> ArtefactInfo:
+    """Read ``paths``, measure, train on all of it, and save the model with its metrics in ``out_dir``.
+
+    Metrics: stratified 5-fold cross-validation when there are at most 5,000 examples, otherwise a
+    stratified 20 % hold-out (the saved model is always trained on every example).
+    """
+    examples = read_labelled_csv(paths)
+    _check_trainable(examples)
+    if len(examples) <= CV_MAX_EXAMPLES:
+        metrics = cross_validate(examples, folds=5, random_state=random_state)
+        method = "stratified 5-fold cross-validation on the training data"
+    else:
+        metrics = holdout_evaluate(examples, HOLDOUT_FRACTION, random_state)
+        method = f"stratified {HOLDOUT_FRACTION:.0%} hold-out of the training data"
+    classifier = train(examples, random_state)
+    metadata = {
+        "metrics": metrics,
+        "metrics_method": method,
+        "random_state": random_state,
+        "training_files": [{"path": str(p), "sha256": _file_sha256(Path(p))} for p in paths],
+    }
+    return classifier.save(Path(out_dir), metadata)

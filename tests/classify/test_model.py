@@ -1,0 +1,173 @@
+"""Training, predicting, saving and loading a real classifier (no mocks)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from classify.model import METADATA_FILE, MODEL_FILE, Classifier, ModelIntegrityError, Prediction
+from classify.taxonomy import LABELS
+from classify.train import Example, fingerprint, train
+from models.errors import DomainError, InvalidInput
+from tests.classify.conftest import OBVIOUS
+
+
+def check_prediction(p: Prediction) -> None:
+    assert list(p.probabilities) == list(LABELS)
+    assert sum(p.probabilities.values()) == pytest.approx(1.0, abs=1e-9)
+    assert all(0.0 <= v <= 1.0 and type(v) is float for v in p.probabilities.values())
+    assert p.label == max(p.probabilities, key=lambda k: p.probabilities[k])
+    assert p.confidence == p.probabilities[p.label]
+
+
+@pytest.mark.parametrize(("text", "label"), OBVIOUS)
+def test_hand_written_model_gets_obvious_sentences(
+    small_classifier: Classifier, text: str, label: str
+) -> None:
+    [p] = small_classifier.predict([text])
+    check_prediction(p)
+    assert p.label == label
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        *OBVIOUS,
+        ("我们镇的路灯都不亮了，晚上出门黑乎乎的。", "power"),  # street lighting counts as power supply
+        ("村里的垃圾没人清理，臭死了。", "environment"),
+        ("The pension office never answers the phone.", "other"),
+        ("村口的危房随时可能倒塌，请尽快处理。", "urban_construction"),
+        (
+            "Ｔｈｅ  ＢＵＳ  ｎｅｖｅｒ  ｃｏｍｅｓ　ｏｎ　ｔｉｍｅ",
+            "transport",
+        ),  # full-width, as some phones type
+        ("這個月停電好幾次了", "power"),  # Traditional characters, as Whisper sometimes writes
+    ],
+)
+def test_seed_model_gets_obvious_sentences(seed_classifier: Classifier, text: str, label: str) -> None:
+    [p] = seed_classifier.predict([text])
+    check_prediction(p)
+    assert p.label == label, p.probabilities
+
+
+def test_all_five_labels_even_when_training_lacked_one(small_examples: list[Example]) -> None:
+    without_power = [e for e in small_examples if e.label != "power"]
+    model = train(without_power)
+    assert model.trained_labels == ("transport", "urban_construction", "environment", "other")
+    predictions = model.predict(["村里停电了", "The bins were not collected"])
+    for p in predictions:
+        check_prediction(p)
+        assert p.probabilities["power"] == 0.0
+    assert model.predict_proba(["x"]).shape == (1, 5)
+
+
+def test_predict_empty_batch(small_classifier: Classifier) -> None:
+    assert small_classifier.predict([]) == []
+
+
+def test_training_needs_two_categories(small_examples: list[Example]) -> None:
+    with pytest.raises(InvalidInput, match="at least two categories"):
+        train([e for e in small_examples if e.label == "power"])
+    with pytest.raises(InvalidInput):
+        train([])
+
+
+def test_small_all_chinese_set_trains() -> None:
+    # No Latin word occurs twice: the word features are dropped instead of failing on an empty vocabulary.
+    model = train(
+        [
+            Example("村里停电了", "power"),
+            Example("昨晚又停电了", "power"),
+            Example("河水很臭", "environment"),
+            Example("河里的垃圾很臭", "environment"),
+        ]
+    )
+    assert model.pipeline.named_steps["features"].get_params()["word"] == "drop"
+    [p] = model.predict(["今天停电了"])
+    check_prediction(p)
+    assert p.label == "power"
+
+
+def test_a_category_with_one_example_still_trains(small_examples: list[Example]) -> None:
+    # Cross-validated calibration needs two examples per category; with one it falls back to
+    # logistic regression rather than failing.
+    examples = [e for e in small_examples if e.label != "power"] + [Example("村里停电了", "power")]
+    model = train(examples)
+    [p] = model.predict(["村里又停电了"])
+    check_prediction(p)
+
+
+def test_deterministic_and_order_independent(small_examples: list[Example]) -> None:
+    texts = [t for t, _ in OBVIOUS]
+    a = train(small_examples, random_state=0).predict(texts)
+    b = train(list(reversed(small_examples)), random_state=0).predict(texts)
+    assert a == b
+    assert fingerprint(small_examples) == fingerprint(list(reversed(small_examples)))
+    assert fingerprint(small_examples) != fingerprint(small_examples[1:])
+
+
+def test_save_load_round_trip(
+    tmp_path: Path, small_classifier: Classifier, small_examples: list[Example]
+) -> None:
+    info = small_classifier.save(tmp_path / "m1", {"note": "test", "metrics": {"macro_f1": 0.5}})
+    assert info.model_path == tmp_path / "m1" / MODEL_FILE
+    meta = json.loads((tmp_path / "m1" / METADATA_FILE).read_text(encoding="utf-8"))
+    assert meta["sha256"] == info.sha256 and len(info.sha256) == 64
+    assert meta["labels"] == list(LABELS)
+    assert meta["n_examples"] == len(small_examples)
+    assert meta["data_fingerprint"] == fingerprint(small_examples)
+    assert set(meta["library_versions"]) == {"python", "sklearn", "skops", "numpy"}
+    assert meta["note"] == "test" and meta["metrics"] == {"macro_f1": 0.5}
+    assert meta["created_at"].endswith("+00:00")
+
+    loaded = Classifier.load(tmp_path / "m1")
+    texts = [t for t, _ in OBVIOUS] + ["", "随便说点什么"]
+    assert loaded.predict(texts) == small_classifier.predict(texts)
+    assert loaded.data_fingerprint == small_classifier.data_fingerprint
+    assert loaded.metadata["note"] == "test"
+
+
+def test_caller_cannot_override_the_hash(tmp_path: Path, small_classifier: Classifier) -> None:
+    info = small_classifier.save(tmp_path, {"sha256": "0" * 64})
+    assert info.metadata["sha256"] != "0" * 64
+    Classifier.load(tmp_path)
+
+
+def test_tampered_model_is_refused(tmp_path: Path, small_classifier: Classifier) -> None:
+    info = small_classifier.save(tmp_path, {})
+    data = bytearray(info.model_path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    info.model_path.write_bytes(bytes(data))
+    with pytest.raises(ModelIntegrityError, match="sha256") as excinfo:
+        Classifier.load(tmp_path)
+    assert isinstance(excinfo.value, DomainError)
+    assert excinfo.value.kind == "ModelIntegrityError"
+
+
+def test_replaced_model_with_matching_hash_but_untrusted_type_is_refused(tmp_path: Path) -> None:
+    # An attacker who can write the folder can also rewrite the hash: the type allow-list still holds.
+    import hashlib
+    import os
+
+    import skops.io
+
+    data = skops.io.dumps({"run": os.system})
+    (tmp_path / MODEL_FILE).write_bytes(data)
+    meta = {"sha256": hashlib.sha256(data).hexdigest(), "model_file": MODEL_FILE}
+    (tmp_path / METADATA_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelIntegrityError, match="not trusted"):
+        Classifier.load(tmp_path)
+
+
+def test_missing_files_are_refused(tmp_path: Path, small_classifier: Classifier) -> None:
+    with pytest.raises(ModelIntegrityError, match="missing"):
+        Classifier.load(tmp_path / "nothing-here")
+    info = small_classifier.save(tmp_path / "m", {})
+    info.model_path.unlink()
+    with pytest.raises(ModelIntegrityError, match="missing"):
+        Classifier.load(tmp_path / "m")
+    (tmp_path / "m" / METADATA_FILE).write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelIntegrityError, match="cannot be read"):
+        Classifier.load(tmp_path / "m")
