@@ -148,3 +148,15 @@ def test_forcing_the_language_is_respected(transcriber: Transcriber, data_dir: P
     assert "power" in result.text.lower()
     with pytest.raises(ValueError, match="language"):
         transcriber.transcribe(load_audio(data_dir / "voice_power.ogg").samples, "fr")
+
+
+@pytest.mark.slow
+def test_traditional_output_of_a_real_clip_comes_out_simplified(
+    transcriber: Transcriber, shared_eval: Path
+) -> None:
+    # Whisper base writes this Mandarin clip in Traditional characters (我認為…帶來了…).
+    audio = load_audio(shared_eval / "speech" / "zh" / "paddlespeech_zh.wav").samples
+    raw = "".join(s.text for s in transcriber.engine.decode(audio, "zh", transcriber.options))
+    assert to_simplified(raw) != raw, raw
+    result = transcriber.transcribe(audio, "zh")
+    assert _normalise(result.text) == "我认为跑步最重要的就是给我带来了身体健康"
