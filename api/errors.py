@@ -10,8 +10,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
+from classify.model import ModelIntegrityError
 from classify.registry import NoActiveClassifier
 from intake.audio import AudioTooLarge, AudioTooLong, AudioTooShort, CorruptAudio, NotAudio
+from intake.engine_openai import EngineUnavailable
 from intake.weights import WeightsMissing
 from models.db import DatabaseUnavailable
 from models.errors import DomainError, InvalidInput, NotFound
@@ -28,6 +30,8 @@ STATUS: dict[type[DomainError], int] = {
     AudioTooLarge: 413,
     WeightsMissing: 503,
     NoActiveClassifier: 503,
+    ModelIntegrityError: 503,
+    EngineUnavailable: 503,
     DatabaseUnavailable: 503,
 }
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from classify.model import Classifier
+from classify.model import Classifier, ModelIntegrityError
 from classify.train import seed_paths, train_to_dir
 from models import queries
 from models.db import unit_of_work
@@ -74,8 +74,14 @@ class ClassifierRegistry:
             version = queries.active_classifier(session)
             if version is None:
                 raise NoActiveClassifier("No classifier is active. Train one or restart the server.")
-            version_id, path = version.id, version.artefact_path
+            version_id, path, expected = version.id, version.artefact_path, version.sha256
         with self._lock:
             if self._loaded is None or self._loaded[0] != version_id:
-                self._loaded = (version_id, Classifier.load(self.root / path))
+                classifier = Classifier.load(self.root / path)
+                if classifier.metadata.get("sha256") != expected:
+                    raise ModelIntegrityError(
+                        f"Classifier version {version_id} at {path} is not the artefact that was registered "
+                        "(its sha256 differs from the database record)."
+                    )
+                self._loaded = (version_id, classifier)
             return self._loaded
