@@ -200,6 +200,7 @@ VARIANTS: dict[str, tuple[str, str]] = {
     **{f"wb14_{c}": ("wb14", c) for c in CLASSIFIERS if c != "chosen"},
     **{f"{f}_svc_temp": (f, "svc_temp") for f in FEATURES if f not in ("chosen", "base", "wb14")},
     **{f"{f}_lr_c10": (f, "lr_c10") for f in FEATURES if f not in ("chosen", "base", "wb14")},
+    **{f"jn_letters_{c}": ("wb14_jn_letters", c) for c in CLASSIFIERS if c != "chosen"},
 }
 
 # --------------------------------------------------------------------------- data

@@ -53,6 +53,10 @@ def tiny_checkpoint(tmp_path: Path) -> Path:
     )  # fmt: skip
     torch.manual_seed(0)
     model = whisper.model.Whisper(dims)
+    # Some Whisper parameters start as torch.empty (uninitialised memory, NaN at times): fill them all.
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.normal_(0.0, 0.02)
     path = tmp_path / "tiny.pt"
     torch.save({"dims": dims.__dict__, "model_state_dict": model.state_dict()}, path)
     return path
