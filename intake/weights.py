@@ -79,12 +79,13 @@ def ensure_base_model(cache_dir: Path) -> Path:
     """Return a directory holding the verified CTranslate2 Whisper base model.
 
     The first call concatenates the two packaged halves into ``cache_dir/whisper-base-ct2``,
-    checks the sha256 and writes a marker; later calls only check the marker and the size.
+    checks the sha256 and writes a marker; later calls re-check the sha256 (about 0.3 s) and
+    rebuild the copy if it was damaged.
     The directory is built beside its final place and renamed in one step, so a crash halfway
     never leaves a directory that looks complete.
     """
     target = cache_dir / "whisper-base-ct2"
-    if _is_complete(target):
+    if _is_complete(target) and sha256_file(target / "model.bin") == BASE_MODEL_SHA256:
         return target
     source = find_source()
     cache_dir.mkdir(parents=True, exist_ok=True)
