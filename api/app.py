@@ -23,14 +23,19 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = context or build_context(settings)
         app.state.context = ctx
+        loader: threading.Thread | None = None
         if ctx.settings.worker_enabled:
             ctx.runner.start()
             # Load Whisper now, off the event loop, so the first note does not wait for it.
-            threading.Thread(target=ctx.transcriber.get, name="minsheng-asr-load", daemon=True).start()
+            loader = threading.Thread(target=ctx.transcriber.get, name="minsheng-asr-load", daemon=True)
+            loader.start()
         try:
             yield
         finally:
             ctx.runner.stop()
+            if loader is not None:
+                # Native model code aborts the process if the interpreter exits mid-load.
+                loader.join()
             if context is None:
                 ctx.engine.dispose()
 

@@ -121,3 +121,14 @@ def test_openapi_documents_the_contract(client: TestClient) -> None:
     assert "202" in post["responses"]
     assert "/api/v1/suggestions/{suggestion_id}" in spec["paths"]
     assert "/api/v1/track/{tracking_code}" in spec["paths"]
+
+
+def test_an_unclear_suggestion_waits_for_a_person_with_a_proposed_department(client: TestClient) -> None:
+    response = client.post("/api/v1/suggestions", data={"text": "你好，请问一下"})
+    body = wait_until_processed(client, response.json()["id"])
+    assert body["status"] == "needs_review", body
+    assert "uncertain" in body["review_reason"]
+    assert body["category"] is not None and body["confidence"] < 0.5
+    assert body["department"] is not None  # the routing proposal a clerk confirms or changes
+    track = client.get(f"/api/v1/track/{body['tracking_code']}").json()
+    assert track["status_en"] == "Being checked by staff" and track["department_en"] is None
