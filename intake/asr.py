@@ -11,7 +11,7 @@ import math
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -91,7 +91,12 @@ class DecodeOptions:
 
 
 class Engine(Protocol):
-    """A Whisper implementation. Audio is float32 mono at 16 kHz, already cut to speech."""
+    """A Whisper implementation. Audio is float32 mono at 16 kHz, already cut to speech.
+
+    An engine may also offer ``detect_and_decode(audio, allowed, options_for)`` returning
+    ``(language, probability, segments)``, to choose the language and decode with one pass of the
+    encoder over the first window; the Transcriber then uses it when the language is not forced.
+    """
 
     name: str
     model_name: str
@@ -245,14 +250,17 @@ class Transcriber:
         speech, back = self.speech(audio)
         if speech.size < SAMPLE_RATE // 10:
             return self._result(forced or "", 0.0, [], [], started)
-        if forced is None:
-            lang, lang_p = choose_language(self.engine.language_probabilities(speech), SUPPORTED_LANGUAGES)
+        combined = getattr(self.engine, "detect_and_decode", None)
+        if forced is None and combined is not None:
+            lang, lang_p, raw = combined(speech, SUPPORTED_LANGUAGES, self._options_for)
         else:
-            lang, lang_p = forced, 1.0
-        options = self.options
-        if lang == "zh" and self.mandarin_prompt and options.initial_prompt is None:
-            options = DecodeOptions(**{**options.__dict__, "initial_prompt": MANDARIN_PROMPT})
-        raw = self.engine.decode(speech, lang, options)
+            if forced is None:
+                lang, lang_p = choose_language(
+                    self.engine.language_probabilities(speech), SUPPORTED_LANGUAGES
+                )
+            else:
+                lang, lang_p = forced, 1.0
+            raw = self.engine.decode(speech, lang, self._options_for(lang))
         mapped = [
             Segment(
                 start=round(back(s.start), 2),
@@ -266,6 +274,11 @@ class Transcriber:
         ]
         kept, dropped = gate_segments(mapped, self.gate)
         return self._result(lang, lang_p, kept, dropped, started)
+
+    def _options_for(self, language: str) -> DecodeOptions:
+        if language == "zh" and self.mandarin_prompt and self.options.initial_prompt is None:
+            return replace(self.options, initial_prompt=MANDARIN_PROMPT)
+        return self.options
 
     def _result(
         self, lang: str, lang_p: float, kept: list[Segment], dropped: list[Segment], started: float

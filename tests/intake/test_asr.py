@@ -160,3 +160,18 @@ def test_traditional_output_of_a_real_clip_comes_out_simplified(
     assert to_simplified(raw) != raw, raw
     result = transcriber.transcribe(audio, "zh")
     assert _normalise(result.text) == "我认为跑步最重要的就是给我带来了身体健康"
+
+
+@pytest.mark.slow
+def test_detecting_the_language_reuses_the_encoder_without_changing_the_result(
+    transcriber: Transcriber, shared_eval: Path
+) -> None:
+    audio = load_audio(shared_eval / "speech" / "en" / "jfk.flac").samples
+    detected = transcriber.transcribe(audio)
+    forced = transcriber.transcribe(audio, "en")
+    engine = transcriber.engine
+    assert detected.language == "en" and 0.5 < detected.language_probability < 1.0
+    speech, _ = transcriber.speech(audio)
+    assert detected.language_probability == pytest.approx(engine.language_probabilities(speech)["en"], abs=1e-3)
+    assert detected.text == forced.text
+    assert [s.avg_logprob for s in detected.segments] == pytest.approx([s.avg_logprob for s in forced.segments])
