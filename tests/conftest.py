@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.db import make_engine, make_session_factory, upgrade
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -31,3 +35,12 @@ def shared_eval() -> Path:
 def data_dir() -> Path:
     """The committed test data folder tests/data."""
     return DATA
+
+
+@pytest.fixture()
+def db_factory(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """A session factory over a fresh SQLite database built by the Alembic migrations."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+    upgrade(engine)
+    yield make_session_factory(engine)
+    engine.dispose()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,18 +14,10 @@ from models import queries
 from models.db import make_engine, make_session_factory, unit_of_work, upgrade
 
 
-@pytest.fixture()
-def factory(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'registry.db'}")
-    upgrade(engine)
-    yield make_session_factory(engine)
-    engine.dispose()
-
-
 def test_first_start_trains_and_activates_the_seed_model_once(
-    factory: sessionmaker[Session], tmp_path: Path
+    db_factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    registry = ClassifierRegistry(factory, tmp_path / "classifiers")
+    registry = ClassifierRegistry(db_factory, tmp_path / "classifiers")
     with pytest.raises(NoActiveClassifier):
         registry.active()
     first = registry.ensure_active()
@@ -34,14 +25,14 @@ def test_first_start_trains_and_activates_the_seed_model_once(
     version_id, classifier = registry.active()
     assert version_id == first
     assert classifier.predict(["路灯坏了，晚上一片黑"])[0].label == "power"
-    with factory() as session:
+    with db_factory() as session:
         version = queries.active_classifier(session)
         assert version is not None and version.state == "active"
         assert version.n_examples == 1042 and version.metrics["macro_f1"] > 0.6
 
 
-def test_the_seed_model_is_deterministic(factory: sessionmaker[Session], tmp_path: Path) -> None:
-    a = ClassifierRegistry(factory, tmp_path / "a")
+def test_the_seed_model_is_deterministic(db_factory: sessionmaker[Session], tmp_path: Path) -> None:
+    a = ClassifierRegistry(db_factory, tmp_path / "a")
     a.ensure_active()
     other = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
     upgrade(other)
@@ -55,23 +46,23 @@ def test_the_seed_model_is_deterministic(factory: sessionmaker[Session], tmp_pat
 
 
 def test_moving_the_pointer_switches_the_model_and_a_swapped_artefact_is_refused(
-    factory: sessionmaker[Session], tmp_path: Path
+    db_factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
     root = tmp_path / "classifiers"
-    registry = ClassifierRegistry(factory, root)
+    registry = ClassifierRegistry(db_factory, root)
     seed_id = registry.ensure_active()
     train_to_dir(seed_paths()[:1], root / "english-only")
-    with unit_of_work(factory) as session:
+    with unit_of_work(db_factory) as session:
         english = register_artefact(session, root / "english-only", root, state="candidate", note="test")
         queries.activate_classifier(session, english.id)
     assert registry.active()[0] == english.id
-    with unit_of_work(factory) as session:
+    with unit_of_work(db_factory) as session:
         queries.activate_classifier(session, seed_id)
     assert registry.active()[0] == seed_id
     # Someone replaces the registered artefact with another valid one: the database record catches it.
-    with unit_of_work(factory) as session:
+    with unit_of_work(db_factory) as session:
         version = queries.active_classifier(session)
         assert version is not None
         version.artefact_path = "english-only"
     with pytest.raises(ModelIntegrityError, match="sha256"):
-        ClassifierRegistry(factory, root).active()  # the next process to load it
+        ClassifierRegistry(db_factory, root).active()  # the next process to load it
