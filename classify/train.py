@@ -123,7 +123,11 @@ def _check_trainable(examples: Sequence[Example]) -> None:
 
 
 def train(examples: Sequence[Example], random_state: int = 0) -> Classifier:
-    """Fit a classifier on ``examples``; the same examples (in any order) and seed give the same model."""
+    """Fit a classifier on ``examples``; the same examples (in any order) and seed give the same model.
+
+    Examples with blank text are left out, as read_labelled_csv leaves them out.
+    """
+    examples = [e for e in examples if e.text.strip()]
     _check_trainable(examples)
     ordered = sorted(examples, key=lambda e: (e.text, e.label))
     pipeline = fit_pipeline([e.text for e in ordered], [e.label for e in ordered], random_state)

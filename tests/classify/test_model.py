@@ -37,7 +37,7 @@ def test_hand_written_model_gets_obvious_sentences(
         *OBVIOUS,
         ("我们镇的路灯都不亮了，晚上出门黑乎乎的。", "power"),  # street lighting counts as power supply
         ("村里的垃圾没人清理，臭死了。", "environment"),
-        ("The pension office never answers the phone.", "other"),
+        ("My pension has not been paid for two months.", "other"),
         ("村口的危房随时可能倒塌，请尽快处理。", "urban_construction"),
         (
             "Ｔｈｅ  ＢＵＳ  ｎｅｖｅｒ  ｃｏｍｅｓ　ｏｎ　ｔｉｍｅ",
