@@ -136,7 +136,7 @@ def baseline_features() -> FeatureUnion:
 
 
 FEATURES: dict[str, Callable[[], Any]] = {
-    "chosen": lambda: build_pipeline(0).named_steps["features"],
+    "chosen": lambda: build_pipeline(0)[:-1],  # every step but the classifier
     "base": baseline_features,
     "wb14": features,
     "char14": lambda: features(char="char"),

@@ -99,8 +99,9 @@ def build_pipeline(random_state: int = 0) -> Pipeline:
         ]
     )
     svm = LinearSVC(C=0.5, class_weight="balanced", random_state=random_state)
-    # ensemble=True: predictions average the five fold models, each with its own temperature. On
-    # seed-sized data that was better calibrated than one model refitted on everything (ECE 0.04 vs 0.08).
+    # ensemble=True: predictions average the five fold models, each with its own temperature. One model
+    # refitted on everything was over-confident on seed-sized data (mean confidence 0.86 at accuracy
+    # 0.83; calibration error 0.036 vs 0.025 on the seed set, 0.058 vs 0.037 on a 1k real sample).
     clf = CalibratedClassifierCV(svm, method="temperature", cv=CALIBRATION_FOLDS, ensemble=True)
     return Pipeline([("features", features), ("norm", Normalizer()), ("clf", clf)])
 
