@@ -7,7 +7,7 @@ Run from the repository root:
 
 Reads ../shared/eval/text by path (or $MINSHENG_SHARED_EVAL/text) and never copies it. Protocols:
 
-- ``en_time``: English FixMyStreet, train on months up to 2026-03 (17,098 rows), test on 2026-04 …
+- ``en_time``: English FixMyStreet, train on months up to 2026-03 (18,098 rows), test on 2026-04 …
   2026-06 (2,917 rows): the real held-out set is later months, so a time split is the closer
   stand-in than a random one.
 - ``en_holdout``: English, stratified random 80/20 hold-out.
@@ -20,6 +20,12 @@ Reads ../shared/eval/text by path (or $MINSHENG_SHARED_EVAL/text) and never copi
 - ``small``: stratified 5-fold CV on a seed-sized sample of the evaluation data (100 per class and
   language; Chinese power has only 56): where probabilities are hardest to calibrate.
 - ``seed_cv``: stratified 5-fold CV on the shipped seed CSVs (classify/seed/*.csv).
+
+Variant names are ``<features>_<classifier>`` (``--list`` shows them all). ``chosen`` is
+classify.model.build_pipeline: ``wb14_jn_letters`` features (char_wb 1-4 + letter-word 1-2 TF-IDF,
+sublinear, min_df 2, one L2 norm over both) capped at 100k/50k features, then ``svc_temp`` (LinearSVC
+C=0.5 balanced, temperature scaling on 5-fold CV, ensemble). ``jn_letters_<classifier>`` puts
+other classifiers on the same (uncapped) features; ``baseline`` is the README's plain baseline.
 
 Each row: accuracy, macro-F1 (over labels present), log-loss, multiclass Brier score, expected
 calibration error (top label, 15 equal-width bins), mean confidence, and mean seconds per fit
@@ -80,6 +86,7 @@ def features(
     min_df: int = 2,
     latin_words: bool | str = True,
     joint_norm: bool = False,
+    max_features: tuple[int | None, int | None] = (None, None),
 ) -> Any:
     """Char n-grams (all languages) plus optional word n-grams (languages written with spaces).
 
@@ -100,6 +107,7 @@ def features(
                 min_df=min_df,
                 lowercase=False,
                 norm=norm,
+                max_features=max_features[0],
                 dtype=np.float32,
             ),
         )
@@ -116,6 +124,7 @@ def features(
                     lowercase=False,
                     token_pattern=pattern,
                     norm=norm,
+                    max_features=max_features[1],
                     dtype=np.float32,
                 ),
             )
@@ -154,6 +163,16 @@ FEATURES: dict[str, Callable[[], Any]] = {
     "wb15_jn_letters": lambda: features(char_range=(1, 5), joint_norm=True, latin_words="letters"),
     "wb13_jn_letters": lambda: features(char_range=(1, 3), joint_norm=True, latin_words="letters"),
     "char14_jn_letters": lambda: features(char="char", joint_norm=True, latin_words="letters"),
+    "jn_letters_cap200k": lambda: features(
+        joint_norm=True, latin_words="letters", max_features=(200_000, 50_000)
+    ),
+    "jn_letters_cap100k": lambda: features(
+        joint_norm=True, latin_words="letters", max_features=(100_000, 50_000)
+    ),
+    "jn_letters_cap50k": lambda: features(
+        joint_norm=True, latin_words="letters", max_features=(50_000, 30_000)
+    ),
+    "jn_letters_mindf3": lambda: features(joint_norm=True, latin_words="letters", min_df=3),
 }
 
 
@@ -434,12 +453,12 @@ def run(protocol_name: str, variant_names: Sequence[str]) -> None:
 DEFAULT_VARIANTS = [
     "chosen",
     "baseline",
-    "wb14_lr_c1",
-    "wb14_lr_c10",
+    "jn_letters_lr_c10",
+    "jn_letters_svc_temp",
+    "jn_letters_svc_temp_noens",
+    "jn_letters_svc_sigmoid",
+    "jn_letters_sgd_log",
     "wb14_svc_temp",
-    "wb14_svc_sigmoid",
-    "wb14_sgd_log",
-    "wb14_cnb",
 ]
 
 

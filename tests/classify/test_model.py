@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import pickle
 from pathlib import Path
 
 import pytest
+import skops.io
 
-from classify.model import METADATA_FILE, MODEL_FILE, Classifier, ModelIntegrityError, Prediction
+from classify.model import (
+    METADATA_FILE,
+    MODEL_FILE,
+    Classifier,
+    CompactTfidfVectorizer,
+    ModelIntegrityError,
+    Prediction,
+)
 from classify.taxonomy import LABELS
 from classify.train import Example, fingerprint, train
 from models.errors import DomainError, InvalidInput
@@ -148,11 +159,6 @@ def test_tampered_model_is_refused(tmp_path: Path, small_classifier: Classifier)
 
 def test_replaced_model_with_matching_hash_but_untrusted_type_is_refused(tmp_path: Path) -> None:
     # An attacker who can write the folder can also rewrite the hash: the type allow-list still holds.
-    import hashlib
-    import os
-
-    import skops.io
-
     data = skops.io.dumps({"run": os.system})
     (tmp_path / MODEL_FILE).write_bytes(data)
     meta = {"sha256": hashlib.sha256(data).hexdigest(), "model_file": MODEL_FILE}
@@ -171,3 +177,16 @@ def test_missing_files_are_refused(tmp_path: Path, small_classifier: Classifier)
     (tmp_path / "m" / METADATA_FILE).write_text("{not json", encoding="utf-8")
     with pytest.raises(ModelIntegrityError, match="cannot be read"):
         Classifier.load(tmp_path / "m")
+
+
+def test_compact_vectorizer_packs_its_vocabulary_without_touching_the_live_object() -> None:
+    vec = CompactTfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3))
+    vec.fit(["村里停电了", "power cut again"])
+    state = vec.__getstate__()
+    assert "vocabulary_" not in state and isinstance(state["_packed_terms"], str)
+    assert "vocabulary_" in vec.__dict__
+    data = skops.io.dumps(vec)
+    restored = skops.io.loads(data, trusted=skops.io.get_untrusted_types(data=data))
+    assert restored.vocabulary_ == vec.vocabulary_
+    assert pickle.loads(pickle.dumps(vec)).vocabulary_ == vec.vocabulary_
+    assert (restored.transform(["停电"]) != vec.transform(["停电"])).nnz == 0

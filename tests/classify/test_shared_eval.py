@@ -1,7 +1,8 @@
 """The classifier on real citizens' messages (../shared/eval/text), trained on a stratified subsample.
 
-Bounds come from measurement (see bench/classifier_variants.py and the numbers below) minus a margin;
-they catch a broken pipeline, not a small regression.
+Measured (2026-11-22, this subsample, sampling seeds 0-3): English macro-F1 0.670-0.688 on later
+months, Chinese 0.808-0.830 on the raw messages; training about 6 s. The bounds sit well below, so
+they catch a broken pipeline or normalisation rather than a point of noise.
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from classify.train import Example, evaluate, train
+
+TRAIN_PER_LABEL = 300  # per language (Chinese power has fewer: all of them are taken)
+EN_TEST_PER_LABEL = 200
+EN_BOUND = 0.62
+ZH_BOUND = 0.75
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -69,12 +75,10 @@ def test_macro_f1_on_real_messages(shared_eval: Path) -> None:
     ]
     zh_test = [Example(r["text"], r["label"]) for r in raw]
 
-    model = train(stratified_sample(en_train, 500, rng) + stratified_sample(zh_train, 400, rng))
-    en_metrics = evaluate(model, stratified_sample(en_test, 150, rng))
+    model = train(
+        stratified_sample(en_train, TRAIN_PER_LABEL, rng) + stratified_sample(zh_train, TRAIN_PER_LABEL, rng)
+    )
+    en_metrics = evaluate(model, stratified_sample(en_test, EN_TEST_PER_LABEL, rng))
     zh_metrics = evaluate(model, zh_test)
     assert en_metrics["macro_f1"] >= EN_BOUND, en_metrics
     assert zh_metrics["macro_f1"] >= ZH_BOUND, zh_metrics
-
-
-EN_BOUND = 0.0
-ZH_BOUND = 0.0
