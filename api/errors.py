@@ -6,10 +6,11 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
+from api.web.templating import render, wants_html
 from classify.model import ModelIntegrityError
 from classify.registry import NoActiveClassifier
 from intake.audio import AudioTooLarge, AudioTooLong, AudioTooShort, CorruptAudio, NotAudio
@@ -49,6 +50,15 @@ def error_response(status: int, kind: str, detail: str) -> JSONResponse:
     return JSONResponse({"error": kind, "detail": detail}, status_code=status)
 
 
+def _respond(request: Request, status: int, kind: str, detail: str) -> Response:
+    """JSON for API clients; the same message as a page for a browser on a web page."""
+    if wants_html(request):
+        return render(
+            request, "error.html", {"status": status, "kind": kind, "detail": detail}, status_code=status
+        )
+    return error_response(status, kind, detail)
+
+
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors():
@@ -61,29 +71,37 @@ def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
 
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> Response:
         status = status_for(exc)
         if status >= 500:
             log.error("%s: %s", exc.kind, exc.detail)
-        return error_response(status, exc.kind, exc.detail)
+        return _respond(request, status, exc.kind, exc.detail)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(422, "ValidationError", _validation_message(exc))
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        return _respond(request, 422, "ValidationError", _validation_message(exc))
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> Response:
         kind = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
-        return error_response(exc.status_code, kind, str(exc.detail))
+        response = _respond(request, exc.status_code, kind, str(exc.detail))
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(OperationalError)
-    async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:
+    async def _db_down(request: Request, exc: OperationalError) -> Response:
         log.error("database error: %s", exc)
-        return error_response(
-            503, "DatabaseUnavailable", "The database cannot be reached right now. Please try again shortly."
+        return _respond(
+            request,
+            503,
+            "DatabaseUnavailable",
+            "The database cannot be reached right now. Please try again shortly.",
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error", exc_info=exc)
-        return error_response(500, "InternalError", "Something went wrong on the server; it has been logged.")
+        return _respond(
+            request, 500, "InternalError", "Something went wrong on the server; it has been logged."
+        )

@@ -1,0 +1,49 @@
+"""Rendering pages: the Jinja2 environment, the page language, and the ``tr`` helper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+WEB_DIR = Path(__file__).parent
+STATIC_DIR = WEB_DIR / "static"
+LANG_COOKIE = "minsheng_lang"
+Lang = Literal["zh", "en"]
+
+templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))  # autoescape on for .html
+
+
+def page_language(request: Request) -> Lang:
+    """``?lang=`` if given, else the remembered cookie, else Chinese."""
+    for value in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if value in ("zh", "en"):
+            return "en" if value == "en" else "zh"
+    return "zh"
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> HTMLResponse:
+    """Render ``template`` in the page language; a ``?lang=`` choice is remembered for a year."""
+    lang = page_language(request)
+
+    def tr(zh: str, en: str) -> str:
+        return en if lang == "en" else zh
+
+    values: dict[str, Any] = {"lang": lang, "tr": tr, **(context or {})}
+    response = templates.TemplateResponse(request, template, values, status_code=status_code)
+    if request.query_params.get("lang") in ("zh", "en"):
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    return response
+
+
+def wants_html(request: Request) -> bool:
+    """Whether the client is a browser asking for a page (errors then come back as a page too)."""
+    path = request.url.path
+    if path.startswith("/api/") or path.startswith("/open311/"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
