@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(3, ge=1)
     job_retry_seconds: float = Field(5.0, ge=0, description="First retry delay; doubles each time.")
     job_lease_seconds: float = Field(900.0, gt=0, description="Longer than the longest job.")
+    session_hours: float = Field(12.0, gt=0, description="How long a staff sign-in lasts.")
+    cookie_secure: bool | None = Field(
+        None,
+        description="Secure flag on cookies; default: on, except for plain http on a loopback host.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,19 +1,30 @@
-"""An app with a real SQLite database, the real worker, Whisper and the seed classifier."""
+"""An app with a real SQLite database, the real worker, Whisper and the seed classifier.
+
+Staff helpers for other tests: ``staff_headers`` (an API token for a new account with a role),
+``staff_login`` (a TestClient signed in through the real /login form) and ``create_staff`` (an
+account in a data directory or database URL, e.g. for a server subprocess driven by a browser).
+"""
 
 from __future__ import annotations
 
+import re
+import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from api import accounts
 from api.app import create_app
+from api.context import AppContext
 from api.settings import Settings
+from models.db import make_session_factory, unit_of_work
 
 FINAL = {"routed", "needs_review", "failed"}
+_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
 
 
 @pytest.fixture(scope="session")
@@ -23,9 +34,13 @@ def weights_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def make_client(data_dir: Path, weights_cache: Path, **overrides: Any) -> TestClient:
-    """A TestClient over an app whose data lives in ``data_dir``."""
+    """A TestClient over an app whose data lives in ``data_dir``.
+
+    The base URL is plain http on loopback, where session cookies are sent without the Secure flag
+    (as for a developer's browser), so the client's cookie jar keeps them.
+    """
     settings = Settings(data_dir=data_dir, weights_cache=weights_cache, job_retry_seconds=0.05, **overrides)
-    return TestClient(create_app(settings))
+    return TestClient(create_app(settings), base_url="http://127.0.0.1")
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +48,82 @@ def client(tmp_path_factory: pytest.TempPathFactory, weights_cache: Path) -> Ite
     """A running app (worker on) shared by the tests of one module."""
     with make_client(tmp_path_factory.mktemp("var"), weights_cache) as c:
         yield c
+
+
+def _context(client: TestClient) -> AppContext:
+    context: AppContext = client.app.state.context  # type: ignore[attr-defined]
+    return context
+
+
+def staff_headers(client: TestClient, role: str, department_code: str | None = None) -> dict[str, str]:
+    """Bearer headers of a new staff account holding ``role`` (created with a hashed password)."""
+    with unit_of_work(_context(client).factory) as session:
+        staff = accounts.create_staff(
+            session,
+            username=f"{role}-{secrets.token_hex(4)}",
+            password=secrets.token_urlsafe(12),
+            roles=[role],
+            department_code=department_code,
+        )
+        token = accounts.create_api_token(session, staff.id, "tests")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def csrf_of(page_html: str) -> str:
+    """The CSRF token a page carries in ``<meta name="csrf-token">``."""
+    found = _CSRF_META.search(page_html)
+    assert found, "the page has no csrf-token meta tag"
+    return found.group(1)
+
+
+def login(client: TestClient, username: str, password: str) -> str:
+    """Sign ``client`` in through the /login form; returns the session's CSRF token for later forms."""
+    form = client.get("/login", headers={"accept": "text/html"})
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_of(form.text), "next": "/staff"},
+        headers={"accept": "text/html"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    home = client.get("/staff", headers={"accept": "text/html"})
+    assert home.status_code == 200, home.text
+    return csrf_of(home.text)
+
+
+def staff_login(client: TestClient, role: str, department_code: str | None = None) -> str:
+    """Create an account with ``role`` and sign ``client`` in as it; returns the CSRF token."""
+    username, password = f"{role}-{secrets.token_hex(4)}", secrets.token_urlsafe(12)
+    with unit_of_work(_context(client).factory) as session:
+        accounts.create_staff(
+            session, username=username, password=password, roles=[role], department_code=department_code
+        )
+    return login(client, username, password)
+
+
+def create_staff(
+    data_dir_or_db_url: Path | str,
+    username: str,
+    password: str,
+    roles: Iterable[str],
+    department_code: str | None = None,
+) -> accounts.Staff:
+    """Create an account in the database of a data directory (or at a database URL).
+
+    Works before a server subprocess starts (the schema is created) and while it runs.
+    """
+    target = str(data_dir_or_db_url)
+    url = target if "://" in target else Settings(data_dir=Path(target)).resolved_database_url
+    if "://" not in target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+    engine = accounts.open_database(url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            return accounts.create_staff(
+                session, username=username, password=password, roles=roles, department_code=department_code
+            )
+    finally:
+        engine.dispose()
 
 
 def wait_until_processed(client: TestClient, suggestion_id: int, timeout: float = 90.0) -> dict[str, Any]:
