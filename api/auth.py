@@ -50,6 +50,7 @@ __all__ = [
     "CSRF_HEADER",
     "DEPUTY",
     "HANDLER",
+    "REQUIRED_ROLES_ATTR",
     "REVIEWER",
     "ROLES",
     "SESSION_COOKIE",
@@ -65,6 +66,7 @@ SESSION_COOKIE = "minsheng_session"
 CSRF_COOKIE = "minsheng_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+REQUIRED_ROLES_ATTR = "minsheng_required_roles"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
@@ -165,6 +167,8 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[Staff]]:
         request.state.staff = staff
         return staff
 
+    # Lets tests (tests/api/test_endpoint_auth.py) find each route's roles by walking its dependencies.
+    setattr(staff_dependency, REQUIRED_ROLES_ATTR, frozenset(roles))
     return staff_dependency
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from api.accounts import AccountExists, CsrfRejected, LoginFailed, NotAuthenticated, PermissionDenied
+from api.ratelimit import TooManyRequests
 from api.web.templating import render, wants_html
 from classify.model import ModelIntegrityError
 from classify.registry import NoActiveClassifier
@@ -41,6 +42,7 @@ STATUS: dict[type[DomainError], int] = {
     PermissionDenied: 403,
     CsrfRejected: 403,
     AccountExists: 409,
+    TooManyRequests: 429,
 }
 
 
@@ -94,7 +96,10 @@ def install(app: FastAPI) -> None:
         status = status_for(exc)
         if status >= 500:
             log.error("%s: %s", exc.kind, exc.detail)
-        return _respond(request, status, exc.kind, exc.detail)
+        response = _respond(request, status, exc.kind, exc.detail)
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

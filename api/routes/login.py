@@ -20,6 +20,7 @@ from api.auth import (
     set_session_cookie,
 )
 from api.deps import ContextDep
+from api.ratelimit import TooManyRequests, enforce, limits_of
 from api.web.templating import render
 from models.db import unit_of_work
 
@@ -60,6 +61,13 @@ async def login(
 ) -> Response:
     """Check the password; on success start a session and go to ``next``."""
     lifetime = timedelta(hours=context.settings.session_hours)
+    page = {"next": safe_next(next), "error": None, "username": username}
+    try:
+        enforce(limits_of(request).login, request, "sign-in attempts")
+    except TooManyRequests as exc:
+        response = render(request, "login.html", {**page, "error": exc.detail}, status_code=429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     def sign_in() -> accounts.SessionStart:
         check_pre_session_csrf(request, csrf_token)
@@ -67,17 +75,19 @@ async def login(
             staff = accounts.authenticate(session, username, password)
         # A separate unit of work: the last-login time stays recorded even if the session insert fails.
         with unit_of_work(context.factory) as session:
+            previous = request.cookies.get(SESSION_COOKIE)
+            if previous:  # a new sign-in replaces this browser's old session
+                accounts.end_session(session, previous)
             return accounts.start_session(session, staff, lifetime)
 
     try:
         started = await run_in_threadpool(sign_in)
     except (LoginFailed, CsrfRejected) as exc:
         status = 403 if isinstance(exc, CsrfRejected) else 401
-        page = {"next": safe_next(next), "error": exc.detail, "username": username}
-        return render(request, "login.html", page, status_code=status)
-    response = RedirectResponse(safe_next(next), status_code=303)
-    set_session_cookie(request, response, started, lifetime)
-    return response
+        return render(request, "login.html", {**page, "error": exc.detail}, status_code=status)
+    redirect = RedirectResponse(safe_next(next), status_code=303)
+    set_session_cookie(request, redirect, started, lifetime)
+    return redirect
 
 
 @router.post("/logout", include_in_schema=False)
