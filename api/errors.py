@@ -72,6 +72,8 @@ def _not_authenticated(request: Request, exc: NotAuthenticated) -> Response:
     """A browser on a page is sent to the sign-in form (and back here after); API clients get 401."""
     if wants_html(request):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":  # a form posted after the session ended: come back to a page
+            target = "/staff"
         return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
     response = error_response(401, exc.kind, exc.detail)
     response.headers["WWW-Authenticate"] = "Bearer"

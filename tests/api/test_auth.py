@@ -159,6 +159,9 @@ def test_anonymous_api_clients_get_401_and_browsers_go_to_the_login_page(browser
     page = browser.get("/staff/accounts?lang=en", headers=HTML, follow_redirects=False)
     assert page.status_code == 303
     assert page.headers["location"] == "/login?next=%2Fstaff%2Faccounts%3Flang%3Den"
+    # A form posted after the session ended comes back to the staff home, not to a POST-only URL.
+    posted = browser.post("/staff/accounts", data={"username": "x"}, headers=HTML, follow_redirects=False)
+    assert posted.status_code == 303 and posted.headers["location"] == "/login?next=%2Fstaff"
     # After signing in the browser lands where it wanted to go, and only ever on this site.
     _account(browser, "admin.sun", "sun password", "admin")
     back = _post_login(browser, "admin.sun", "sun password", next_="/staff/accounts?lang=en")
