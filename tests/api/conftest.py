@@ -38,12 +38,6 @@ TEST_SETTINGS: dict[str, Any] = {
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
 
 
-@pytest.fixture(scope="session")
-def weights_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One unpacked copy of the Whisper weights for the whole test session."""
-    return tmp_path_factory.mktemp("weights")
-
-
 def make_client(data_dir: Path, weights_cache: Path, **overrides: Any) -> TestClient:
     """A TestClient over an app whose data lives in ``data_dir``.
 
