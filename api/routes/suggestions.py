@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -22,6 +22,7 @@ from api.upload import read_form
 from intake.submission import Submitter
 from models import queries
 from models.errors import InvalidInput
+from models.idempotency import MAX_KEY_LENGTH
 from models.tables import Suggestion
 
 router = APIRouter(prefix="/api/v1", tags=["suggestions"])
@@ -76,7 +77,20 @@ def _text(form_value: Any) -> str | None:
 
 
 @router.post("/suggestions", status_code=202, response_model=ReceiptOut, openapi_extra=_FORM_SCHEMA)
-async def submit(request: Request, context: ContextDep) -> ReceiptOut:
+async def submit(
+    request: Request,
+    response: Response,
+    context: ContextDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            description="Any unique string (a UUID) chosen by the client. Resending the same suggestion "
+            "with the same key returns the first receipt and stores nothing new; the same key with a "
+            "different suggestion is refused with 409.",
+            max_length=MAX_KEY_LENGTH,
+        ),
+    ] = None,
+) -> ReceiptOut:
     """Accept a voice note (``audio``) or a typed suggestion (``text``). Processing happens later."""
     form = await read_form(request, context.settings.max_upload_bytes)
     try:
@@ -102,10 +116,15 @@ async def submit(request: Request, context: ContextDep) -> ReceiptOut:
                 language=language,
                 original_name=upload.filename,
                 content_type=upload.content_type,
+                idempotency_key=idempotency_key,
             )
         elif _text(form.get("text")) is not None:
             receipt = await run_in_threadpool(
-                context.desk.submit_text, _text(form.get("text")) or "", submitter, language
+                context.desk.submit_text,
+                _text(form.get("text")) or "",
+                submitter,
+                language,
+                idempotency_key=idempotency_key,
             )
         else:
             raise InvalidInput(
@@ -113,6 +132,8 @@ async def submit(request: Request, context: ContextDep) -> ReceiptOut:
             )
     finally:
         await form.close()
+    if receipt.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return ReceiptOut(id=receipt.id, tracking_code=receipt.tracking_code, status=receipt.status)
 
 
