@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -92,8 +93,9 @@ def insert_ignoring_conflict(
         stmt = sqlite_insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise NotImplementedError(f"unsupported database dialect {dialect!r}")
-    result = session.execute(stmt)
-    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+    # RETURNING tells reliably whether a row went in (ORM-enabled inserts report rowcount -1).
+    primary_key = sa_inspect(model).primary_key
+    return session.execute(stmt.returning(*primary_key)).first() is not None
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
