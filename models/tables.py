@@ -213,3 +213,4 @@ class Job(Base):
 
 
 import models.staff  # noqa: E402, F401  (staff tables join the metadata)
+from models import idempotency as _idempotency  # noqa: E402, F401  (registers its table on Base)
