@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.context import AppContext, build_context
-from api.routes import health, suggestions, workflow
+from api.routes import health, open311, suggestions, workflow
 from api.settings import Settings
 from api.web.templating import STATIC_DIR
 
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     app.include_router(suggestions.router)
     app.include_router(health.router)
     app.include_router(workflow.router)
+    app.include_router(open311.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -54,7 +54,14 @@ def error_response(status: int, kind: str, detail: str) -> JSONResponse:
 
 
 def _respond(request: Request, status: int, kind: str, detail: str) -> Response:
-    """JSON for API clients; the same message as a page for a browser on a web page."""
+    """JSON for API clients; the same message as a page for a browser on a web page.
+
+    Open311 clients get the GeoReport v2 error shape: a list of ``{code, description}``; a
+    malformed request is 400 there, as the spec says.
+    """
+    if request.url.path.startswith("/open311/"):
+        code = 400 if status == 422 else status
+        return JSONResponse([{"code": code, "description": detail}], status_code=code)
     if wants_html(request):
         return render(
             request, "error.html", {"status": status, "kind": kind, "detail": detail}, status_code=status

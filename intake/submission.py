@@ -99,8 +99,20 @@ class Desk:
         self.max_attempts = max_attempts
         self.on_queued = on_queued or (lambda: None)
 
-    def submit_text(self, text: str, submitter: Submitter, language: str | None = None) -> Receipt:
-        """Store a typed suggestion and queue its classification."""
+    def submit_text(
+        self,
+        text: str,
+        submitter: Submitter,
+        language: str | None = None,
+        *,
+        channel: str = "text",
+        attach: Callable[[Session, int], None] | None = None,
+    ) -> Receipt:
+        """Store a typed suggestion and queue its classification.
+
+        ``channel`` says where it came from (``text`` or ``open311``); ``attach`` may add rows that
+        belong to the new suggestion (given its id) in the same transaction.
+        """
         text = text.strip()
         if not text:
             raise InvalidInput("The suggestion is empty. Please write what you want to tell the township.")
@@ -113,12 +125,14 @@ class Desk:
         with unit_of_work(self.factory) as session:
             receipt = self._store(
                 session,
-                channel="text",
+                channel=channel,
                 requested_language=lang,
                 language=None if lang == "auto" else lang,
                 text=text,
                 **columns,
             )
+            if attach is not None:
+                attach(session, receipt.id)
         self.on_queued()
         return receipt
 
