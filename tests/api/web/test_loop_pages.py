@@ -59,7 +59,7 @@ def test_typed_suggestion_through_the_form_gives_a_tracking_code(web: TestClient
 
 
 def test_track_page_shows_plain_words_and_leaks_nothing(web: TestClient, staffing: Staffing) -> None:
-    sid, code = routed_suggestion(web, "power", village="河西村", text="路灯坏了一个月")
+    _sid, code = routed_suggestion(web, "power", village="河西村", text="路灯坏了一个月")
     r = web.get(f"/track?code={code.lower()}", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == f"/track/{code.lower()}"
     page = web.get(f"/track/{code}").text
@@ -98,7 +98,7 @@ def test_staff_pages_need_sign_in(web: TestClient) -> None:
 
 
 def test_staff_work_through_the_pages(web: TestClient, staffing: Staffing) -> None:
-    sid, code = routed_suggestion(web, "transport")
+    sid, _code = routed_suggestion(web, "transport")
     with staffing.as_(*ADMIN):
         page = web.get(f"/staff/suggestions/{sid}").text
         assert 'id="form-dispatch"' in page and "do-accept" not in page
