@@ -121,8 +121,19 @@ def _move(
             f"(allowed from '{suggestion.status}': {allowed})."
         )
     previous = suggestion.status
-    suggestion.status = target
-    suggestion.updated_at = now
+    session.flush()
+    # Compare-and-set: of two people acting on the same suggestion at once, only one wins.
+    result = session.execute(
+        update(Suggestion)
+        .where(Suggestion.id == suggestion.id, Suggestion.status == previous)
+        .values(status=target, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise IllegalTransition(
+            f"Suggestion {suggestion.id} was changed by someone else just now; reload it and try again."
+        )
+    session.expire(suggestion, ["status", "updated_at"])
     _event(
         session,
         suggestion,

@@ -308,3 +308,25 @@ def test_admin_changes_are_audited(db_factory: sessionmaker[Session]) -> None:
     assert log[2][:3] == ("department", "water", "create")
     with pytest.raises(InvalidInput, match="Latin"), unit_of_work(db_factory) as session:
         directory.save_department(session, actor="a", now=T0, code="水", name_zh="x", name_en="x")
+
+
+def test_two_people_acting_at_once_only_one_wins(db_factory: sessionmaker[Session]) -> None:
+    sid = routed(db_factory, "power")
+    with unit_of_work(db_factory) as session:
+        lifecycle.dispatch(session, sid, actor="admin1", now=T0)
+    first, second = db_factory(), db_factory()
+    try:
+        # Both have loaded it as 'dispatched' (held, so the identity map keeps the stale copy).
+        seen = [queries.get_suggestion(first, sid), queries.get_suggestion(second, sid)]
+        assert [s.status for s in seen] == ["dispatched", "dispatched"]
+        lifecycle.accept(first, sid, actor="li", now=T0)
+        first.commit()
+        with pytest.raises(IllegalTransition, match="someone else"):
+            lifecycle.accept(second, sid, actor="wang", now=T0)
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+    with db_factory() as session:
+        assert [a for _, _, a in statuses(db_factory, sid)].count("li") == 1
+        assert queries.get_suggestion(session, sid).assignee == "li"
