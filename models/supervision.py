@@ -92,21 +92,12 @@ def open_items(
             department_zh=row[5],
             department_en=row[6],
             assignee=row[7],
-            since=_aware(row[8]),
+            since=row[8],
             due_at=row[9],
             overdue=bool(row[10]),
         )
         for row in session.execute(stmt)
     ]
-
-
-def _aware(value: datetime) -> datetime:
-    # coalesce() loses the column type, so SQLite hands back a naive string-parsed datetime.
-    from datetime import UTC
-
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def chase_list(session: Session, now: datetime) -> list[OpenItem]:
@@ -194,7 +185,7 @@ def _group(key: str, zh: str, en: str, values: Any, mean_days: float | None) -> 
         accepted=int(accepted or 0),
         in_progress=int(in_progress or 0),
         overdue=int(overdue or 0),
-        oldest_since=_aware(oldest) if oldest is not None else None,
+        oldest_since=oldest,
         resolved=int(resolved or 0),
         mean_days_to_resolve=mean_days,
         mean_satisfaction=float(satisfaction) if satisfaction is not None else None,
