@@ -28,8 +28,13 @@ def _back(suggestion_id: int) -> RedirectResponse:
 
 
 @router.get("/board", response_class=HTMLResponse)
-def board_page(request: Request, session: SessionDep, actor: StaffDep, clock: ClockDep) -> HTMLResponse:
-    """Per department and handler: open, since when, how long, overdue; the open list to chase."""
+def board_page(
+    request: Request, session: SessionDep, actor: StaffDep, clock: ClockDep, department: str | None = None
+) -> HTMLResponse:
+    """Per department and handler: open, since when, how long, overdue; the open list to chase.
+
+    ``?department=CODE`` narrows the open list to one department.
+    """
     now = clock()
     departments, handlers = supervision.board(session, now)
     return render(
@@ -39,7 +44,8 @@ def board_page(request: Request, session: SessionDep, actor: StaffDep, clock: Cl
             "now": now,
             "departments": departments,
             "handlers": handlers,
-            "items": supervision.open_items(session, now),
+            "items": supervision.open_items(session, now, department_code=department or None),
+            "department": department,
             "extensions": lifecycle.extension_requests(session),
             "status_words": STATUS_WORDS,
             "actor": actor,

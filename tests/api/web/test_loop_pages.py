@@ -115,6 +115,8 @@ def test_staff_work_through_the_pages(web: TestClient, staffing: Staffing) -> No
     with staffing.as_(*ADMIN):
         board = web.get("/staff/board").text
         assert f'data-id="{sid}"' in board and "超期" in board and "等施工队" in board
+        assert f'data-id="{sid}"' in web.get("/staff/board?department=transport_bureau").text
+        assert f'data-id="{sid}"' not in web.get("/staff/board?department=power_station").text
         page = web.get(f"/staff/suggestions/{sid}").text
         assert 'id="overdue"' in page
         ext = re.search(r'action="/staff/extensions/(\d+)/approve"', page)
