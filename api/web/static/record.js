@@ -13,7 +13,9 @@
   var send = document.getElementById("send-voice");
   var fileFallback = document.getElementById("file-fallback");
   var fileInput = document.getElementById("audio-file");
-  var recorder = null, chunks = [], blob = null, started = 0, tick = null, stream = null;
+  var recorder = null, chunks = [], blob = null, started = 0, tick = null, stream = null, limit = null;
+  // Stop by itself after five minutes: longer notes are slow to send over a village's mobile data.
+  var MAX_MS = 5 * 60 * 1000;
 
   function say(key) { statusLine.textContent = box.dataset[key] || ""; }
 
@@ -62,6 +64,7 @@
       recorder.ondataavailable = function (e) { if (e.data && e.data.size) { chunks.push(e.data); } };
       recorder.onstop = function () {
         clearInterval(tick);
+        clearTimeout(limit);
         stream.getTracks().forEach(function (t) { t.stop(); });
         blob = new Blob(chunks, { type: recorder.mimeType || type || "audio/webm" });
         preview.src = URL.createObjectURL(blob);
@@ -75,6 +78,7 @@
       started = Date.now();
       showTime();
       tick = setInterval(showTime, 500);
+      limit = setTimeout(stop, MAX_MS);
       button.setAttribute("aria-pressed", "true");
       label.textContent = label.dataset.stop;
       say("msgRecording");
