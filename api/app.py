@@ -7,13 +7,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import errors, redaction
 from api.context import AppContext, build_context
 from api.ratelimit import RateLimits
-from api.routes import accounts, health, login, suggestions
+from api.routes import (
+    accounts,
+    health,
+    login,
+    open311,
+    staff_pages,
+    suggestions,
+    villager_pages,
+    workflow,
+)
 from api.security_headers import SecurityHeaders
 from api.settings import Settings
 from api.web.templating import STATIC_DIR
@@ -65,10 +73,10 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     app.include_router(health.router)
     app.include_router(login.router)
     app.include_router(accounts.router)
+    app.include_router(workflow.router)
+    app.include_router(open311.router)
+    app.include_router(villager_pages.router)
+    app.include_router(staff_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-    @app.get("/", include_in_schema=False)
-    def index() -> RedirectResponse:
-        return RedirectResponse("/docs")
 
     return app

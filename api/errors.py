@@ -23,6 +23,7 @@ from intake.weights import WeightsMissing
 from models.db import DatabaseUnavailable
 from models.errors import DomainError, InvalidInput, NotFound
 from models.idempotency import IdempotencyConflict
+from models.lifecycle import NotPermitted, WorkflowConflict
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ STATUS: dict[type[DomainError], int] = {
     ModelIntegrityError: 503,
     EngineUnavailable: 503,
     DatabaseUnavailable: 503,
+    WorkflowConflict: 409,
+    NotPermitted: 403,
     NotAuthenticated: 401,
     LoginFailed: 401,
     PermissionDenied: 403,
@@ -65,9 +68,16 @@ def error_response(status: int, kind: str, detail: str) -> JSONResponse:
 def _respond(
     request: Request, status: int, kind: str, detail: str, retry_after: int | None = None
 ) -> Response:
-    """JSON for API clients; the same message as a page for a browser on a web page."""
+    """JSON for API clients; the same message as a page for a browser on a web page.
+
+    Open311 clients get the GeoReport v2 error shape: a list of ``{code, description}``; a
+    malformed request is 400 there, as the spec says.
+    """
     response: Response
-    if wants_html(request):
+    if request.url.path.startswith("/open311/"):
+        code = 400 if status == 422 else status
+        response = JSONResponse([{"code": code, "description": detail}], status_code=code)
+    elif wants_html(request):
         response = render(
             request, "error.html", {"status": status, "kind": kind, "detail": detail}, status_code=status
         )

@@ -111,6 +111,8 @@ class TrackOut(BaseModel):
     department_zh: str | None
     department_en: str | None
     result_note: str | None
+    can_rate: bool = Field(False, description="Resolved and not yet rated: the villager may rate it.")
+    satisfaction: int | None = Field(None, description="The villager's own rating, once given.")
     submitted_at: datetime
     updated_at: datetime
 

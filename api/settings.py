@@ -33,6 +33,24 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(3, ge=1)
     job_retry_seconds: float = Field(5.0, ge=0, description="First retry delay; doubles each time.")
     job_lease_seconds: float = Field(900.0, gt=0, description="Longer than the longest job.")
+    open311_api_keys: str = Field(
+        "",
+        description="Open311 POST keys, comma-separated, each 'client=key' (or just 'key'). Empty: POST off.",
+    )
+    open311_contact: str = Field("", description="Contact shown in the Open311 discovery document.")
+
+    @property
+    def open311_keys(self) -> dict[str, str]:
+        """Open311 API key → client name."""
+        keys: dict[str, str] = {}
+        for item in self.open311_api_keys.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            client, _, key = item.rpartition("=")
+            keys[key.strip()] = client.strip() or f"key-{len(keys) + 1}"
+        return keys
+
     session_hours: float = Field(12.0, gt=0, description="How long a staff sign-in lasts.")
     rate_limit_window_seconds: float = Field(60.0, gt=0, description="Sliding window of the rate limits.")
     submit_rate_limit: int = Field(

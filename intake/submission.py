@@ -134,10 +134,14 @@ class Desk:
         language: str | None = None,
         *,
         idempotency_key: str | None = None,
+        channel: str = "text",
+        attach: Callable[[Session, int], None] | None = None,
     ) -> Receipt:
         """Store a typed suggestion and queue its classification.
 
-        With an ``idempotency_key``, repeating the same submission returns the first receipt
+        ``channel`` says where it came from (``text`` or ``open311``); ``attach`` may add rows that
+        belong to the new suggestion (given its id) in the same transaction. With an
+        ``idempotency_key``, repeating the same submission returns the first receipt
         (``replayed=True``) and stores nothing; the same key with other content raises
         IdempotencyConflict.
         """
@@ -151,17 +155,18 @@ class Desk:
         columns = validate_submitter(submitter)
         lang = validate_language(language)
         key = validate_idempotency_key(idempotency_key)
-        print_ = fingerprint(channel="text", text=text, language=lang, **columns)
+        print_ = fingerprint(channel=channel, text=text, language=lang, **columns)
         return self._store_once(
             key,
             print_,
             dict(
-                channel="text",
+                channel=channel,
                 requested_language=lang,
                 language=None if lang == "auto" else lang,
                 text=text,
                 **columns,
             ),
+            attach=attach,
         )
 
     def submit_audio(
@@ -224,8 +229,9 @@ class Desk:
         print_: str,
         fields: dict[str, Any],
         audio_row: dict[str, Any] | None = None,
+        attach: Callable[[Session, int], None] | None = None,
     ) -> Receipt:
-        """Store audio row, suggestion, job and key in one transaction: all of them or none."""
+        """Store audio row, suggestion, job, attached rows and key in one transaction: all or none."""
         if key is not None and (earlier := self._replay(key, print_)) is not None:
             return earlier
         try:
@@ -233,6 +239,8 @@ class Desk:
                 if audio_row is not None:
                     fields["audio_id"] = queries.ensure_audio(session, **audio_row).id
                 receipt = self._store(session, **fields)
+                if attach is not None:
+                    attach(session, receipt.id)
                 if key is not None and not record_key(session, key, print_, receipt.id):
                     raise _KeyTaken
         except _KeyTaken:

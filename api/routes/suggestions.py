@@ -61,8 +61,15 @@ STATUS_WORDS: dict[str, tuple[str, str]] = {
     "classified": ("已收到，正在处理", "Received, being processed"),
     "needs_review": ("工作人员正在核对", "Being checked by staff"),
     "routed": ("已转交相关部门", "Passed to the responsible department"),
+    "dispatched": ("已交办，等待签收", "Sent to the people who will handle it"),
+    "accepted": ("已签收，即将办理", "Accepted by the people handling it"),
+    "in_progress": ("正在办理", "Being worked on"),
+    "resolved": ("已办结，请您评价", "Done; please tell us if you are satisfied"),
+    "closed": ("已办结", "Done and closed"),
     "failed": ("工作人员正在人工处理", "Being handled by staff by hand"),
 }
+
+ROUTED_OR_LATER = ("routed", "dispatched", "accepted", "in_progress", "resolved", "closed")
 
 
 def _number(form_value: Any, name: str) -> float | None:
@@ -235,16 +242,19 @@ def track(tracking_code: str, session: SessionDep) -> TrackOut:
     """
     suggestion = queries.get_by_tracking_code(session, tracking_code)
     zh, en = STATUS_WORDS.get(suggestion.status, (suggestion.status, suggestion.status))
-    dept = suggestion.department if suggestion.status == "routed" else None
+    routed = suggestion.status in ROUTED_OR_LATER
+    dept = suggestion.department if routed else None
     return TrackOut(
         tracking_code=suggestion.tracking_code,
         status=suggestion.status,
         status_zh=zh,
         status_en=en,
-        category=suggestion.category if suggestion.status == "routed" else None,
+        category=suggestion.category if routed else None,
         department_zh=dept.name_zh if dept else None,
         department_en=dept.name_en if dept else None,
-        result_note=suggestion.result_note,
+        result_note=suggestion.result_note if suggestion.status in ("resolved", "closed") else None,
+        can_rate=suggestion.status in ("resolved", "closed") and suggestion.satisfaction is None,
+        satisfaction=suggestion.satisfaction,
         submitted_at=suggestion.submitted_at,
         updated_at=suggestion.updated_at,
     )

@@ -32,7 +32,13 @@ PUBLIC: set[tuple[str, str]] = {
     ("GET", "/openapi.json"),
     ("GET", "/login"),  # signing in
     ("POST", "/login"),
-    ("GET", "/"),  # the landing redirect
+    ("GET", "/"),  # the villager's recording page
+    ("POST", "/submit"),  # the recording page's form (no JavaScript, or typed text; rate-limited)
+    ("GET", "/track"),  # villagers look up a tracking code
+    ("GET", "/track/{tracking_code}"),  # the tracking page (rate-limited, no PII)
+    ("POST", "/track/{tracking_code}/rating"),  # the villager rates once after resolution
+    ("POST", "/api/v1/track/{tracking_code}/satisfaction"),  # the same as JSON
+    ("POST", "/open311/v2/requests.json"),  # Open311 clients authenticate with an api_key instead
 }
 # Open311 GeoReport v2 reads (service list, public request views) are public by design.
 PUBLIC_GET_PREFIXES: tuple[str, ...] = ("/open311/",)

@@ -97,6 +97,8 @@ def test_the_villager_tracks_by_code_without_seeing_personal_data(client: TestCl
         "department_zh",
         "department_en",
         "result_note",
+        "can_rate",
+        "satisfaction",
         "submitted_at",
         "updated_at",
     }

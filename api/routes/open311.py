@@ -1,0 +1,319 @@
+"""Open311 GeoReport v2 (JSON): discovery, services, service requests; POST with an api_key.
+
+Field names follow http://wiki.open311.org/GeoReport_v2 exactly. Errors are a list of
+``{"code", "description"}`` (see api/errors.py). ``service_request_id`` is the suggestion's
+numeric id, never its tracking code: the tracking code lets a villager rate, so only the poster
+gets it (in the POST's ``service_notice``).
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from api.deps import ContextDep, SessionDep
+from api.ratelimit import limit_submissions
+from api.routes.suggestions import STATUS_WORDS
+from api.staff import ClockDep
+from api.upload import read_form
+from classify.taxonomy import CATEGORIES, category
+from intake.submission import Submitter
+from models.errors import InvalidInput, NotFound
+from models.open311 import CLOSED_STATES, RequestFilter, find_requests
+from models.tables import Suggestion
+from models.workflow import Open311Request
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"])
+
+SPEC = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-11-23T00:00:00Z"
+DEFAULT_WINDOW = timedelta(days=90)
+MAX_RESULTS = 1000
+MAX_FORM_BYTES = 64 * 1024
+
+KEYWORDS: dict[str, str] = {
+    "transport": "road,bus,traffic,parking,道路,公交,交通,停车",
+    "urban_construction": "housing,building,drainage,street light,住房,建设,排水,路灯",
+    "environment": "rubbish,pollution,water,river,垃圾,污染,河道,环境",
+    "power": "electricity,power cut,voltage,停电,电压,供电",
+    "other": "other,其他",
+}
+
+
+def w3c(value: datetime | None) -> str | None:
+    """A W3C date-time with its zone, e.g. 2026-11-02T08:00:00Z."""
+    if value is None:
+        return None
+    return value.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _locale(request: Request) -> str:
+    return "en" if request.query_params.get("locale", "zh").lower().startswith("en") else "zh"
+
+
+def _service(code: str, locale: str) -> dict[str, Any]:
+    cat = category(code)
+    return {
+        "service_code": cat.code,
+        "service_name": cat.en if locale == "en" else cat.zh,
+        "description": f"{cat.zh} / {cat.en}",
+        "metadata": False,
+        "type": "realtime",
+        "keywords": KEYWORDS.get(cat.code, ""),
+        "group": "民声 minsheng",
+    }
+
+
+@router.get("/discovery.json")
+def discovery(request: Request, context: ContextDep) -> dict[str, Any]:
+    """Where the GeoReport v2 endpoint is and what it speaks."""
+    base = str(request.base_url).rstrip("/") + "/open311/v2"
+    return {
+        "changeset": CHANGESET,
+        "contact": context.settings.open311_contact or "The township people's congress office.",
+        "key_service": "Ask the township office for an api_key; it is needed to POST requests.",
+        "endpoints": [
+            {
+                "specification": SPEC,
+                "url": base,
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": ["application/json"],
+            }
+        ],
+    }
+
+
+@router.get("/services.json")
+def services(request: Request) -> list[dict[str, Any]]:
+    """One service per suggestion category."""
+    locale = _locale(request)
+    return [_service(c.code, locale) for c in CATEGORIES]
+
+
+@router.get("/services/{service_code}.json")
+def service_definition(service_code: str) -> dict[str, Any]:
+    """A service's definition: no extra attributes are asked for (``metadata`` is false)."""
+    try:
+        cat = category(service_code)
+    except InvalidInput:
+        raise NotFound(f"No service with the service_code {service_code!r}.") from None
+    return {"service_code": cat.code, "attributes": []}
+
+
+def request_out(
+    s: Suggestion, extra: Open311Request | None, locale: str, *, extensions: bool
+) -> dict[str, Any]:
+    """One service request in GeoReport v2 fields."""
+    code = s.category or (extra.service_code if extra else None)
+    dept = s.department if s.status not in ("received", "transcribed", "classified", "needs_review") else None
+    words = STATUS_WORDS.get(s.status, (s.status, s.status))
+    out: dict[str, Any] = {
+        "service_request_id": str(s.id),
+        "status": "closed" if s.status in CLOSED_STATES else "open",
+        "status_notes": s.result_note if s.status in CLOSED_STATES else None,
+        "service_name": _service(code, locale)["service_name"] if code else None,
+        "service_code": code,
+        "description": s.text,
+        "agency_responsible": (dept.name_en if locale == "en" else dept.name_zh) if dept else None,
+        "service_notice": words[1] if locale == "en" else words[0],
+        "requested_datetime": w3c(s.submitted_at),
+        "updated_datetime": w3c(s.updated_at),
+        "expected_datetime": w3c(s.due_at),
+        "address": s.address,
+        "address_id": None,
+        "zipcode": None,
+        "lat": s.latitude,
+        "long": s.longitude,
+        "media_url": extra.media_url if extra else None,
+    }
+    if extensions:
+        out["extended_attributes"] = {
+            "minsheng_status": s.status,
+            "channel": s.channel,
+            "satisfaction": s.satisfaction,
+        }
+    return out
+
+
+def _csv(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _date(request: Request, name: str) -> datetime | None:
+    value = request.query_params.get(name)
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise InvalidInput(f"{name} must be a W3C date-time with a time zone, e.g. 2026-11-01T00:00:00Z.")
+    return parsed
+
+
+def _int(request: Request, name: str, default: int, high: int) -> int:
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= high:
+        raise InvalidInput(f"{name} must be a whole number from 1 to {high}.")
+    return int(value)
+
+
+def _extensions(request: Request) -> bool:
+    return request.query_params.get("extensions", "").lower() == "true"
+
+
+@router.get("/requests.json")
+def list_requests(request: Request, session: SessionDep, clock: ClockDep) -> list[dict[str, Any]]:
+    """Service requests; filters service_request_id, service_code, start_date, end_date, status.
+
+    Without dates, the last 90 days (spec default); at most 1000 per page (``page``/``page_size``).
+    """
+    q = request.query_params
+    ids_text = _csv(q.get("service_request_id"))
+    if not all(i.isdigit() for i in ids_text):
+        raise InvalidInput("service_request_id must be a comma-separated list of request ids.")
+    statuses = _csv(q.get("status"))
+    if any(s not in ("open", "closed") for s in statuses):
+        raise InvalidInput("status must be open, closed, or both comma-separated.")
+    codes = _csv(q.get("service_code"))
+    start, end = _date(request, "start_date"), _date(request, "end_date")
+    if start is not None and end is not None and start > end:
+        raise InvalidInput("start_date must not be after end_date.")
+    if start is None and end is None and not ids_text:
+        start = clock() - DEFAULT_WINDOW
+    page_size = _int(request, "page_size", MAX_RESULTS, MAX_RESULTS)
+    page = _int(request, "page", 1, 1_000_000)
+    rows = find_requests(
+        session,
+        RequestFilter(
+            ids=[int(i) for i in ids_text],
+            service_codes=codes,
+            start=start,
+            end=end,
+            statuses=statuses,
+            offset=(page - 1) * page_size,
+            limit=page_size,
+        ),
+    )
+    locale, ext = _locale(request), _extensions(request)
+    return [request_out(s, extra, locale, extensions=ext) for s, extra in rows]
+
+
+@router.get("/requests/{service_request_id}.json")
+def read_request(service_request_id: str, request: Request, session: SessionDep) -> list[dict[str, Any]]:
+    """One service request (as a one-element list, per the spec)."""
+    rows = (
+        find_requests(session, RequestFilter(ids=[int(service_request_id)], limit=1))
+        if service_request_id.isdigit()
+        else []
+    )
+    if not rows:
+        raise NotFound(f"No service request with the id {service_request_id!r}.")
+    s, extra = rows[0]
+    return [request_out(s, extra, _locale(request), extensions=_extensions(request))]
+
+
+def _field(form: Any, name: str) -> str | None:
+    value = form.get(name)
+    if value is None or isinstance(value, UploadFile):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _client_for(key: str | None, keys: dict[str, str]) -> str:
+    for known, client in keys.items():
+        if key is not None and hmac.compare_digest(known.encode(), key.encode()):
+            return client
+    raise HTTPException(403, "api_key was not provided or is not valid.")
+
+
+@router.post("/requests.json", dependencies=[Depends(limit_submissions)])
+async def create_request(request: Request, context: ContextDep) -> list[dict[str, Any]]:
+    """Create a service request (form-encoded). ``description`` becomes the suggestion's text."""
+    form = await _read(request)
+    try:
+        client = _client_for(_field(form, "api_key"), context.settings.open311_keys)
+        code = _field(form, "service_code")
+        if code is None:
+            raise InvalidInput("service_code is required.")
+        try:
+            category(code)
+        except InvalidInput:
+            raise InvalidInput(f"service_code {code!r} is not a service; see services.json.") from None
+        lat, lon = _field(form, "lat"), _field(form, "long")
+        address = _field(form, "address_string") or _field(form, "address_id")
+        if (lat is None) != (lon is None):
+            raise InvalidInput("lat and long must be given together.")
+        if lat is None and address is None:
+            raise InvalidInput("A location is required: lat and long, address_string or address_id.")
+        description = _field(form, "description")
+        if description is None:
+            raise InvalidInput("description is required: it is the text of the suggestion.")
+        name = " ".join(p for p in (_field(form, "first_name"), _field(form, "last_name")) if p) or None
+        submitter = Submitter(
+            name=name,
+            phone=_field(form, "phone"),
+            address=address,
+            latitude=_float(lat, "lat"),
+            longitude=_float(lon, "long"),
+        )
+        media_url = _field(form, "media_url")
+        if media_url is not None and not media_url.startswith(("http://", "https://")):
+            raise InvalidInput("media_url must be an http or https URL.")
+        extra = {
+            "service_code": code,
+            "client": client,
+            "media_url": (media_url or "")[:1000] or None,
+            "device_id": (_field(form, "device_id") or "")[:200] or None,
+            "account_id": (_field(form, "account_id") or "")[:200] or None,
+            "email": (_field(form, "email") or "")[:200] or None,
+        }
+
+        def attach(session: Session, suggestion_id: int) -> None:
+            session.add(Open311Request(suggestion_id=suggestion_id, **extra))
+
+        receipt = await run_in_threadpool(
+            context.desk.submit_text, description, submitter, None, channel="open311", attach=attach
+        )
+    finally:
+        await form.close()
+    return [
+        {
+            "service_request_id": str(receipt.id),
+            "service_notice": (
+                f"Tracking code {receipt.tracking_code}: the villager can follow it at /track/"
+                f"{receipt.tracking_code} and rate the result there. 查询码 {receipt.tracking_code}。"
+            ),
+            "account_id": extra["account_id"],
+        }
+    ]
+
+
+def _float(value: str | None, name: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a number, not {value!r}.") from None
+
+
+async def _read(request: Request) -> Any:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        raise InvalidInput("Send the request form-encoded (application/x-www-form-urlencoded).")
+    return await read_form(request, MAX_FORM_BYTES)
+
+
+__all__ = ["request_out", "router", "w3c"]

@@ -1,0 +1,316 @@
+"""Staff pages: the supervision board, a suggestion with its workflow actions, and admin data.
+
+Every form posts back here and redirects (303) to the page it came from; errors show as pages.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from api.deps import SessionDep
+from api.routes.suggestions import STATUS_WORDS
+from api.staff import AdminDep, ClockDep, HandlerDep, StaffDep
+from api.web.templating import render
+from classify.taxonomy import CATEGORIES
+from models import directory, lifecycle, queries, supervision
+from models.errors import InvalidInput
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+
+OptionalText = Annotated[str | None, Form()]
+
+
+def _back(suggestion_id: int) -> RedirectResponse:
+    return RedirectResponse(f"/staff/suggestions/{suggestion_id}", status_code=303)
+
+
+@router.get("/board", response_class=HTMLResponse)
+def board_page(
+    request: Request, session: SessionDep, actor: StaffDep, clock: ClockDep, department: str | None = None
+) -> HTMLResponse:
+    """Per department and handler: open, since when, how long, overdue; the open list to chase.
+
+    ``?department=CODE`` narrows the open list to one department.
+    """
+    now = clock()
+    departments, handlers = supervision.board(session, now)
+    return render(
+        request,
+        "staff_board.html",
+        {
+            "now": now,
+            "departments": departments,
+            "handlers": handlers,
+            "items": supervision.open_items(session, now, department_code=department or None),
+            "department": department,
+            "extensions": lifecycle.extension_requests(session),
+            "status_words": STATUS_WORDS,
+            "actor": actor,
+        },
+    )
+
+
+@router.get("/suggestions/{suggestion_id}", response_class=HTMLResponse)
+def suggestion_page(
+    suggestion_id: int, request: Request, session: SessionDep, actor: StaffDep, clock: ClockDep
+) -> HTMLResponse:
+    """One suggestion: details, rating, history, and the actions its state allows."""
+    s = queries.get_suggestion(session, suggestion_id)
+    assignment = lifecycle.assignment_of(session, s.id)
+    return render(
+        request,
+        "staff_suggestion.html",
+        {
+            "s": s,
+            "deputy": assignment.deputy if assignment else None,
+            "overdue": supervision.is_overdue(s, clock()),
+            "on_clock": s.status in lifecycle.ON_THE_CLOCK,
+            "allowed": lifecycle.allowed_actions(s.status),
+            "departments": directory.departments(session),
+            "deputies": directory.deputies(session, active_only=True),
+            "extensions": lifecycle.extension_requests(session, s.id),
+            "history": queries.history(session, s.id),
+            "actor": actor,
+        },
+    )
+
+
+@router.post("/suggestions/{suggestion_id}/dispatch")
+def dispatch_form(
+    suggestion_id: int,
+    session: SessionDep,
+    actor: AdminDep,
+    clock: ClockDep,
+    department_code: OptionalText = None,
+    deputy_id: OptionalText = None,
+    note: OptionalText = None,
+) -> RedirectResponse:
+    """Dispatch to a department or a deputy."""
+    deputy = int(deputy_id) if deputy_id and deputy_id.isdigit() else None
+    lifecycle.dispatch(
+        session,
+        suggestion_id,
+        actor=actor.username,
+        now=clock(),
+        department_code=department_code or None,
+        deputy_id=deputy,
+        note=note,
+    )
+    return _back(suggestion_id)
+
+
+def _may(session: SessionDep, suggestion_id: int, actor: lifecycle.Actor) -> None:
+    lifecycle.check_may_handle(session, queries.get_suggestion(session, suggestion_id), actor)
+
+
+@router.post("/suggestions/{suggestion_id}/accept")
+def accept_form(
+    suggestion_id: int, session: SessionDep, actor: HandlerDep, clock: ClockDep
+) -> RedirectResponse:
+    """Sign for it (签收)."""
+    _may(session, suggestion_id, actor)
+    lifecycle.accept(session, suggestion_id, actor=actor.username, now=clock())
+    return _back(suggestion_id)
+
+
+@router.post("/suggestions/{suggestion_id}/start")
+def start_form(
+    suggestion_id: int, session: SessionDep, actor: HandlerDep, clock: ClockDep
+) -> RedirectResponse:
+    """Start work."""
+    _may(session, suggestion_id, actor)
+    lifecycle.start(session, suggestion_id, actor=actor.username, now=clock())
+    return _back(suggestion_id)
+
+
+@router.post("/suggestions/{suggestion_id}/resolve")
+def resolve_form(
+    suggestion_id: int,
+    session: SessionDep,
+    actor: HandlerDep,
+    clock: ClockDep,
+    result_note: OptionalText = None,
+) -> RedirectResponse:
+    """Resolve with a result note (办结)."""
+    _may(session, suggestion_id, actor)
+    lifecycle.resolve(session, suggestion_id, actor=actor.username, now=clock(), result_note=result_note)
+    return _back(suggestion_id)
+
+
+@router.post("/suggestions/{suggestion_id}/close")
+def close_form(suggestion_id: int, session: SessionDep, actor: AdminDep, clock: ClockDep) -> RedirectResponse:
+    """Close a resolved suggestion."""
+    lifecycle.close(session, suggestion_id, actor=actor.username, now=clock())
+    return _back(suggestion_id)
+
+
+@router.post("/suggestions/{suggestion_id}/return")
+def return_form(
+    suggestion_id: int, session: SessionDep, actor: HandlerDep, clock: ClockDep, reason: OptionalText = None
+) -> RedirectResponse:
+    """Return to triage (退单) with a reason."""
+    _may(session, suggestion_id, actor)
+    lifecycle.return_to_triage(session, suggestion_id, actor=actor.username, now=clock(), reason=reason)
+    return _back(suggestion_id)
+
+
+@router.post("/suggestions/{suggestion_id}/extensions")
+def extension_form(
+    suggestion_id: int,
+    session: SessionDep,
+    actor: HandlerDep,
+    clock: ClockDep,
+    days: Annotated[int, Form()],
+    reason: OptionalText = None,
+) -> RedirectResponse:
+    """Ask for an extension (延期)."""
+    _may(session, suggestion_id, actor)
+    lifecycle.request_extension(
+        session, suggestion_id, actor=actor.username, now=clock(), days=days, reason=reason
+    )
+    return _back(suggestion_id)
+
+
+@router.post("/suggestions/{suggestion_id}/chase")
+def chase_form(
+    suggestion_id: int, session: SessionDep, actor: AdminDep, clock: ClockDep, note: OptionalText = None
+) -> RedirectResponse:
+    """Record a reminder (催办)."""
+    lifecycle.chase(session, suggestion_id, actor=actor.username, now=clock(), note=note)
+    return _back(suggestion_id)
+
+
+@router.post("/extensions/{request_id}/{decision}")
+def decide_form(
+    request_id: int,
+    decision: str,
+    session: SessionDep,
+    actor: AdminDep,
+    clock: ClockDep,
+    note: OptionalText = None,
+) -> RedirectResponse:
+    """Approve or reject an extension request."""
+    if decision not in ("approve", "reject"):
+        raise InvalidInput("Choose approve or reject.")
+    request = lifecycle.decide_extension(
+        session, request_id, actor=actor.username, now=clock(), approve=decision == "approve", note=note
+    )
+    return _back(request.suggestion_id)
+
+
+# --- admin ----------------------------------------------------------------------------------------
+
+
+def _admin_back() -> RedirectResponse:
+    return RedirectResponse("/staff/admin", status_code=303)
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_page(request: Request, session: SessionDep, actor: AdminDep) -> HTMLResponse:
+    """Departments, deputies, routing rules, deadlines and the audit trail."""
+    return render(
+        request,
+        "staff_admin.html",
+        {
+            "departments": directory.departments(session),
+            "deputies": directory.deputies(session),
+            "rules": directory.routing_rules(session),
+            "deadlines": directory.deadlines(session),
+            "categories": CATEGORIES,
+            "audit": directory.audit_log(session, 100),
+            "actor": actor,
+        },
+    )
+
+
+@router.post("/admin/departments")
+def department_form(
+    session: SessionDep,
+    actor: AdminDep,
+    clock: ClockDep,
+    code: Annotated[str, Form()],
+    name_zh: OptionalText = None,
+    name_en: OptionalText = None,
+) -> RedirectResponse:
+    """Add or rename a department."""
+    directory.save_department(
+        session, actor=actor.username, now=clock(), code=code, name_zh=name_zh, name_en=name_en
+    )
+    return _admin_back()
+
+
+@router.post("/admin/deputies")
+def deputy_form(
+    session: SessionDep,
+    actor: AdminDep,
+    clock: ClockDep,
+    username: Annotated[str, Form()],
+    name: OptionalText = None,
+    village: OptionalText = None,
+    phone: OptionalText = None,
+    department_code: OptionalText = None,
+    active: OptionalText = None,
+) -> RedirectResponse:
+    """Add or update a deputy (unticking "active" retires them)."""
+    directory.save_deputy(
+        session,
+        actor=actor.username,
+        now=clock(),
+        username=username,
+        name=name,
+        village=village,
+        phone=phone,
+        department_code=department_code or None,
+        active=bool(active),
+    )
+    return _admin_back()
+
+
+@router.post("/admin/rules")
+def rule_form(
+    session: SessionDep,
+    actor: AdminDep,
+    clock: ClockDep,
+    category: Annotated[str, Form()],
+    department_code: Annotated[str, Form()],
+    village: OptionalText = None,
+) -> RedirectResponse:
+    """Add or change a routing rule."""
+    directory.set_routing_rule(
+        session,
+        actor=actor.username,
+        now=clock(),
+        category=category,
+        village=village,
+        department_code=department_code,
+    )
+    return _admin_back()
+
+
+@router.post("/admin/rules/{rule_id}/delete")
+def rule_delete_form(rule_id: int, session: SessionDep, actor: AdminDep, clock: ClockDep) -> RedirectResponse:
+    """Remove a village-specific rule."""
+    directory.delete_routing_rule(session, actor=actor.username, now=clock(), rule_id=rule_id)
+    return _admin_back()
+
+
+@router.post("/admin/deadlines")
+async def deadlines_form(
+    request: Request, session: SessionDep, actor: AdminDep, clock: ClockDep
+) -> RedirectResponse:
+    """Save every category's deadline that changed."""
+    form = await request.form()
+    current = directory.deadlines(session)
+    now = clock()
+    for cat in CATEGORIES:
+        raw = str(form.get(f"days_{cat.code}") or "").strip()
+        if not raw:
+            continue
+        if not raw.isdigit():
+            raise InvalidInput(f"The deadline for {cat.en} must be a whole number of days.")
+        if int(raw) != current[cat.code]:
+            directory.set_deadline(session, actor=actor.username, now=now, category=cat.code, days=int(raw))
+    return _admin_back()

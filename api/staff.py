@@ -1,0 +1,52 @@
+"""Who is acting: the staff dependencies of the workflow, board and admin endpoints.
+
+Three fixed dependencies built on ``api.auth.require_roles`` (admins pass every check), each
+returning the ``models.lifecycle.Actor`` the domain functions take:
+``admin_actor`` (dispatch, close, chase, extension decisions, departments, deputies, rules,
+deadlines), ``handler_actor`` (department handlers and deputies: accept, start, resolve, return,
+extension requests; whether they hold *this* suggestion is checked by
+``lifecycle.check_may_handle``) and ``any_staff`` (the board and read views).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends
+
+from api.accounts import ADMIN, DEPUTY, HANDLER, Staff
+from api.auth import require_roles
+from models.db import utcnow
+from models.lifecycle import Actor
+
+
+def _actor(staff: Staff) -> Actor:
+    return Actor(staff.username, tuple(sorted(staff.roles)), staff.department_code)
+
+
+def admin_actor(staff: Annotated[Staff, Depends(require_roles(ADMIN))]) -> Actor:
+    """An admin."""
+    return _actor(staff)
+
+
+def handler_actor(staff: Annotated[Staff, Depends(require_roles(HANDLER, DEPUTY))]) -> Actor:
+    """A department handler, a deputy, or an admin."""
+    return _actor(staff)
+
+
+def any_staff(staff: Annotated[Staff, Depends(require_roles())]) -> Actor:
+    """Any signed-in staff member."""
+    return _actor(staff)
+
+
+def get_clock() -> Callable[[], datetime]:
+    """The clock the workflow reads (tests replace it to move time)."""
+    return utcnow
+
+
+AdminDep = Annotated[Actor, Depends(admin_actor)]
+HandlerDep = Annotated[Actor, Depends(handler_actor)]
+StaffDep = Annotated[Actor, Depends(any_staff)]
+ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
