@@ -20,8 +20,9 @@ Phases, each printing one JSON line:
    voice notes arrive at ``--upload-rate`` per second (open loop); latency is the time to the 202.
 3. ``read`` — ``--reads`` GETs of suggestions and tracking codes, ``--read-concurrency`` at a time,
    still with the workers busy.
-4. ``drain`` — after the queue is empty, ``--drain-notes`` voice notes are queued at once and the
-   time until all are processed gives notes per minute per worker, compared with phase 1.
+4. ``drain`` — with no more requests coming in, the time the workers take for the next
+   ``--drain-notes`` queued notes (same clip mix as phase 1) gives notes per minute per worker,
+   compared with phase 1. The server is stopped with the rest of its queue unprocessed.
 
 Every phase is bounded in count and the whole run by ``--max-seconds``. Targets (issue 5): upload
 p95 < 100 ms while workers are busy, reads >= 300 requests/s, drain >= 90 % of the bare speed.
@@ -263,18 +264,29 @@ async def run(args: argparse.Namespace, url: str, bare: dict[str, Any]) -> None:
             }
         )
 
-        # Drain: wait for an empty queue, then time a burst of notes from queued to processed.
-        everything = backlog + uploaded
-        while time.monotonic() < deadline and await open_jobs(client, everything):
-            await asyncio.sleep(0.5)
-        started = time.perf_counter()
-        burst = [
-            (await upload(client, NOTES[i % len(NOTES)], args.language)).json()["id"]
-            for i in range(args.drain_notes)
+        # Drain: with nothing else running, time drain_notes consecutive completions of the
+        # queued notes (the queue is first in, first out, so one GET per poll suffices).
+        everything = sorted(backlog + uploaded)
+        pending = [
+            i
+            for i in everything
+            if (await client.get(f"/api/v1/suggestions/{i}")).json()["status"] not in FINAL
         ]
-        while time.monotonic() < deadline and await open_jobs(client, burst):
-            await asyncio.sleep(0.2)
-        seconds = time.perf_counter() - started
+        if len(pending) < args.drain_notes + 1:
+            raise SystemExit(
+                "too few notes left in the queue to time the drain; raise --backlog or --uploads"
+            )
+
+        async def finished(suggestion_id: int) -> float:
+            while time.monotonic() < deadline:
+                if (await client.get(f"/api/v1/suggestions/{suggestion_id}")).json()["status"] in FINAL:
+                    return time.perf_counter()
+                await asyncio.sleep(0.1)
+            raise SystemExit("ran out of time while timing the drain")
+
+        first = await finished(pending[0])
+        last = await finished(pending[args.drain_notes])
+        seconds = last - first
         per_worker = args.drain_notes / seconds * 60 / args.workers
         emit(
             {
@@ -300,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights-cache", type=Path, help="unpacked Whisper weights (default: var/weights)")
     parser.add_argument("--workers", type=int, default=1, help="worker threads/processes of the server")
     parser.add_argument("--language", default="auto", choices=["auto", "zh", "en"])
-    parser.add_argument("--backlog", type=int, default=12, help="notes queued to keep the workers busy")
+    parser.add_argument("--backlog", type=int, default=20, help="notes queued to keep the workers busy")
     parser.add_argument("--uploads", type=int, default=40)
     parser.add_argument("--upload-rate", type=float, default=4.0, help="upload arrivals per second")
     parser.add_argument("--reads", type=int, default=3000)
