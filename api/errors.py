@@ -15,6 +15,7 @@ from classify.model import ModelIntegrityError
 from classify.registry import NoActiveClassifier
 from intake.audio import AudioTooLarge, AudioTooLong, AudioTooShort, CorruptAudio, NotAudio
 from intake.engine_openai import EngineUnavailable
+from intake.storage import StorageUnavailable
 from intake.weights import WeightsMissing
 from models.db import DatabaseUnavailable
 from models.errors import DomainError, InvalidInput, NotFound
@@ -34,6 +35,7 @@ STATUS: dict[type[DomainError], int] = {
     ModelIntegrityError: 503,
     EngineUnavailable: 503,
     DatabaseUnavailable: 503,
+    StorageUnavailable: 503,
 }
 
 

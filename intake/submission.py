@@ -91,13 +91,14 @@ class Desk:
         limits: AudioLimits,
         *,
         max_attempts: int = 3,
-        on_queued: Callable[[], None] | None = None,
+        on_queued: Callable[[int], None] | None = None,
     ) -> None:
         self.factory = factory
         self.store = store
         self.limits = limits
         self.max_attempts = max_attempts
-        self.on_queued = on_queued or (lambda: None)
+        # Called with the job id once the job row is committed (JobQueue.submitted).
+        self.on_queued = on_queued or (lambda job_id: None)
 
     def submit_text(self, text: str, submitter: Submitter, language: str | None = None) -> Receipt:
         """Store a typed suggestion and queue its classification."""
@@ -111,7 +112,7 @@ class Desk:
         columns = validate_submitter(submitter)
         lang = validate_language(language)
         with unit_of_work(self.factory) as session:
-            receipt = self._store(
+            receipt, job_id = self._store(
                 session,
                 channel="text",
                 requested_language=lang,
@@ -119,7 +120,7 @@ class Desk:
                 text=text,
                 **columns,
             )
-        self.on_queued()
+        self.on_queued(job_id)
         return receipt
 
     def submit_audio(
@@ -160,14 +161,14 @@ class Desk:
                 sample_rate=audio.original_sample_rate,
                 channels=audio.original_channels,
             )
-            receipt = self._store(
+            receipt, job_id = self._store(
                 session, channel="voice", requested_language=lang, audio_id=stored.id, **columns
             )
-        self.on_queued()
+        self.on_queued(job_id)
         return receipt
 
-    def _store(self, session: Session, **fields: Any) -> Receipt:
+    def _store(self, session: Session, **fields: Any) -> tuple[Receipt, int]:
         """Insert the suggestion and its processing job in the caller's unit of work."""
         suggestion = queries.create_suggestion(session, status=Status.RECEIVED, actor="villager", **fields)
-        queries.enqueue_job(session, PROCESS_JOB, suggestion.id, max_attempts=self.max_attempts)
-        return Receipt(suggestion.id, suggestion.tracking_code, suggestion.status)
+        job = queries.enqueue_job(session, PROCESS_JOB, suggestion.id, max_attempts=self.max_attempts)
+        return Receipt(suggestion.id, suggestion.tracking_code, suggestion.status), job.id

@@ -31,7 +31,14 @@ def _free_port() -> int:
 
 
 def _start_server(data: Path, weights: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "MINSHENG_DATA_DIR": str(data), "MINSHENG_WEIGHTS_CACHE": str(weights)}
+    env = {
+        **os.environ,
+        "MINSHENG_DATA_DIR": str(data),
+        "MINSHENG_WEIGHTS_CACHE": str(weights),
+        # Recovery is lease-based (several processes may share the database): a short lease
+        # lets the restarted server take the cut-off job again within seconds.
+        "MINSHENG_JOB_LEASE_SECONDS": "3",
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
         env=env,
