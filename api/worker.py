@@ -21,6 +21,7 @@ from api.context import AppContext, build_context
 from api.settings import Settings
 from intake.broker import RUN_JOB_TASK, BrokerQueue, Sweeper, make_celery
 from intake.jobs import JobExecutor, worker_name
+from intake.weights import ensure_base_model
 from models.db import make_engine, make_session_factory
 from models.errors import InvalidInput
 
@@ -47,7 +48,7 @@ def _init_process(settings: Settings) -> None:
         backoff=timedelta(seconds=settings.job_retry_seconds),
     )
     _Process.name = worker_name("celery")
-    log.info("worker process %d ready (%s)", os.getpid(), _Process.name)
+    log.info("worker process %d ready to run jobs (%s)", os.getpid(), _Process.name)
 
 
 def run_job(job_id: int) -> str:
@@ -115,6 +116,7 @@ def run_worker(settings: Settings, *, concurrency: int, loglevel: str = "INFO") 
     app = build_worker_app(settings)
     context = build_context(settings)  # schema upgrade, seed data, an active classifier
     context.engine.dispose()
+    ensure_base_model(settings.weights_dir)  # unpacked once here, not raced by the processes
     app.worker_main(
         [
             "worker",

@@ -1,0 +1,171 @@
+"""Celery mode for real: a private Redis, `minsheng worker` processes, and faults that kill them.
+
+The API runs in-process (TestClient, broker configured, so it runs no jobs itself); the workers
+are real subprocesses sharing its SQLite database, as worker machines share PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import FINAL, make_client
+from tests.api.nodes import FAST, REDIS_SERVER, RedisServer, Worker, long_note, query, wait_for
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not REDIS_SERVER.exists(), reason="redis-server is not installed"),
+]
+
+
+@pytest.fixture()
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A private redis-server on a free port, killed at the end."""
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture()
+def workers() -> Iterator[list[Worker]]:
+    """Worker nodes started by a test; all killed at the end whatever happened."""
+    started: list[Worker] = []
+    yield started
+    for worker in started:
+        worker.kill_all()
+
+
+def _api(data: Path, weights: Path, broker: str) -> TestClient:
+    fast = {k.removeprefix("MINSHENG_").lower(): float(v) for k, v in FAST.items()}
+    fast.pop("job_retry_seconds")  # make_client sets its own
+    return make_client(data, weights, broker_url=broker, **fast)
+
+
+def _all_final(client: TestClient, ids: list[int]) -> bool:
+    return all(client.get(f"/api/v1/suggestions/{i}").json()["status"] in FINAL for i in ids)
+
+
+def test_a_worker_killed_mid_transcription_the_job_completes_once_after_a_worker_comes_back(
+    tmp_path: Path,
+    weights_cache: Path,
+    data_dir: Path,
+    redis_server: RedisServer,
+    workers: list[Worker],
+) -> None:
+    data = tmp_path / "var"
+    db = data / "minsheng.db"
+    note = long_note(data_dir, tmp_path / "long.wav")
+    with _api(data, weights_cache, redis_server.url) as client:
+        first = Worker(data, weights_cache, redis_server.url, tmp_path / "w1.log")
+        workers.append(first)
+        first.wait_ready()
+        with note.open("rb") as fh:
+            sid = client.post("/api/v1/suggestions", files={"audio": ("long.wav", fh)}).json()["id"]
+        wait_for(
+            lambda: query(db, "SELECT state, attempts FROM jobs") == [("running", 1)], 60, "the job to start"
+        )
+        time.sleep(1.0)  # inside the transcription
+        first.kill_all()
+        assert query(db, "SELECT state, attempts FROM jobs") == [("running", 1)]
+        assert query(db, "SELECT count(*) FROM transcripts") == [(0,)]
+
+        second = Worker(data, weights_cache, redis_server.url, tmp_path / "w2.log")
+        workers.append(second)
+        wait_for(lambda: _all_final(client, [sid]), 180, "the job to finish on the new worker", 0.3)
+        body = client.get(f"/api/v1/suggestions/{sid}").json()
+        assert body["status"] in {"routed", "needs_review"}, body
+        assert "power" in body["transcript"].lower()
+        # The dead worker's message comes back after the visibility timeout: it must not run again.
+        time.sleep(float(FAST["MINSHENG_BROKER_VISIBILITY_TIMEOUT"]) + 2)
+    assert query(db, "SELECT count(*) FROM transcripts") == [(1,)]
+    assert query(db, "SELECT count(*) FROM predictions") == [(1,)]
+    assert query(db, "SELECT state, attempts FROM jobs") == [("done", 2)]
+    assert query(db, "SELECT count(*) FROM events WHERE kind = 'transcribed'") == [(1,)]
+
+
+def test_uploads_are_accepted_while_redis_is_down_and_processed_once_it_is_back(
+    tmp_path: Path,
+    weights_cache: Path,
+    data_dir: Path,
+    redis_server: RedisServer,
+    workers: list[Worker],
+) -> None:
+    data = tmp_path / "var"
+    db = data / "minsheng.db"
+    with _api(data, weights_cache, redis_server.url) as client:
+        worker = Worker(data, weights_cache, redis_server.url, tmp_path / "w.log")
+        workers.append(worker)
+        worker.wait_ready()
+        redis_server.kill()
+
+        ids, waits = [], []
+        for name in ("voice_power.ogg", "voice_transport.ogg"):
+            started = time.monotonic()
+            with (data_dir / name).open("rb") as fh:
+                response = client.post("/api/v1/suggestions", files={"audio": (name, fh)})
+            waits.append(time.monotonic() - started)
+            assert response.status_code == 202, response.text
+            ids.append(response.json()["id"])
+        response = client.post("/api/v1/suggestions", data={"text": "The street lights on Wuxing Road are out."})
+        assert response.status_code == 202, response.text
+        ids.append(response.json()["id"])
+        assert max(waits) < 5.0, waits  # a dead broker does not hold the villager up
+        assert query(db, "SELECT count(*) FROM audio") == [(2,)]
+        time.sleep(2.0)  # the worker's sweeper keeps trying while Redis is down
+        assert query(db, "SELECT state, published_at IS NULL FROM jobs") == [("queued", 1)] * 3
+
+        redis_server.start()  # back, and empty: everything it held is gone
+        wait_for(lambda: _all_final(client, ids), 180, "the notes to be processed after Redis came back", 0.3)
+    assert query(db, "SELECT state, attempts FROM jobs ORDER BY id") == [("done", 1)] * 3
+    assert query(db, "SELECT count(*) FROM transcripts") == [(2,)]
+    assert query(db, "SELECT count(*) FROM predictions") == [(3,)]
+
+
+def test_several_worker_processes_on_one_queue_process_each_job_once(
+    tmp_path: Path,
+    weights_cache: Path,
+    data_dir: Path,
+    redis_server: RedisServer,
+    workers: list[Worker],
+) -> None:
+    data = tmp_path / "var"
+    db = data / "minsheng.db"
+    texts = [
+        "The bus to the county town should come every half hour.",
+        "Please repair the broken water pipe near the school.",
+        "The river behind the village smells of waste.",
+        "Power cuts every evening in the east of the village.",
+        "We need a new bridge over the canal.",
+        "Rubbish is burned next to the fields.",
+        "The road to the market is full of holes.",
+        "Please put up street lights on the main road.",
+    ]
+    with _api(data, weights_cache, redis_server.url) as client:
+        # Two worker nodes (two parents, two sweepers) with two processes between them... and one
+        # more process in the second node: three worker processes on one queue.
+        nodes = [
+            Worker(data, weights_cache, redis_server.url, tmp_path / "w1.log", concurrency=1),
+            Worker(data, weights_cache, redis_server.url, tmp_path / "w2.log", concurrency=2),
+        ]
+        workers.extend(nodes)
+        for node in nodes:
+            node.wait_ready()
+        ids = []
+        for name in ("voice_power.ogg", "voice_environment.ogg"):
+            with (data_dir / name).open("rb") as fh:
+                ids.append(client.post("/api/v1/suggestions", files={"audio": (name, fh)}).json()["id"])
+        for text in texts:
+            ids.append(client.post("/api/v1/suggestions", data={"text": text}).json()["id"])
+        wait_for(lambda: _all_final(client, ids), 180, "every note to be processed", 0.3)
+    n = len(ids)
+    assert query(db, "SELECT state, attempts, count(*) FROM jobs GROUP BY state, attempts") == [("done", 1, n)]
+    assert query(db, "SELECT count(*) FROM transcripts") == [(2,)]
+    assert query(db, "SELECT count(*), count(DISTINCT suggestion_id) FROM predictions") == [(n, n)]
+    assert query(db, "SELECT count(*) FROM events WHERE kind = 'classified'") == [(n,)]
+    holders = {row[0].rsplit("-", 1)[0] for row in query(db, "SELECT locked_by FROM jobs")}
+    assert len(holders) >= 2, holders  # the work really was shared between processes
