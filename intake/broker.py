@@ -54,6 +54,8 @@ def make_celery(
             "socket_timeout": max(connect_timeout, 10.0),
         },
         worker_send_task_events=False,
+        # Keep running jobs when Redis goes away: their rows, not the messages, say what is done.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         worker_hijack_root_logger=False,
     )
     return app
