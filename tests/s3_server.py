@@ -8,6 +8,7 @@ exactly as it would reach MinIO or any other S3-compatible store.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import subprocess
@@ -119,10 +120,8 @@ class CuttingProxy:
         except OSError:
             pass
         for sock in (src, dst):
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def close(self) -> None:
         """Stop accepting connections."""
