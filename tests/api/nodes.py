@@ -88,10 +88,19 @@ class RedisServer:
 class Worker:
     """A `minsheng worker` node: one parent process and its worker processes (one session)."""
 
-    def __init__(self, data: Path, weights: Path, broker: str, log: Path, concurrency: int = 1) -> None:
+    def __init__(
+        self,
+        data: Path,
+        weights: Path,
+        broker: str,
+        log: Path,
+        concurrency: int = 1,
+        env: dict[str, str] | None = None,
+    ) -> None:
         env = {
             **os.environ,
             **FAST,
+            **(env or {}),
             "MINSHENG_DATA_DIR": str(data),
             "MINSHENG_WEIGHTS_CACHE": str(weights),
             "MINSHENG_BROKER_URL": broker,

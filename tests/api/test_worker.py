@@ -9,12 +9,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import FINAL, make_client
 from tests.api.nodes import FAST, REDIS_SERVER, RedisServer, Worker, long_note, query, wait_for
+from tests.s3_server import CREDENTIALS, S3Server
 
 pytestmark = [
     pytest.mark.slow,
@@ -40,10 +42,10 @@ def workers() -> Iterator[list[Worker]]:
         worker.kill_all()
 
 
-def _api(data: Path, weights: Path, broker: str) -> TestClient:
+def _api(data: Path, weights: Path, broker: str, **settings: Any) -> TestClient:
     fast = {k.removeprefix("MINSHENG_").lower(): float(v) for k, v in FAST.items()}
     fast.pop("job_retry_seconds")  # make_client sets its own
-    return make_client(data, weights, broker_url=broker, **fast)
+    return make_client(data, weights, broker_url=broker, **fast, **settings)
 
 
 def _all_final(client: TestClient, ids: list[int]) -> bool:
@@ -135,8 +137,19 @@ def test_several_worker_processes_on_one_queue_process_each_job_once(
     redis_server: RedisServer,
     workers: list[Worker],
 ) -> None:
+    """The multi-machine layout of the README on one host: an API node, two worker nodes, Redis,
+    and an S3-compatible object store for the audio (no disk shared between the nodes)."""
     data = tmp_path / "var"
-    db = data / "minsheng.db"
+    s3 = S3Server()
+    s3.client().create_bucket(Bucket="audio")
+    store = {
+        "MINSHENG_AUDIO_STORE": "s3://audio/notes",
+        "MINSHENG_S3_ENDPOINT_URL": s3.url,
+        "MINSHENG_S3_REGION": "us-east-1",
+        "MINSHENG_S3_ACCESS_KEY_ID": CREDENTIALS["access_key_id"],
+        "MINSHENG_S3_SECRET_ACCESS_KEY": CREDENTIALS["secret_access_key"],
+    }
+    api_store = {k.removeprefix("MINSHENG_").lower(): v for k, v in store.items()}
     texts = [
         "The bus to the county town should come every half hour.",
         "Please repair the broken water pipe near the school.",
@@ -147,12 +160,32 @@ def test_several_worker_processes_on_one_queue_process_each_job_once(
         "The road to the market is full of holes.",
         "Please put up street lights on the main road.",
     ]
-    with _api(data, weights_cache, redis_server.url) as client:
-        # Two worker nodes (two parents, two sweepers) with two processes between them... and one
-        # more process in the second node: three worker processes on one queue.
+    try:
+        _several_workers(tmp_path, weights_cache, data_dir, redis_server, workers, store, api_store, texts)
+        assert len(s3.client().list_objects_v2(Bucket="audio", Prefix="notes/")["Contents"]) == 2
+    finally:
+        s3.stop()
+    assert not list((data / "audio").rglob("*.ogg"))  # the audio lives in the object store only
+
+
+def _several_workers(
+    tmp_path: Path,
+    weights_cache: Path,
+    data_dir: Path,
+    redis_server: RedisServer,
+    workers: list[Worker],
+    store: dict[str, str],
+    api_store: dict[str, str],
+    texts: list[str],
+) -> None:
+    data = tmp_path / "var"
+    db = data / "minsheng.db"
+    with _api(data, weights_cache, redis_server.url, **api_store) as client:
+        # Two worker nodes (two parents, two sweepers): one process in the first, two in the
+        # second, so three worker processes take jobs from one queue.
         nodes = [
-            Worker(data, weights_cache, redis_server.url, tmp_path / "w1.log", concurrency=1),
-            Worker(data, weights_cache, redis_server.url, tmp_path / "w2.log", concurrency=2),
+            Worker(data, weights_cache, redis_server.url, tmp_path / "w1.log", concurrency=1, env=store),
+            Worker(data, weights_cache, redis_server.url, tmp_path / "w2.log", concurrency=2, env=store),
         ]
         workers.extend(nodes)
         for node in nodes:
