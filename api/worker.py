@@ -17,6 +17,8 @@ import socket
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from api.context import AppContext, build_context
 from api.settings import Settings
 from intake.broker import RUN_JOB_TASK, BrokerQueue, Sweeper, make_celery
@@ -51,12 +53,18 @@ def _init_process(settings: Settings) -> None:
     log.info("worker process %d ready to run jobs (%s)", os.getpid(), _Process.name)
 
 
-def run_job(job_id: int) -> str:
+def run_job(task: Any, job_id: int) -> str:
     """The Celery task body: claim the job row, run it, record the outcome. Returns what happened."""
     executor = _Process.executor
     if executor is None:
         raise RuntimeError("worker process not initialised (worker_process_init did not run)")
-    job = executor.claim(job_id, _Process.name)
+    try:
+        job = executor.claim(job_id, _Process.name)
+    except SQLAlchemyError as exc:
+        # The database is unreachable: keep the message and try again (the row is still queued).
+        delay = min(60, 2 ** min(task.request.retries, 6))
+        log.warning("job %d: cannot claim (%s); retrying in %ds", job_id, type(exc).__name__, delay)
+        raise task.retry(exc=exc, countdown=delay, max_retries=None) from exc
     if job is None:
         # Held by a live worker, finished already, or backing off: the row decides, drop the message.
         log.info("job %d is not runnable now; message dropped", job_id)
@@ -77,7 +85,7 @@ def build_worker_app(settings: Settings) -> Any:
         visibility_timeout=settings.broker_visibility_timeout,
         connect_timeout=settings.broker_connect_timeout,
     )
-    app.task(name=RUN_JOB_TASK, acks_late=True, ignore_result=True)(run_job)
+    app.task(name=RUN_JOB_TASK, bind=True, acks_late=True, ignore_result=True)(run_job)
 
     def _process_init(**_: Any) -> None:
         _init_process(settings)

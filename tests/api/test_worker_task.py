@@ -1,0 +1,46 @@
+"""The Celery task body run in this process (eagerly): database faults keep the message."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from api import worker
+from api.settings import Settings
+from intake.broker import RUN_JOB_TASK
+from intake.jobs import JobExecutor
+from models import queries
+from models.db import make_engine, make_session_factory, unit_of_work
+
+
+def _task(tmp_path: Path, factory: sessionmaker[Session], seen: list[int]) -> object:
+    settings = Settings(data_dir=tmp_path, broker_url="redis://127.0.0.1:1/0")
+    app = worker.build_worker_app(settings)
+    worker._Process.executor = JobExecutor(
+        factory, {"k": (seen.append, lambda _i, _e: None)}, timedelta(seconds=5), timedelta(0)
+    )
+    worker._Process.name = "eager"
+    return app.tasks[RUN_JOB_TASK]
+
+
+def test_the_task_claims_runs_and_drops_duplicates(tmp_path: Path, db_factory: sessionmaker[Session]) -> None:
+    seen: list[int] = []
+    task = _task(tmp_path, db_factory, seen)
+    with unit_of_work(db_factory) as session:
+        job_id = queries.enqueue_job(session, "k", None).id
+    assert task.apply(args=[job_id]).get() == "ran"  # type: ignore[attr-defined]
+    assert task.apply(args=[job_id]).get() == "skipped"  # type: ignore[attr-defined]
+    assert seen == [0]
+
+
+def test_a_database_that_cannot_be_reached_makes_the_task_retry(tmp_path: Path) -> None:
+    # A database file that cannot be opened: every connection fails, as when the server is down.
+    engine = make_engine(f"sqlite:///{tmp_path / 'no-such-dir' / 'minsheng.db'}")
+    try:
+        task = _task(tmp_path, make_session_factory(engine), [])
+        result = task.apply(args=[1])  # type: ignore[attr-defined]
+    finally:
+        engine.dispose()
+    assert result.state == "RETRY"
