@@ -64,7 +64,7 @@ def run_job(task: Any, job_id: int) -> str:
         # The database is unreachable: keep the message and try again (the row is still queued).
         delay = min(60, 2 ** min(task.request.retries, 6))
         log.warning("job %d: cannot claim (%s); retrying in %ds", job_id, type(exc).__name__, delay)
-        raise task.retry(exc=exc, countdown=delay, max_retries=None) from exc
+        raise task.retry(exc=exc, countdown=delay) from exc
     if job is None:
         # Held by a live worker, finished already, or backing off: the row decides, drop the message.
         log.info("job %d is not runnable now; message dropped", job_id)
@@ -85,7 +85,8 @@ def build_worker_app(settings: Settings) -> Any:
         visibility_timeout=settings.broker_visibility_timeout,
         connect_timeout=settings.broker_connect_timeout,
     )
-    app.task(name=RUN_JOB_TASK, bind=True, acks_late=True, ignore_result=True)(run_job)
+    # max_retries=None: a database outage is waited out (the retries back off to once a minute).
+    app.task(name=RUN_JOB_TASK, bind=True, acks_late=True, ignore_result=True, max_retries=None)(run_job)
 
     def _process_init(**_: Any) -> None:
         _init_process(settings)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import worker
@@ -35,12 +37,20 @@ def test_the_task_claims_runs_and_drops_duplicates(tmp_path: Path, db_factory: s
     assert seen == [0]
 
 
-def test_a_database_that_cannot_be_reached_makes_the_task_retry(tmp_path: Path) -> None:
+def test_a_database_that_cannot_be_reached_makes_the_task_retry(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     # A database file that cannot be opened: every connection fails, as when the server is down.
     engine = make_engine(f"sqlite:///{tmp_path / 'no-such-dir' / 'minsheng.db'}")
     try:
         task = _task(tmp_path, make_session_factory(engine), [])
-        result = task.apply(args=[1])  # type: ignore[attr-defined]
+        assert task.max_retries is None  # type: ignore[attr-defined]  # in production: until it is back
+        # Run eagerly, a retry runs again at once (no countdown), so cap the retries for the test.
+        task.max_retries = 3  # type: ignore[attr-defined]
+        with caplog.at_level(logging.WARNING, logger="api.worker"):
+            result = task.apply(args=[1])  # type: ignore[attr-defined]
     finally:
         engine.dispose()
-    assert result.state == "RETRY"
+    delays = [r.getMessage().rsplit(" ", 1)[-1] for r in caplog.records if "cannot claim" in r.getMessage()]
+    assert delays == ["1s", "2s", "4s", "8s"]  # the message was kept and retried, backing off
+    assert result.state == "FAILURE"  # only because the test capped the retries
