@@ -188,6 +188,11 @@ def _several_workers(
             Worker(data, weights_cache, redis_server.url, tmp_path / "w2.log", concurrency=2, env=store),
         ]
         workers.extend(nodes)
+        checks = client.get("/readyz").json()["checks"]
+        assert (
+            checks["jobs"].startswith("published to the broker")
+            and checks["audio_store"] == "s3://audio/notes"
+        )
         for node in nodes:
             node.wait_ready()
         ids = []
