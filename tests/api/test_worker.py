@@ -6,6 +6,8 @@ are real subprocesses sharing its SQLite database, as worker machines share Post
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,13 +54,17 @@ def _all_final(client: TestClient, ids: list[int]) -> bool:
     return all(client.get(f"/api/v1/suggestions/{i}").json()["status"] in FINAL for i in ids)
 
 
+@pytest.mark.parametrize("victim", ["node", "process"])
 def test_a_worker_killed_mid_transcription_the_job_completes_once_after_a_worker_comes_back(
     tmp_path: Path,
     weights_cache: Path,
     data_dir: Path,
     redis_server: RedisServer,
     workers: list[Worker],
+    victim: str,
 ) -> None:
+    """``node``: the whole `minsheng worker` (parent and processes) dies, a new one is started.
+    ``process``: only the worker process running the job dies; its parent forks a new one."""
     data = tmp_path / "var"
     db = data / "minsheng.db"
     note = long_note(data_dir, tmp_path / "long.wav")
@@ -72,12 +78,16 @@ def test_a_worker_killed_mid_transcription_the_job_completes_once_after_a_worker
             lambda: query(db, "SELECT state, attempts FROM jobs") == [("running", 1)], 60, "the job to start"
         )
         time.sleep(1.0)  # inside the transcription
-        first.kill_all()
+        if victim == "node":
+            first.kill_all()
+        else:
+            [(holder,)] = query(db, "SELECT locked_by FROM jobs")
+            os.kill(int(holder.split("-")[-2]), signal.SIGKILL)  # celery-<host>-<pid>-<random>
         assert query(db, "SELECT state, attempts FROM jobs") == [("running", 1)]
         assert query(db, "SELECT count(*) FROM transcripts") == [(0,)]
 
-        second = Worker(data, weights_cache, redis_server.url, tmp_path / "w2.log")
-        workers.append(second)
+        if victim == "node":
+            workers.append(Worker(data, weights_cache, redis_server.url, tmp_path / "w2.log"))
         wait_for(lambda: _all_final(client, [sid]), 180, "the job to finish on the new worker", 0.3)
         body = client.get(f"/api/v1/suggestions/{sid}").json()
         assert body["status"] in {"routed", "needs_review"}, body
