@@ -107,6 +107,7 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
             queue=settings.broker_queue,
             visibility_timeout=settings.broker_visibility_timeout,
             connect_timeout=settings.broker_connect_timeout,
+            fail_fast=True,
         )
         queue = BrokerQueue(
             factory, celery, settings.broker_queue, timedelta(seconds=settings.republish_seconds)
