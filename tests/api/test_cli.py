@@ -91,3 +91,24 @@ def test_bad_input_gets_a_message_and_a_non_zero_exit(
     assert "text" in capsys.readouterr().err
     assert main(["evaluate", "--model", str(tmp_path / "nothing"), "--data", str(bad), "--json"]) == 2
     assert capsys.readouterr().err.startswith("minsheng: ")
+
+
+def test_worker_without_a_broker_explains_what_to_set(
+    data_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("MINSHENG_BROKER_URL", raising=False)
+    assert main(["worker"]) == 2
+    assert "MINSHENG_BROKER_URL" in capsys.readouterr().err
+
+
+def test_a_visibility_timeout_shorter_than_the_lease_is_refused(
+    data_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pydantic import ValidationError
+
+    from api.settings import Settings
+
+    monkeypatch.setenv("MINSHENG_JOB_LEASE_SECONDS", "120")
+    monkeypatch.setenv("MINSHENG_BROKER_VISIBILITY_TIMEOUT", "60")
+    with pytest.raises(ValidationError, match="VISIBILITY_TIMEOUT must be longer"):
+        Settings()

@@ -128,7 +128,7 @@ def test_uploads_are_accepted_while_redis_is_down_and_processed_once_it_is_back(
         )
         assert response.status_code == 202, response.text
         ids.append(response.json()["id"])
-        assert max(waits) < 5.0, waits  # a dead broker does not hold the villager up
+        assert max(waits) < 1.0, waits  # a dead broker does not hold the villager up
         assert query(db, "SELECT count(*) FROM audio") == [(2,)]
         time.sleep(2.0)  # the worker's sweeper keeps trying while Redis is down
         assert query(db, "SELECT state, attempts FROM jobs") == [("queued", 0)] * 3

@@ -31,9 +31,9 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server.kill()
 
 
-def _queue(factory: sessionmaker[Session], server: RedisServer) -> BrokerQueue:
+def _queue(factory: sessionmaker[Session], server: RedisServer, batch: int = 500) -> BrokerQueue:
     app = make_celery(server.url, queue=QUEUE, visibility_timeout=60, connect_timeout=1)
-    return BrokerQueue(factory, app, QUEUE, stale=timedelta(minutes=30))
+    return BrokerQueue(factory, app, QUEUE, stale=timedelta(minutes=30), batch=batch)
 
 
 def _waiting(server: RedisServer) -> int:
@@ -49,7 +49,7 @@ def test_racing_sweepers_publish_each_job_once(
     db_factory: sessionmaker[Session], redis_server: RedisServer
 ) -> None:
     ids = _jobs(db_factory, 20)
-    sweepers = [_queue(db_factory, redis_server) for _ in range(3)]
+    sweepers = [_queue(db_factory, redis_server, batch=3) for _ in range(3)]  # several batches each
     sent: list[int] = []
     threads = [threading.Thread(target=lambda q=q: sent.append(q.sweep())) for q in sweepers]
     for t in threads:
