@@ -17,13 +17,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import FINAL, make_client
-from tests.api.nodes import FAST, REDIS_SERVER, RedisServer, Worker, long_note, query, wait_for
+from tests.api.nodes import FAST, RedisServer, Worker, long_note, query, wait_for
 from tests.s3_server import CREDENTIALS, S3Server
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not REDIS_SERVER.exists(), reason="redis-server is not installed"),
-]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture()
@@ -221,3 +218,5 @@ def _several_workers(
     assert query(db, "SELECT count(*) FROM events WHERE kind = 'classified'") == [(n,)]
     holders = {row[0].rsplit("-", 1)[0] for row in query(db, "SELECT locked_by FROM jobs")}
     assert len(holders) >= 2, holders  # the work really was shared between processes
+    for node in nodes:  # models loaded once per process, not per job
+        assert node.log.read_text().count("ready to run jobs") == node.concurrency

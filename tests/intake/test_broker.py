@@ -15,9 +15,7 @@ from intake.broker import BrokerQueue, make_celery
 from models import queries
 from models.db import unit_of_work
 from models.tables import Job
-from tests.api.nodes import REDIS_SERVER, RedisServer
-
-pytestmark = pytest.mark.skipif(not REDIS_SERVER.exists(), reason="redis-server is not installed")
+from tests.api.nodes import RedisServer
 
 QUEUE = "minsheng-test"
 

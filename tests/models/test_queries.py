@@ -191,6 +191,20 @@ def test_only_one_publisher_marks_a_job_and_a_claim_clears_the_mark(
         assert list(queries.jobs_needing_a_message(session, stale, now=later)) == [job_id]
 
 
+def test_a_failed_job_needs_a_message_again_once_its_retry_is_due(db_factory: sessionmaker[Session]) -> None:
+    stale = timedelta(minutes=30)
+    job_id = _job(db_factory)
+    with unit_of_work(db_factory) as session:
+        assert queries.mark_published(session, job_id, stale)
+        job = queries.claim_job_by_id(session, job_id, "w", timedelta(minutes=1))
+        assert job is not None
+        queries.retry_or_fail_job(session, job, "boom", timedelta(minutes=1))
+    with db_factory() as session:
+        assert list(queries.jobs_needing_a_message(session, stale)) == []  # backing off
+        due = utcnow() + timedelta(minutes=2)
+        assert list(queries.jobs_needing_a_message(session, stale, now=due)) == [job_id]
+
+
 def test_a_failed_publish_leaves_the_job_to_the_sweeper(db_factory: sessionmaker[Session]) -> None:
     stale = timedelta(minutes=30)
     job_id = _job(db_factory)
