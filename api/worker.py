@@ -33,16 +33,20 @@ log = logging.getLogger(__name__)
 class _Process:
     """What one worker process holds: built after the fork, once."""
 
+    settings: Settings | None = None
     context: AppContext | None = None
     executor: JobExecutor | None = None
     name: str = ""
 
 
 def _init_process(settings: Settings) -> None:
+    if _Process.context is not None:  # a half-built context from a failed start
+        _Process.context.engine.dispose()
+        _Process.context = None
     context = build_context(settings, migrate=False)
+    _Process.context = context
     context.transcriber.get()  # Whisper, loaded once per process, before the first task
     context.classifiers.active()
-    _Process.context = context
     _Process.executor = JobExecutor(
         context.factory,
         context.handlers,
@@ -53,16 +57,35 @@ def _init_process(settings: Settings) -> None:
     log.info("worker process %d ready to run jobs (%s)", os.getpid(), _Process.name)
 
 
+def _backoff(task: Any) -> int:
+    return int(min(60, 2 ** min(task.request.retries, 6)))
+
+
 def run_job(task: Any, job_id: int) -> str:
     """The Celery task body: claim the job row, run it, record the outcome. Returns what happened."""
+    if _Process.executor is None:
+        # The start-up load failed (weights missing, database down...): try again now, and if it
+        # still fails keep the message for later instead of losing the job to a broken process.
+        try:
+            assert _Process.settings is not None, "build_worker_app() was not called"
+            _init_process(_Process.settings)
+        except Exception as exc:
+            delay = _backoff(task)
+            log.error(
+                "worker process cannot run jobs (%s: %s); job %d retried in %ds",
+                type(exc).__name__,
+                exc,
+                job_id,
+                delay,
+            )
+            raise task.retry(exc=exc, countdown=delay) from exc
     executor = _Process.executor
-    if executor is None:
-        raise RuntimeError("worker process not initialised (worker_process_init did not run)")
+    assert executor is not None
     try:
         job = executor.claim(job_id, _Process.name)
     except SQLAlchemyError as exc:
         # The database is unreachable: keep the message and try again (the row is still queued).
-        delay = min(60, 2 ** min(task.request.retries, 6))
+        delay = _backoff(task)
         log.warning("job %d: cannot claim (%s); retrying in %ds", job_id, type(exc).__name__, delay)
         raise task.retry(exc=exc, countdown=delay) from exc
     if job is None:
@@ -88,8 +111,13 @@ def build_worker_app(settings: Settings) -> Any:
     # max_retries=None: a database outage is waited out (the retries back off to once a minute).
     app.task(name=RUN_JOB_TASK, bind=True, acks_late=True, ignore_result=True, max_retries=None)(run_job)
 
+    _Process.settings = settings
+
     def _process_init(**_: Any) -> None:
-        _init_process(settings)
+        try:
+            _init_process(settings)
+        except Exception:  # logged; the first task tries again and keeps its message meanwhile
+            log.exception("worker process %d could not load its models", os.getpid())
 
     def _process_shutdown(**_: Any) -> None:
         if _Process.context is not None:

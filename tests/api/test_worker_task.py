@@ -54,3 +54,21 @@ def test_a_database_that_cannot_be_reached_makes_the_task_retry(
     delays = [r.getMessage().rsplit(" ", 1)[-1] for r in caplog.records if "cannot claim" in r.getMessage()]
     assert delays == ["1s", "2s", "4s", "8s"]  # the message was kept and retried, backing off
     assert result.state == "FAILURE"  # only because the test capped the retries
+
+
+def test_a_process_that_cannot_load_its_models_keeps_the_message(
+    tmp_path: Path, db_factory: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+) -> None:
+    # A database without the schema (a worker pointed at the wrong database): start-up fails.
+    settings = Settings(data_dir=tmp_path / "empty", broker_url="redis://127.0.0.1:1/0")
+    app = worker.build_worker_app(settings)
+    worker._Process.executor = None
+    worker._Process.context = None
+    task = app.tasks[RUN_JOB_TASK]
+    task.max_retries = 1  # eager retries run at once: cap them for the test
+    with caplog.at_level(logging.ERROR, logger="api.worker"):
+        result = task.apply(args=[1])
+    failures = [r.getMessage() for r in caplog.records if "cannot run jobs" in r.getMessage()]
+    assert len(failures) == 2 and "no such table" in failures[0]  # retried, not dropped
+    assert result.state == "FAILURE"  # only because the test capped the retries
+    assert worker._Process.executor is None
