@@ -28,7 +28,11 @@ from api.web.templating import STATIC_DIR
 
 
 def create_app(settings: Settings | None = None, context: AppContext | None = None) -> FastAPI:
-    """Build the app. Start-up opens the database and starts the in-process worker if enabled."""
+    """Build the app. Start-up opens the database and starts the in-process worker if enabled.
+
+    With a broker (MINSHENG_BROKER_URL) the server runs no jobs itself: it publishes them to
+    the ``minsheng worker`` processes.
+    """
     settings = settings or Settings()
     redaction.install()
 
@@ -37,7 +41,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         ctx = context or build_context(settings)
         app.state.context = ctx
         loader: threading.Thread | None = None
-        if ctx.settings.worker_enabled:
+        if ctx.settings.embedded_worker:
             ctx.runner.start()
             # Load Whisper now, off the event loop, so the first note does not wait for it.
             loader = threading.Thread(target=ctx.transcriber.get, name="minsheng-asr-load", daemon=True)

@@ -36,6 +36,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run a Celery worker node (needs MINSHENG_BROKER_URL)."""
+    from api.settings import Settings
+    from api.worker import run_worker
+
+    settings = Settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run_worker(settings, concurrency=args.concurrency or settings.worker_concurrency, loglevel=args.loglevel)
+    return 0
+
+
 def cmd_transcribe(args: argparse.Namespace) -> int:
     """Transcribe files; one JSON line per file."""
     from api.settings import Settings
@@ -212,6 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="default 127.0.0.1 (MINSHENG_HOST)")
     serve.add_argument("--port", type=int, default=None, help="default 8000 (MINSHENG_PORT)")
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run a Celery worker node (needs MINSHENG_BROKER_URL)")
+    worker.add_argument(
+        "--concurrency", type=int, default=None, help="worker processes (MINSHENG_WORKER_CONCURRENCY, 1)"
+    )
+    worker.add_argument("--loglevel", default="INFO", help="Celery log level (default INFO)")
+    worker.set_defaults(func=cmd_worker)
 
     tr = sub.add_parser("transcribe", help="transcribe audio files")
     tr.add_argument("files", nargs="+", metavar="FILE")

@@ -12,9 +12,9 @@ from api.settings import Settings
 from classify.registry import ClassifierRegistry
 from intake.audio import AudioLimits
 from intake.engines import build_transcriber
-from intake.jobs import JobRunner, RunnerOptions
+from intake.jobs import Handlers, JobQueue, JobRunner, RunnerOptions
 from intake.pipeline import LazyTranscriber, Pipeline, RoutingPolicy
-from intake.storage import AudioStore
+from intake.storage import AudioStore, S3Options, open_store
 from intake.submission import PROCESS_JOB, Desk
 from models import queries
 from models.db import make_engine, make_session_factory, unit_of_work, upgrade
@@ -34,17 +34,37 @@ class AppContext:
     pipeline: Pipeline
     runner: JobRunner
     desk: Desk
+    # kind -> (handler, give_up): THE table of job kinds, run by the embedded runner and by Celery.
+    handlers: Handlers
+    # Where committed jobs go: the embedded runner (default) or the broker (MINSHENG_BROKER_URL).
+    queue: JobQueue
 
 
-def build_context(settings: Settings) -> AppContext:
-    """Open the database (upgrading its schema), seed defaults and make sure a classifier is active."""
+def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
+    """Open the database (upgrading its schema), seed defaults and make sure a classifier is active.
+
+    ``migrate=False`` skips the schema upgrade and seeding (Celery worker processes: the parent
+    ``minsheng worker`` process did both before forking them).
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
-    upgrade(engine)
+    if migrate:
+        upgrade(engine)
     factory = make_session_factory(engine)
-    with unit_of_work(factory) as session:
-        queries.seed_departments(session)
-    store = AudioStore(settings.audio_dir)
+    if migrate:
+        with unit_of_work(factory) as session:
+            queries.seed_departments(session)
+    store = open_store(
+        settings.audio_store,
+        settings.audio_dir,
+        S3Options(
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=settings.s3_secret_access_key,
+            timeout_seconds=settings.s3_timeout_seconds,
+        ),
+    )
     limits = AudioLimits(
         max_bytes=settings.max_upload_bytes,
         max_seconds=settings.max_audio_seconds,
@@ -68,16 +88,42 @@ def build_context(settings: Settings) -> AppContext:
         limits=limits,
         policy=RoutingPolicy(settings.min_transcript_confidence, settings.min_classifier_confidence),
     )
+    handlers: Handlers = {PROCESS_JOB: (pipeline.process, pipeline.give_up)}
     runner = JobRunner(
         factory,
-        {PROCESS_JOB: (pipeline.process, pipeline.give_up)},
+        handlers,
         RunnerOptions(
             threads=settings.worker_threads,
             lease=timedelta(seconds=settings.job_lease_seconds),
             backoff=timedelta(seconds=settings.job_retry_seconds),
         ),
     )
-    desk = Desk(factory, store, limits, max_attempts=settings.job_max_attempts, on_queued=runner.wake)
+    queue: JobQueue = runner
+    if settings.broker_url is not None:
+        from intake.broker import BrokerQueue, make_celery
+
+        celery = make_celery(
+            settings.broker_url,
+            queue=settings.broker_queue,
+            visibility_timeout=settings.broker_visibility_timeout,
+            connect_timeout=settings.broker_connect_timeout,
+            fail_fast=True,
+        )
+        queue = BrokerQueue(
+            factory, celery, settings.broker_queue, timedelta(seconds=settings.republish_seconds)
+        )
+    desk = Desk(factory, store, limits, max_attempts=settings.job_max_attempts, on_queued=queue.submitted)
     return AppContext(
-        settings, engine, factory, store, limits, classifiers, transcriber, pipeline, runner, desk
+        settings,
+        engine,
+        factory,
+        store,
+        limits,
+        classifiers,
+        transcriber,
+        pipeline,
+        runner,
+        desk,
+        handlers,
+        queue,
     )

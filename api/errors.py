@@ -19,6 +19,7 @@ from classify.model import ModelIntegrityError
 from classify.registry import NoActiveClassifier
 from intake.audio import AudioTooLarge, AudioTooLong, AudioTooShort, CorruptAudio, NotAudio
 from intake.engine_openai import EngineUnavailable
+from intake.storage import StorageUnavailable
 from intake.weights import WeightsMissing
 from models.db import DatabaseUnavailable
 from models.errors import DomainError, InvalidInput, NotFound
@@ -49,6 +50,7 @@ STATUS: dict[type[DomainError], int] = {
     AccountExists: 409,
     TooManyRequests: 429,
     IdempotencyConflict: 409,
+    StorageUnavailable: 503,
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,7 +33,41 @@ class Settings(BaseSettings):
     min_classifier_confidence: float = Field(0.5, ge=0, le=1)
     job_max_attempts: int = Field(3, ge=1)
     job_retry_seconds: float = Field(5.0, ge=0, description="First retry delay; doubles each time.")
-    job_lease_seconds: float = Field(900.0, gt=0, description="Longer than the longest job.")
+    job_lease_seconds: float = Field(
+        60.0, gt=0, description="A running job's lease; its worker renews it every third of this."
+    )
+    # Celery mode (several machines). Unset: the server runs the jobs itself (embedded default).
+    broker_url: str | None = Field(
+        None,
+        description="e.g. redis://127.0.0.1:6379/0: the server publishes jobs; `minsheng worker` runs them.",
+    )
+    broker_queue: str = Field("minsheng", description="Celery queue name.")
+    broker_visibility_timeout: float = Field(
+        3600.0, gt=0, description="Seconds before Redis hands an unacknowledged message out again."
+    )
+    broker_connect_timeout: float = Field(3.0, gt=0, description="Seconds to wait for the broker.")
+    sweep_seconds: float = Field(10.0, gt=0, description="How often `minsheng worker` sweeps for jobs.")
+    republish_seconds: float = Field(
+        1800.0, gt=0, description="A published job still unclaimed after this long is published again."
+    )
+    worker_concurrency: int = Field(1, ge=1, le=64, description="Processes per `minsheng worker`.")
+    # Audio storage: a local directory (default, data_dir/audio) or s3://bucket/prefix.
+    audio_store: str | None = Field(None, description="s3://bucket/prefix for an S3-compatible store.")
+    s3_endpoint_url: str | None = Field(None, description="e.g. http://minio:9000; unset for AWS.")
+    s3_region: str | None = None
+    s3_access_key_id: str | None = Field(None, description="Else boto3's usual sources (AWS_* env).")
+    s3_secret_access_key: str | None = None
+    s3_timeout_seconds: float = Field(10.0, gt=0, description="Connect/read timeout per S3 request.")
+
+    @model_validator(mode="after")
+    def _visibility_above_lease(self) -> Settings:
+        if self.broker_visibility_timeout <= self.job_lease_seconds:
+            raise ValueError(
+                "MINSHENG_BROKER_VISIBILITY_TIMEOUT must be longer than MINSHENG_JOB_LEASE_SECONDS "
+                f"({self.broker_visibility_timeout} <= {self.job_lease_seconds})"
+            )
+        return self
+
     open311_api_keys: str = Field(
         "",
         description="Open311 POST keys, comma-separated, each 'client=key' (or just 'key'). Empty: POST off.",
@@ -75,8 +109,13 @@ class Settings(BaseSettings):
 
     @property
     def audio_dir(self) -> Path:
-        """Content-addressed audio store."""
+        """Content-addressed audio store (local), or the staging area for uploads (S3)."""
         return self.data_dir / "audio"
+
+    @property
+    def embedded_worker(self) -> bool:
+        """Whether the server runs jobs on its own threads (no broker configured)."""
+        return self.worker_enabled and self.broker_url is None
 
     @property
     def classifier_dir(self) -> Path:

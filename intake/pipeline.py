@@ -100,9 +100,10 @@ class Pipeline:
                 return
             if queries.transcript_for(session, suggestion_id) is not None:
                 return
-            audio_path = self.store.path_of(suggestion.audio.path)
+            stored_at = suggestion.audio.path
             requested = suggestion.requested_language
-        audio = load_audio(audio_path, self.limits)
+        with self.store.local_copy(stored_at) as audio_path:
+            audio = load_audio(audio_path, self.limits)
         result = self.transcriber.get().transcribe(audio.samples, None if requested == "auto" else requested)
         with unit_of_work(self.factory) as session:
             suggestion = queries.get_suggestion(session, suggestion_id)

@@ -119,13 +119,14 @@ class Desk:
         limits: AudioLimits,
         *,
         max_attempts: int = 3,
-        on_queued: Callable[[], None] | None = None,
+        on_queued: Callable[[int], None] | None = None,
     ) -> None:
         self.factory = factory
         self.store = store
         self.limits = limits
         self.max_attempts = max_attempts
-        self.on_queued = on_queued or (lambda: None)
+        # Called with the job id once the job row is committed (JobQueue.submitted).
+        self.on_queued = on_queued or (lambda job_id: None)
 
     def submit_text(
         self,
@@ -238,7 +239,7 @@ class Desk:
             with unit_of_work(self.factory) as session:
                 if audio_row is not None:
                     fields["audio_id"] = queries.ensure_audio(session, **audio_row).id
-                receipt = self._store(session, **fields)
+                receipt, job_id = self._store(session, **fields)
                 if attach is not None:
                     attach(session, receipt.id)
                 if key is not None and not record_key(session, key, print_, receipt.id):
@@ -248,11 +249,11 @@ class Desk:
             earlier = self._replay(key or "", print_)
             assert earlier is not None
             return earlier
-        self.on_queued()
+        self.on_queued(job_id)
         return receipt
 
-    def _store(self, session: Session, **fields: Any) -> Receipt:
+    def _store(self, session: Session, **fields: Any) -> tuple[Receipt, int]:
         """Insert the suggestion and its processing job in the caller's unit of work."""
         suggestion = queries.create_suggestion(session, status=Status.RECEIVED, actor="villager", **fields)
-        queries.enqueue_job(session, PROCESS_JOB, suggestion.id, max_attempts=self.max_attempts)
-        return Receipt(suggestion.id, suggestion.tracking_code, suggestion.status)
+        job = queries.enqueue_job(session, PROCESS_JOB, suggestion.id, max_attempts=self.max_attempts)
+        return Receipt(suggestion.id, suggestion.tracking_code, suggestion.status), job.id

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.db import insert_ignoring_conflict, utcnow
@@ -281,6 +281,36 @@ def enqueue_job(session: Session, kind: str, suggestion_id: int | None, *, max_a
     return job
 
 
+def _runnable(now: datetime) -> ColumnElement[bool]:
+    """Queued and due, or running under a lease that has run out (its worker vanished)."""
+    return or_(
+        (Job.state == "queued") & (Job.run_after <= now),
+        (Job.state == "running") & (Job.lease_until < now),
+    )
+
+
+def _take(session: Session, job_id: int, worker: str, lease: timedelta, now: datetime) -> Job | None:
+    """The conditional UPDATE behind every claim: exactly one racer sees a row count of 1."""
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job_id, _runnable(now))
+        .values(
+            state="running",
+            locked_by=worker,
+            lease_until=now + lease,
+            attempts=Job.attempts + 1,
+            published_at=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    job = session.get(Job, job_id, populate_existing=True)
+    assert job is not None
+    return job
+
+
 def claim_job(session: Session, worker: str, lease: timedelta, now: datetime | None = None) -> Job | None:
     """Take the oldest runnable job: queued and due, or running with an expired lease.
 
@@ -288,37 +318,89 @@ def claim_job(session: Session, worker: str, lease: timedelta, now: datetime | N
     the same row, only one sees a row count of 1.
     """
     now = now or utcnow()
-    runnable = or_(
-        (Job.state == "queued") & (Job.run_after <= now),
-        (Job.state == "running") & (Job.lease_until < now),
-    )
     # On PostgreSQL, FOR UPDATE SKIP LOCKED lets concurrent workers pass over rows another worker
     # is claiming instead of queueing behind it; SQLite ignores it (its writers are serialised).
     candidates = session.scalars(
         select(Job.id)
-        .where(runnable)
+        .where(_runnable(now))
         .order_by(Job.run_after, Job.id)
         .limit(5)
         .with_for_update(skip_locked=True)
     ).all()
     for job_id in candidates:
-        result = session.execute(
-            update(Job)
-            .where(Job.id == job_id, runnable)
-            .values(
-                state="running",
-                locked_by=worker,
-                lease_until=now + lease,
-                attempts=Job.attempts + 1,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            job = session.get(Job, job_id, populate_existing=True)
-            assert job is not None
+        job = _take(session, job_id, worker, lease, now)
+        if job is not None:
             return job
     return None
+
+
+def claim_job_by_id(
+    session: Session, job_id: int, worker: str, lease: timedelta, now: datetime | None = None
+) -> Job | None:
+    """Take one named job if it is runnable (a broker message names it); None if it is not.
+
+    None means another worker holds a live lease, the job is finished, or it is backing off:
+    in every case the message that named it can be dropped, because the row decides.
+    """
+    return _take(session, job_id, worker, lease, now or utcnow())
+
+
+def renew_lease(
+    session: Session, job_id: int, worker: str, lease: timedelta, now: datetime | None = None
+) -> bool:
+    """Extend a running job's lease (the worker's heartbeat). False if the worker lost the job."""
+    now = now or utcnow()
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == "running", Job.locked_by == worker)
+        .values(lease_until=now + lease, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _needs_message(now: datetime, stale_before: datetime) -> ColumnElement[bool]:
+    return _runnable(now) & or_(Job.published_at.is_(None), Job.published_at < stale_before)
+
+
+def jobs_needing_a_message(
+    session: Session, stale: timedelta, now: datetime | None = None, limit: int = 500
+) -> Sequence[int]:
+    """Runnable jobs that no broker message carries (or whose message is older than ``stale``).
+
+    These are jobs queued while the broker was down, jobs backing off after a failure that are
+    due again, and jobs whose worker vanished (lease expired).
+    """
+    now = now or utcnow()
+    return session.scalars(
+        select(Job.id).where(_needs_message(now, now - stale)).order_by(Job.run_after, Job.id).limit(limit)
+    ).all()
+
+
+def mark_published(session: Session, job_id: int, stale: timedelta, now: datetime | None = None) -> bool:
+    """Record that a message for a runnable job is about to be published.
+
+    Conditional like a claim: when an API node and sweepers race to publish the same job, only
+    one of them gets True and publishes, so the queue does not fill with duplicates.
+    """
+    now = now or utcnow()
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job_id, _needs_message(now, now - stale))
+        .values(published_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def unmark_published(session: Session, job_id: int) -> None:
+    """The publish failed: leave the job to the next sweep."""
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(published_at=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def finish_job(session: Session, job: Job) -> None:
@@ -344,8 +426,8 @@ def retry_or_fail_job(session: Session, job: Job, error: str, backoff: timedelta
 def release_jobs_of(session: Session, worker_prefix: str | None = None) -> int:
     """Requeue running jobs (all, or those of workers whose name starts with a prefix).
 
-    Called when the embedded worker starts: it is then the only worker, so anything still marked
-    running was cut off by a crash or restart.
+    Called by a runner stopping with jobs still in hand (its own prefix), so they need not wait
+    for their lease to run out.
     """
     stmt = update(Job).where(Job.state == "running")
     if worker_prefix is not None:

@@ -207,6 +207,9 @@ class Job(Base):
     run_after: Mapped[datetime] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     locked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # When a message for this job was last handed to the broker (Celery mode); NULL = nobody is
+    # carrying it, so the sweeper must publish it. Cleared when a worker claims the job.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

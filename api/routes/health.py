@@ -35,6 +35,12 @@ def readyz(context: ContextDep) -> JSONResponse:
         checks.setdefault("classifier", "unknown")
     checks["asr_weights"] = weights_status(context.settings.weights_dir)
     checks["asr_model"] = "loaded" if context.transcriber.loaded else "not loaded yet"
+    checks["jobs"] = (
+        "published to the broker; `minsheng worker` nodes run them"
+        if context.settings.broker_url
+        else "run by this server"
+    )
+    checks["audio_store"] = context.store.describe()
     ready = all(checks[k].startswith("ok") for k in ("database", "classifier", "asr_weights"))
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503

@@ -145,3 +145,24 @@ def test_create_admin_reads_a_piped_password(
     monkeypatch.setattr("sys.stdin", io.StringIO("piped password\n"))
     assert main(["create-admin", "--username", "pipe.admin"]) == 0
     assert "pipe.admin" in capsys.readouterr().out
+
+
+def test_worker_without_a_broker_explains_what_to_set(
+    data_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("MINSHENG_BROKER_URL", raising=False)
+    assert main(["worker"]) == 2
+    assert "MINSHENG_BROKER_URL" in capsys.readouterr().err
+
+
+def test_a_visibility_timeout_shorter_than_the_lease_is_refused(
+    data_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pydantic import ValidationError
+
+    from api.settings import Settings
+
+    monkeypatch.setenv("MINSHENG_JOB_LEASE_SECONDS", "120")
+    monkeypatch.setenv("MINSHENG_BROKER_VISIBILITY_TIMEOUT", "60")
+    with pytest.raises(ValidationError, match="VISIBILITY_TIMEOUT must be longer"):
+        Settings()

@@ -38,7 +38,10 @@ def test_server_killed_mid_transcription_finishes_after_restart(
         out.setframerate(16_000)
         out.writeframes((samples * 32767).astype("<i2").tobytes())
 
-    server = start_server(data, weights_cache)
+    # Recovery is lease-based (several processes may share the database): a short lease lets the
+    # restarted server take the cut-off job again within seconds.
+    short_lease = {"MINSHENG_JOB_LEASE_SECONDS": "3"}
+    server = start_server(data, weights_cache, env=short_lease)
     db = server.database_url
     try:
         with long_note.open("rb") as fh:
@@ -58,7 +61,7 @@ def test_server_killed_mid_transcription_finishes_after_restart(
     assert count(db, "transcripts") == 0
 
     headers = create_staff_headers(db, "reviewer")
-    server = start_server(data, weights_cache, database_url=db)
+    server = start_server(data, weights_cache, database_url=db, env=short_lease)
     try:
         deadline = time.monotonic() + 120
         while True:

@@ -117,6 +117,7 @@ def test_health_and_readiness(client: TestClient) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200, ready.text
     assert ready.json()["status"] == "ready"
+    assert ready.json()["checks"]["jobs"] == "run by this server"
 
 
 def test_openapi_documents_the_contract(client: TestClient) -> None:

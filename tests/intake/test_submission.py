@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.audio import AudioLimits
-from intake.storage import AudioStore
+from intake.storage import LocalAudioStore
 from intake.submission import Desk, Submitter
 from models.errors import InvalidInput
 from models.idempotency import IdempotencyConflict, IdempotencyKey
@@ -21,7 +21,7 @@ from models.tables import Audio, Event, Job, Suggestion
 
 @pytest.fixture()
 def desk(db_factory: sessionmaker[Session], tmp_path: Path) -> Desk:
-    return Desk(db_factory, AudioStore(tmp_path / "audio"), AudioLimits())
+    return Desk(db_factory, LocalAudioStore(tmp_path / "audio"), AudioLimits())
 
 
 def _counts(factory: sessionmaker[Session]) -> dict[str, int]:

@@ -142,6 +142,82 @@ def test_release_requeues_jobs_cut_off_by_a_crash(db_factory: sessionmaker[Sessi
         assert queries.claim_job(session, "new", timedelta(minutes=5)) is not None
 
 
+def test_a_named_job_is_claimed_only_when_runnable(db_factory: sessionmaker[Session]) -> None:
+    job_id = _job(db_factory)
+    with unit_of_work(db_factory) as session:
+        first = queries.claim_job_by_id(session, job_id, "w1", timedelta(seconds=1))
+        assert first is not None and first.locked_by == "w1" and first.attempts == 1
+    with unit_of_work(db_factory) as session:  # a duplicate message while the lease is live
+        assert queries.claim_job_by_id(session, job_id, "w2", timedelta(seconds=1)) is None
+    later = utcnow() + timedelta(seconds=5)
+    with unit_of_work(db_factory) as session:  # the lease ran out: the worker vanished
+        again = queries.claim_job_by_id(session, job_id, "w2", timedelta(minutes=1), now=later)
+        assert again is not None and again.locked_by == "w2" and again.attempts == 2
+        queries.finish_job(session, again)
+    with unit_of_work(db_factory) as session:  # finished: a stale message is dropped
+        assert queries.claim_job_by_id(session, job_id, "w3", timedelta(seconds=1), now=later) is None
+
+
+def test_a_heartbeat_keeps_the_lease_of_its_own_worker_only(db_factory: sessionmaker[Session]) -> None:
+    job_id = _job(db_factory)
+    with unit_of_work(db_factory) as session:
+        assert queries.claim_job(session, "w1", timedelta(seconds=1)) is not None
+    soon = utcnow() + timedelta(seconds=0.5)
+    with unit_of_work(db_factory) as session:
+        assert queries.renew_lease(session, job_id, "w1", timedelta(seconds=10), now=soon)
+        assert not queries.renew_lease(session, job_id, "someone-else", timedelta(seconds=10), now=soon)
+    with unit_of_work(db_factory) as session:  # renewed: still held two seconds later
+        assert queries.claim_job(session, "w2", timedelta(seconds=1), now=soon + timedelta(seconds=2)) is None
+
+
+def test_only_one_publisher_marks_a_job_and_a_claim_clears_the_mark(
+    db_factory: sessionmaker[Session],
+) -> None:
+    stale = timedelta(minutes=30)
+    job_id = _job(db_factory)
+    with unit_of_work(db_factory) as session:
+        assert list(queries.jobs_needing_a_message(session, stale)) == [job_id]
+        assert queries.mark_published(session, job_id, stale) is True
+    with unit_of_work(db_factory) as session:
+        assert queries.mark_published(session, job_id, stale) is False  # racing sweeper: no duplicate
+        assert list(queries.jobs_needing_a_message(session, stale)) == []
+        # A message lost with Redis's memory: published again once the mark is stale.
+        later = utcnow() + stale + timedelta(seconds=1)
+        assert list(queries.jobs_needing_a_message(session, stale, now=later)) == [job_id]
+    with unit_of_work(db_factory) as session:
+        assert queries.claim_job_by_id(session, job_id, "w", timedelta(seconds=1)) is not None
+    with db_factory() as session:
+        assert session.get(Job, job_id).published_at is None  # type: ignore[union-attr]
+        # Running under a live lease: nothing to publish; once the lease expires, it needs a message.
+        assert list(queries.jobs_needing_a_message(session, stale)) == []
+        later = utcnow() + timedelta(seconds=5)
+        assert list(queries.jobs_needing_a_message(session, stale, now=later)) == [job_id]
+
+
+def test_a_failed_job_needs_a_message_again_once_its_retry_is_due(db_factory: sessionmaker[Session]) -> None:
+    stale = timedelta(minutes=30)
+    job_id = _job(db_factory)
+    with unit_of_work(db_factory) as session:
+        assert queries.mark_published(session, job_id, stale)
+        job = queries.claim_job_by_id(session, job_id, "w", timedelta(minutes=1))
+        assert job is not None
+        queries.retry_or_fail_job(session, job, "boom", timedelta(minutes=1))
+    with db_factory() as session:
+        assert list(queries.jobs_needing_a_message(session, stale)) == []  # backing off
+        due = utcnow() + timedelta(minutes=2)
+        assert list(queries.jobs_needing_a_message(session, stale, now=due)) == [job_id]
+
+
+def test_a_failed_publish_leaves_the_job_to_the_sweeper(db_factory: sessionmaker[Session]) -> None:
+    stale = timedelta(minutes=30)
+    job_id = _job(db_factory)
+    with unit_of_work(db_factory) as session:
+        assert queries.mark_published(session, job_id, stale)
+        queries.unmark_published(session, job_id)
+    with db_factory() as session:
+        assert list(queries.jobs_needing_a_message(session, stale)) == [job_id]
+
+
 def test_one_active_classifier_at_a_time(db_factory: sessionmaker[Session]) -> None:
     fields = dict(artefact_path="a", sha256="0" * 64, data_fingerprint="f", n_examples=1)
     with unit_of_work(db_factory) as session:
