@@ -199,6 +199,19 @@ CLASSIFIERS: dict[str, Callable[[], BaseEstimator]] = {
     "svc_temp": lambda: CalibratedClassifierCV(svc(), method="temperature", cv=5),
     "svc_isotonic": lambda: CalibratedClassifierCV(svc(), method="isotonic", cv=5),
     "svc_temp_noens": lambda: CalibratedClassifierCV(svc(), method="temperature", cv=5, ensemble=False),
+    **{
+        f"svc_c{c}_temp_noens": (
+            lambda c=c: CalibratedClassifierCV(svc(c), method="temperature", cv=5, ensemble=False)
+        )
+        for c in (0.05, 0.1, 0.2, 1.0)
+    },
+    "svc_c0.1_temp": lambda: CalibratedClassifierCV(svc(0.1), method="temperature", cv=5),
+    "svc_c0.1_sigmoid_noens": lambda: CalibratedClassifierCV(
+        svc(0.1), method="sigmoid", cv=5, ensemble=False
+    ),
+    "svc_c0.1_isotonic_noens": lambda: CalibratedClassifierCV(
+        svc(0.1), method="isotonic", cv=5, ensemble=False
+    ),
     "svc_temp_cv3": lambda: CalibratedClassifierCV(svc(), method="temperature", cv=3),
     "svc_c0.2_temp": lambda: CalibratedClassifierCV(svc(0.2), method="temperature", cv=5),
     "svc_c1_temp": lambda: CalibratedClassifierCV(svc(1.0), method="temperature", cv=5),
@@ -220,6 +233,8 @@ VARIANTS: dict[str, tuple[str, str]] = {
     **{f"{f}_svc_temp": (f, "svc_temp") for f in FEATURES if f not in ("chosen", "base", "wb14")},
     **{f"{f}_lr_c10": (f, "lr_c10") for f in FEATURES if f not in ("chosen", "base", "wb14")},
     **{f"jn_letters_{c}": ("wb14_jn_letters", c) for c in CLASSIFIERS if c != "chosen"},
+    # The chosen features (capped) with other classifiers.
+    **{f"chosen_{c}": ("chosen", c) for c in CLASSIFIERS if c != "chosen"},
 }
 
 # --------------------------------------------------------------------------- data
@@ -244,34 +259,44 @@ def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
+def _twin_indices(raw: Sequence[str], segmented: Sequence[str]) -> list[int]:
+    """Indices of segmented rows whose character bigrams are at least half found in one raw message."""
+    index: dict[str, set[int]] = {}
+    for i, text in enumerate(raw):
+        for b in _bigrams(text):
+            index.setdefault(b, set()).add(i)
+    twins = []
+    for j, text in enumerate(segmented):
+        grams = _bigrams(text)
+        hits: dict[int, int] = {}
+        for b in grams:
+            for i in index.get(b, ()):
+                hits[i] = hits.get(i, 0) + 1
+        if grams and hits and max(hits.values()) >= 0.5 * len(grams):
+            twins.append(j)
+    return twins
+
+
 def chinese(segmented: str = "join") -> tuple[Rows, list[bool]]:
     """Teddy Cup rows (raw + segmented, normalised) and a flag per row: is it raw text?
 
     The segmented file repeats most raw messages (segmented, stopwords removed): a segmented row
     whose character bigrams are at least half found in one raw message is dropped, or the raw rows
     would be scored against their own twins. (Measured: 818 rows dropped; 691 of 731 raw rows had one.)
+    ``segmented="join"`` removes the spaces between words; ``"keep"`` leaves them to normalise().
     """
     raw_rows = read("zh_teddycup_train_raw.csv")
-    index: dict[str, set[int]] = {}
-    for i, r in enumerate(raw_rows):
-        for b in _bigrams(r["text"]):
-            index.setdefault(b, set()).add(i)
+    seg_rows = read("zh_teddycup_train_segmented.csv")
+    twins = set(_twin_indices([r["text"] for r in raw_rows], [r["text"] for r in seg_rows]))
     rows: Rows = [(normalise(r["text"]), r["label"]) for r in raw_rows]
     raw = [True] * len(rows)
-    dropped = 0
-    for r in read("zh_teddycup_train_segmented.csv"):
-        grams = _bigrams(r["text"])
-        hits: dict[int, int] = {}
-        for b in grams:
-            for i in index.get(b, ()):
-                hits[i] = hits.get(i, 0) + 1
-        if grams and hits and max(hits.values()) >= 0.5 * len(grams):
-            dropped += 1
+    for j, r in enumerate(seg_rows):
+        if j in twins:
             continue
         text = r["text"].replace(" ", "") if segmented == "join" else r["text"]
         rows.append((normalise(text), r["label"]))
         raw.append(False)
-    print(f"# chinese: dropped {dropped} segmented twins of raw rows", file=sys.stderr)
+    print(f"# chinese: dropped {len(twins)} segmented twins of raw rows", file=sys.stderr)
     return rows, raw
 
 
@@ -366,6 +391,33 @@ def seed_cv() -> Protocol:
     return Protocol(rows, kfold(rows, strata), {"seed_cv": list(range(len(rows)))})
 
 
+def write_splits(out_dir: Path) -> None:
+    """Write the hold-out stand-ins as CSV files (text,label) for ``minsheng train`` / ``evaluate``.
+
+    ``train.csv``: English up to 2026-03 plus the Chinese segmented rows that are not twins of a raw
+    message, exactly as in the file (segmented, spaces kept: what ``minsheng train`` on the shared
+    files sees). ``test_en.csv``: English 2026-04 … 2026-06. ``test_zh.csv``: the 731 raw Chinese
+    messages (unsegmented, as a villager writes).
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    en = read("en_fixmystreet_train.csv")
+    raw = read("zh_teddycup_train_raw.csv")
+    segmented = read("zh_teddycup_train_segmented.csv")
+    twins = set(_twin_indices([r["text"] for r in raw], [r["text"] for r in segmented]))
+    parts = {
+        "train.csv": [r for r in en if r["month"] <= "2026-03"]
+        + [r for i, r in enumerate(segmented) if i not in twins],
+        "test_en.csv": [r for r in en if r["month"] > "2026-03"],
+        "test_zh.csv": raw,
+    }
+    for name, rows in parts.items():
+        with (out_dir / name).open("w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["text", "label"])
+            writer.writerows([r["text"], r["label"]] for r in rows)
+        print(json.dumps({"file": str(out_dir / name), "rows": len(rows)}), flush=True)
+
+
 PROTOCOLS: dict[str, Callable[[], Protocol]] = {
     "en_time": en_time,
     "en_holdout": en_holdout,
@@ -428,7 +480,10 @@ def run(protocol_name: str, variant_names: Sequence[str]) -> None:
             x_test = feats.transform([texts[i] for i in test_idx])
             y_train = [labels[i] for i in train_idx]
             for n in names:
-                clf = clone(CLASSIFIERS[VARIANTS[n][1]]())
+                if VARIANTS[n][1] == "chosen":  # its C depends on the training set's size
+                    clf = build_pipeline(0, n_examples=len(train_idx)).named_steps["clf"]
+                else:
+                    clf = clone(CLASSIFIERS[VARIANTS[n][1]]())
                 t0 = time.perf_counter()
                 clf.fit(x_train, y_train)
                 seconds[n] += feat_s + time.perf_counter() - t0
@@ -472,6 +527,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--protocols", nargs="*", default=["seed_cv", "small", "zh_cv", "en_time"], choices=list(PROTOCOLS)
     )
     parser.add_argument("--list", action="store_true", help="list variants and exit")
+    parser.add_argument(
+        "--write-splits",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write train.csv, test_en.csv, test_zh.csv (the hold-out stand-ins) into DIR and exit",
+    )
     args = parser.parse_args(argv)
     if args.list:
         for name, (f, c) in VARIANTS.items():
@@ -484,6 +546,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.write_splits is not None:
+        write_splits(args.write_splits)
+        return 0
     for protocol in args.protocols:
         run(protocol, args.variants)
     return 0
