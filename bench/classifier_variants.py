@@ -45,6 +45,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -186,6 +187,11 @@ def svc(c: float = 0.5) -> LinearSVC:
     return LinearSVC(C=c, class_weight="balanced", random_state=0)
 
 
+def svc_temp(c: float, ensemble: bool = True) -> CalibratedClassifierCV:
+    """Linear SVM with temperature scaling on 5-fold CV."""
+    return CalibratedClassifierCV(svc(c), method="temperature", cv=5, ensemble=ensemble)
+
+
 CLASSIFIERS: dict[str, Callable[[], BaseEstimator]] = {
     "chosen": lambda: build_pipeline(0).named_steps["clf"],
     "lr_c1": lambda: lr(1.0),
@@ -199,12 +205,7 @@ CLASSIFIERS: dict[str, Callable[[], BaseEstimator]] = {
     "svc_temp": lambda: CalibratedClassifierCV(svc(), method="temperature", cv=5),
     "svc_isotonic": lambda: CalibratedClassifierCV(svc(), method="isotonic", cv=5),
     "svc_temp_noens": lambda: CalibratedClassifierCV(svc(), method="temperature", cv=5, ensemble=False),
-    **{
-        f"svc_c{c}_temp_noens": (
-            lambda c=c: CalibratedClassifierCV(svc(c), method="temperature", cv=5, ensemble=False)
-        )
-        for c in (0.05, 0.1, 0.2, 1.0)
-    },
+    **{f"svc_c{c}_temp_noens": partial(svc_temp, c, ensemble=False) for c in (0.05, 0.1, 0.2, 1.0)},
     "svc_c0.1_temp": lambda: CalibratedClassifierCV(svc(0.1), method="temperature", cv=5),
     "svc_c0.1_sigmoid_noens": lambda: CalibratedClassifierCV(
         svc(0.1), method="sigmoid", cv=5, ensemble=False
