@@ -36,7 +36,7 @@ messages), so the product's own command line can be scored the README's way:
 
     minsheng train --data DIR/train.csv --out MODEL
     minsheng evaluate --model MODEL --data DIR/test_en.csv
-    minsheng evaluate --model MODEL --data DIR/test_zh.csv \
+    minsheng evaluate --model MODEL --data DIR/test_zh.csv \\
         --labels transport,urban_construction,environment,other
 
 Each row: accuracy, macro-F1 (over labels present), log-loss, multiclass Brier score, expected
