@@ -27,7 +27,8 @@ sublinear, min_df 2, one L2 norm over both) capped at 100k/50k features, then a 
 C from classify.model.svm_c: 0.5 up to 2,000 training examples, 0.1 from 10,000) with temperature
 scaling on 5-fold CV (one SVM on all data predicts; ``ensemble=False``). ``chosen_<classifier>`` puts
 other classifiers on the chosen features; ``jn_letters_<classifier>`` on the same features uncapped;
-``baseline`` is the README's plain baseline.
+``baseline`` is the README's plain baseline. ``product`` is classify.model.fit_pipeline itself: the
+chosen pipeline, once per script (Chinese / the rest) when both have at least 50 training examples.
 
 The README's numbers come from held-out sets that are not in ../shared. ``--write-splits DIR`` writes
 stand-ins as CSV (train.csv = English up to 2026-03 + the Chinese segmented rows that are not twins
@@ -77,7 +78,7 @@ from sklearn.svm import LinearSVC
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from classify.model import build_pipeline  # noqa: E402
+from classify.model import build_pipeline, fit_pipeline  # noqa: E402
 from classify.taxonomy import LABELS  # noqa: E402
 from classify.text import normalise  # noqa: E402
 from classify.train import read_labelled_csv, seed_paths  # noqa: E402
@@ -474,6 +475,32 @@ def scores(y_true: Sequence[str], proba: np.ndarray) -> dict[str, Any]:
 # --------------------------------------------------------------------------- running
 
 
+def run_product(protocol_name: str, proto: Protocol) -> None:
+    """The product's own training (classify.model.fit_pipeline: one pipeline per script when both
+    scripts have enough examples) on every split; one JSON line per subset."""
+    texts = [t for t, _ in proto.rows]
+    labels = [y for _, y in proto.rows]
+    proba = np.full((len(texts), len(LABELS)), np.nan)
+    seconds = 0.0
+    for train_idx, test_idx in proto.splits:
+        t0 = time.perf_counter()
+        pipeline = fit_pipeline([texts[i] for i in train_idx], [labels[i] for i in train_idx])
+        seconds += time.perf_counter() - t0
+        p = pipeline.predict_proba([texts[i] for i in test_idx])
+        full = np.zeros((len(test_idx), len(LABELS)))
+        full[:, [LABELS.index(c) for c in pipeline.classes_]] = p
+        proba[test_idx] = full
+    for subset, idx in proto.subsets.items():
+        row = {
+            "variant": "product",
+            "protocol": protocol_name,
+            "subset": subset,
+            "fit_s": round(seconds / len(proto.splits), 1),
+            **scores([labels[i] for i in idx], proba[idx]),
+        }
+        print(json.dumps(row, ensure_ascii=False), flush=True)
+
+
 def run(protocol_name: str, variant_names: Sequence[str]) -> None:
     """Fit every variant on every split of one protocol and print one JSON line per (variant, subset)."""
     proto = PROTOCOLS[protocol_name]()
@@ -481,6 +508,9 @@ def run(protocol_name: str, variant_names: Sequence[str]) -> None:
     labels = [y for _, y in proto.rows]
     by_features: dict[str, list[str]] = {}
     for name in variant_names:
+        if name == "product":
+            run_product(protocol_name, proto)
+            continue
         by_features.setdefault(VARIANTS[name][0], []).append(name)
     for feat_name, names in by_features.items():
         proba = {n: np.full((len(texts), len(LABELS)), np.nan) for n in names}
@@ -519,6 +549,7 @@ def run(protocol_name: str, variant_names: Sequence[str]) -> None:
 
 
 DEFAULT_VARIANTS = [
+    "product",
     "chosen",
     "baseline",
     "jn_letters_lr_c10",
@@ -535,7 +566,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--variants", nargs="*", default=DEFAULT_VARIANTS, choices=list(VARIANTS))
+    parser.add_argument("--variants", nargs="*", default=DEFAULT_VARIANTS, choices=[*VARIANTS, "product"])
     parser.add_argument(
         "--protocols", nargs="*", default=["seed_cv", "small", "zh_cv", "en_time"], choices=list(PROTOCOLS)
     )
