@@ -1,10 +1,14 @@
 """The text classifier: an sklearn pipeline, its predictions, and its stored artefact (skops + metadata).
 
-One pipeline serves Chinese and English: character n-grams need no word segmentation (Chinese is
-written without spaces) and also catch English spelling variants, while word n-grams add English
+One pipeline design serves Chinese and English: character n-grams need no word segmentation (Chinese
+is written without spaces) and also catch English spelling variants, while word n-grams add English
 phrases. Word tokens are runs of letters that are not CJK, so neither a whole Chinese clause nor a
-number becomes a "word". Features and classifier were chosen by measurement with
-bench/classifier_variants.py (numbers in that script's output; summary in build_pipeline).
+number becomes a "word". When the training data has enough of both, Chinese texts and the rest each
+get their own fitted pipeline (ScriptRouter), so neither language's vocabulary, class balance or
+regularisation is set by the other. Jieba word segmentation was not added: character n-grams span
+the words, and the segmented training rows are joined back into plain text by normalise(). Features
+and classifier were chosen by measurement with bench/classifier_variants.py (numbers in that
+script's output; summary in build_pipeline and svm_c).
 """
 
 from __future__ import annotations
