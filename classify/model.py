@@ -136,10 +136,11 @@ def build_pipeline(random_state: int = 0, n_examples: int | None = None) -> Pipe
     segmented Chinese 0.725 / 0.869; now 0.732 / 0.890 (0.901 with raw messages in training,
     5-fold over them). Through ``minsheng train`` on both languages at once (bench
     --write-splits): one joint pipeline 0.723 / 0.852, one per script (fit_pipeline) 0.732 / 0.890;
-    seed 5-fold CV 0.829 → 0.847 (ECE 0.036 → 0.030). Tried and not better: word 1-3 (0.733 / -), a separate block for the
-    opening sentence (0.732 / 0.890), C 0.05 (0.726), ComplementNB (0.711), SGD modified Huber
-    (0.720), unbalanced weights (0.730), no feature cap (- / 0.878), 50k cap (- / 0.900),
-    isotonic or sigmoid instead of temperature (seed ECE 0.063 / 0.067 vs 0.036).
+    seed 5-fold CV 0.829 → 0.847 (ECE 0.036 → 0.030). Tried and not better: word 1-3
+    (0.733 / -), a separate block for the opening sentence (0.732 / 0.890), C 0.05 (0.726),
+    ComplementNB (0.711), SGD modified Huber (0.720), unbalanced weights (0.730), no feature cap
+    (- / 0.878), 50k cap (- / 0.900), isotonic or sigmoid instead of temperature (seed ECE
+    0.063 / 0.067 vs 0.036).
     ``random_state`` seeds the SVM's solver.
     """
     features = FeatureUnion(
