@@ -111,7 +111,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from classify.model import Classifier
     from classify.train import evaluate, read_labelled_csv
 
-    report = evaluate(Classifier.load(Path(args.model)), read_labelled_csv([Path(p) for p in args.data]))
+    labels = [label.strip() for label in args.labels.split(",") if label.strip()] if args.labels else None
+    report = evaluate(
+        Classifier.load(Path(args.model)), read_labelled_csv([Path(p) for p in args.data]), labels
+    )
     if args.json:
         _print_json(report)
     else:
@@ -248,6 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="evaluate a classifier on a labelled CSV")
     ev.add_argument("--model", required=True, metavar="DIR")
     ev.add_argument("--data", action="append", required=True, metavar="CSV")
+    ev.add_argument(
+        "--labels",
+        default=None,
+        metavar="L1,L2,...",
+        help="average macro-F1 over these categories only (default: those in the data or predictions)",
+    )
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_evaluate)
 

@@ -23,9 +23,22 @@ Reads ../shared/eval/text by path (or $MINSHENG_SHARED_EVAL/text) and never copi
 
 Variant names are ``<features>_<classifier>`` (``--list`` shows them all). ``chosen`` is
 classify.model.build_pipeline: ``wb14_jn_letters`` features (char_wb 1-4 + letter-word 1-2 TF-IDF,
-sublinear, min_df 2, one L2 norm over both) capped at 100k/50k features, then ``svc_temp`` (LinearSVC
-C=0.5 balanced, temperature scaling on 5-fold CV, ensemble). ``jn_letters_<classifier>`` puts
-other classifiers on the same (uncapped) features; ``baseline`` is the README's plain baseline.
+sublinear, min_df 2, one L2 norm over both) capped at 100k/50k features, then a LinearSVC (balanced,
+C from classify.model.svm_c: 0.5 up to 2,000 training examples, 0.1 from 10,000) with temperature
+scaling on 5-fold CV (one SVM on all data predicts; ``ensemble=False``). ``chosen_<classifier>`` puts
+other classifiers on the chosen features; ``jn_letters_<classifier>`` on the same features uncapped;
+``baseline`` is the README's plain baseline. ``product`` is classify.model.fit_pipeline itself: the
+chosen pipeline, once per script (Chinese / the rest) when both have at least 50 training examples.
+
+The README's numbers come from held-out sets that are not in ../shared. ``--write-splits DIR`` writes
+stand-ins as CSV (train.csv = English up to 2026-03 + the Chinese segmented rows that are not twins
+of a raw message, spaces kept; test_en.csv = English 2026-04 … 06; test_zh.csv = the 731 raw
+messages), so the product's own command line can be scored the README's way:
+
+    minsheng train --data DIR/train.csv --out MODEL
+    minsheng evaluate --model MODEL --data DIR/test_en.csv
+    minsheng evaluate --model MODEL --data DIR/test_zh.csv \\
+        --labels transport,urban_construction,environment,other
 
 Each row: accuracy, macro-F1 (over labels present), log-loss, multiclass Brier score, expected
 calibration error (top label, 15 equal-width bins), mean confidence, and mean seconds per fit
@@ -45,6 +58,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +78,7 @@ from sklearn.svm import LinearSVC
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from classify.model import build_pipeline  # noqa: E402
+from classify.model import build_pipeline, fit_pipeline  # noqa: E402
 from classify.taxonomy import LABELS  # noqa: E402
 from classify.text import normalise  # noqa: E402
 from classify.train import read_labelled_csv, seed_paths  # noqa: E402
@@ -186,6 +200,11 @@ def svc(c: float = 0.5) -> LinearSVC:
     return LinearSVC(C=c, class_weight="balanced", random_state=0)
 
 
+def svc_temp(c: float, ensemble: bool = True) -> CalibratedClassifierCV:
+    """Linear SVM with temperature scaling on 5-fold CV."""
+    return CalibratedClassifierCV(svc(c), method="temperature", cv=5, ensemble=ensemble)
+
+
 CLASSIFIERS: dict[str, Callable[[], BaseEstimator]] = {
     "chosen": lambda: build_pipeline(0).named_steps["clf"],
     "lr_c1": lambda: lr(1.0),
@@ -199,6 +218,14 @@ CLASSIFIERS: dict[str, Callable[[], BaseEstimator]] = {
     "svc_temp": lambda: CalibratedClassifierCV(svc(), method="temperature", cv=5),
     "svc_isotonic": lambda: CalibratedClassifierCV(svc(), method="isotonic", cv=5),
     "svc_temp_noens": lambda: CalibratedClassifierCV(svc(), method="temperature", cv=5, ensemble=False),
+    **{f"svc_c{c}_temp_noens": partial(svc_temp, c, ensemble=False) for c in (0.05, 0.1, 0.2, 1.0)},
+    "svc_c0.1_temp": lambda: CalibratedClassifierCV(svc(0.1), method="temperature", cv=5),
+    "svc_c0.1_sigmoid_noens": lambda: CalibratedClassifierCV(
+        svc(0.1), method="sigmoid", cv=5, ensemble=False
+    ),
+    "svc_c0.1_isotonic_noens": lambda: CalibratedClassifierCV(
+        svc(0.1), method="isotonic", cv=5, ensemble=False
+    ),
     "svc_temp_cv3": lambda: CalibratedClassifierCV(svc(), method="temperature", cv=3),
     "svc_c0.2_temp": lambda: CalibratedClassifierCV(svc(0.2), method="temperature", cv=5),
     "svc_c1_temp": lambda: CalibratedClassifierCV(svc(1.0), method="temperature", cv=5),
@@ -220,6 +247,8 @@ VARIANTS: dict[str, tuple[str, str]] = {
     **{f"{f}_svc_temp": (f, "svc_temp") for f in FEATURES if f not in ("chosen", "base", "wb14")},
     **{f"{f}_lr_c10": (f, "lr_c10") for f in FEATURES if f not in ("chosen", "base", "wb14")},
     **{f"jn_letters_{c}": ("wb14_jn_letters", c) for c in CLASSIFIERS if c != "chosen"},
+    # The chosen features (capped) with other classifiers.
+    **{f"chosen_{c}": ("chosen", c) for c in CLASSIFIERS if c != "chosen"},
 }
 
 # --------------------------------------------------------------------------- data
@@ -244,34 +273,44 @@ def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
+def _twin_indices(raw: Sequence[str], segmented: Sequence[str]) -> list[int]:
+    """Indices of segmented rows whose character bigrams are at least half found in one raw message."""
+    index: dict[str, set[int]] = {}
+    for i, text in enumerate(raw):
+        for b in _bigrams(text):
+            index.setdefault(b, set()).add(i)
+    twins = []
+    for j, text in enumerate(segmented):
+        grams = _bigrams(text)
+        hits: dict[int, int] = {}
+        for b in grams:
+            for i in index.get(b, ()):
+                hits[i] = hits.get(i, 0) + 1
+        if grams and hits and max(hits.values()) >= 0.5 * len(grams):
+            twins.append(j)
+    return twins
+
+
 def chinese(segmented: str = "join") -> tuple[Rows, list[bool]]:
     """Teddy Cup rows (raw + segmented, normalised) and a flag per row: is it raw text?
 
     The segmented file repeats most raw messages (segmented, stopwords removed): a segmented row
     whose character bigrams are at least half found in one raw message is dropped, or the raw rows
     would be scored against their own twins. (Measured: 818 rows dropped; 691 of 731 raw rows had one.)
+    ``segmented="join"`` removes the spaces between words; ``"keep"`` leaves them to normalise().
     """
     raw_rows = read("zh_teddycup_train_raw.csv")
-    index: dict[str, set[int]] = {}
-    for i, r in enumerate(raw_rows):
-        for b in _bigrams(r["text"]):
-            index.setdefault(b, set()).add(i)
+    seg_rows = read("zh_teddycup_train_segmented.csv")
+    twins = set(_twin_indices([r["text"] for r in raw_rows], [r["text"] for r in seg_rows]))
     rows: Rows = [(normalise(r["text"]), r["label"]) for r in raw_rows]
     raw = [True] * len(rows)
-    dropped = 0
-    for r in read("zh_teddycup_train_segmented.csv"):
-        grams = _bigrams(r["text"])
-        hits: dict[int, int] = {}
-        for b in grams:
-            for i in index.get(b, ()):
-                hits[i] = hits.get(i, 0) + 1
-        if grams and hits and max(hits.values()) >= 0.5 * len(grams):
-            dropped += 1
+    for j, r in enumerate(seg_rows):
+        if j in twins:
             continue
         text = r["text"].replace(" ", "") if segmented == "join" else r["text"]
         rows.append((normalise(text), r["label"]))
         raw.append(False)
-    print(f"# chinese: dropped {dropped} segmented twins of raw rows", file=sys.stderr)
+    print(f"# chinese: dropped {len(twins)} segmented twins of raw rows", file=sys.stderr)
     return rows, raw
 
 
@@ -366,6 +405,33 @@ def seed_cv() -> Protocol:
     return Protocol(rows, kfold(rows, strata), {"seed_cv": list(range(len(rows)))})
 
 
+def write_splits(out_dir: Path) -> None:
+    """Write the hold-out stand-ins as CSV files (text,label) for ``minsheng train`` / ``evaluate``.
+
+    ``train.csv``: English up to 2026-03 plus the Chinese segmented rows that are not twins of a raw
+    message, exactly as in the file (segmented, spaces kept: what ``minsheng train`` on the shared
+    files sees). ``test_en.csv``: English 2026-04 … 2026-06. ``test_zh.csv``: the 731 raw Chinese
+    messages (unsegmented, as a villager writes).
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    en = read("en_fixmystreet_train.csv")
+    raw = read("zh_teddycup_train_raw.csv")
+    segmented = read("zh_teddycup_train_segmented.csv")
+    twins = set(_twin_indices([r["text"] for r in raw], [r["text"] for r in segmented]))
+    parts = {
+        "train.csv": [r for r in en if r["month"] <= "2026-03"]
+        + [r for i, r in enumerate(segmented) if i not in twins],
+        "test_en.csv": [r for r in en if r["month"] > "2026-03"],
+        "test_zh.csv": raw,
+    }
+    for name, rows in parts.items():
+        with (out_dir / name).open("w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["text", "label"])
+            writer.writerows([r["text"], r["label"]] for r in rows)
+        print(json.dumps({"file": str(out_dir / name), "rows": len(rows)}), flush=True)
+
+
 PROTOCOLS: dict[str, Callable[[], Protocol]] = {
     "en_time": en_time,
     "en_holdout": en_holdout,
@@ -409,6 +475,32 @@ def scores(y_true: Sequence[str], proba: np.ndarray) -> dict[str, Any]:
 # --------------------------------------------------------------------------- running
 
 
+def run_product(protocol_name: str, proto: Protocol) -> None:
+    """The product's own training (classify.model.fit_pipeline: one pipeline per script when both
+    scripts have enough examples) on every split; one JSON line per subset."""
+    texts = [t for t, _ in proto.rows]
+    labels = [y for _, y in proto.rows]
+    proba = np.full((len(texts), len(LABELS)), np.nan)
+    seconds = 0.0
+    for train_idx, test_idx in proto.splits:
+        t0 = time.perf_counter()
+        pipeline = fit_pipeline([texts[i] for i in train_idx], [labels[i] for i in train_idx])
+        seconds += time.perf_counter() - t0
+        p = pipeline.predict_proba([texts[i] for i in test_idx])
+        full = np.zeros((len(test_idx), len(LABELS)))
+        full[:, [LABELS.index(c) for c in pipeline.classes_]] = p
+        proba[test_idx] = full
+    for subset, idx in proto.subsets.items():
+        row = {
+            "variant": "product",
+            "protocol": protocol_name,
+            "subset": subset,
+            "fit_s": round(seconds / len(proto.splits), 1),
+            **scores([labels[i] for i in idx], proba[idx]),
+        }
+        print(json.dumps(row, ensure_ascii=False), flush=True)
+
+
 def run(protocol_name: str, variant_names: Sequence[str]) -> None:
     """Fit every variant on every split of one protocol and print one JSON line per (variant, subset)."""
     proto = PROTOCOLS[protocol_name]()
@@ -416,6 +508,9 @@ def run(protocol_name: str, variant_names: Sequence[str]) -> None:
     labels = [y for _, y in proto.rows]
     by_features: dict[str, list[str]] = {}
     for name in variant_names:
+        if name == "product":
+            run_product(protocol_name, proto)
+            continue
         by_features.setdefault(VARIANTS[name][0], []).append(name)
     for feat_name, names in by_features.items():
         proba = {n: np.full((len(texts), len(LABELS)), np.nan) for n in names}
@@ -428,7 +523,10 @@ def run(protocol_name: str, variant_names: Sequence[str]) -> None:
             x_test = feats.transform([texts[i] for i in test_idx])
             y_train = [labels[i] for i in train_idx]
             for n in names:
-                clf = clone(CLASSIFIERS[VARIANTS[n][1]]())
+                if VARIANTS[n][1] == "chosen":  # its C depends on the training set's size
+                    clf = build_pipeline(0, n_examples=len(train_idx)).named_steps["clf"]
+                else:
+                    clf = clone(CLASSIFIERS[VARIANTS[n][1]]())
                 t0 = time.perf_counter()
                 clf.fit(x_train, y_train)
                 seconds[n] += feat_s + time.perf_counter() - t0
@@ -451,6 +549,7 @@ def run(protocol_name: str, variant_names: Sequence[str]) -> None:
 
 
 DEFAULT_VARIANTS = [
+    "product",
     "chosen",
     "baseline",
     "jn_letters_lr_c10",
@@ -467,11 +566,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--variants", nargs="*", default=DEFAULT_VARIANTS, choices=list(VARIANTS))
+    parser.add_argument("--variants", nargs="*", default=DEFAULT_VARIANTS, choices=[*VARIANTS, "product"])
     parser.add_argument(
         "--protocols", nargs="*", default=["seed_cv", "small", "zh_cv", "en_time"], choices=list(PROTOCOLS)
     )
     parser.add_argument("--list", action="store_true", help="list variants and exit")
+    parser.add_argument(
+        "--write-splits",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write train.csv, test_en.csv, test_zh.csv (the hold-out stand-ins) into DIR and exit",
+    )
     args = parser.parse_args(argv)
     if args.list:
         for name, (f, c) in VARIANTS.items():
@@ -484,6 +590,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.write_splits is not None:
+        write_splits(args.write_splits)
+        return 0
     for protocol in args.protocols:
         run(protocol, args.variants)
     return 0

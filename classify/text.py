@@ -9,6 +9,11 @@ from functools import lru_cache
 from opencc import OpenCC
 
 _SPACE = re.compile(r"\s+")
+# CJK ideographs and CJK punctuation (after NFKC, full-width punctuation is already half-width ASCII).
+_CJK = "\u2e80-\u9fff\uf900-\ufaff"
+# Whitespace between two CJK characters: Chinese is written without spaces, but segmented training
+# data (words joined by spaces, as jieba writes them) and some transcripts put spaces between words.
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 
 
 @lru_cache(maxsize=1)
@@ -52,12 +57,16 @@ def to_simplified(text: str) -> str:
 
 
 def normalise(text: str) -> str:
-    """Return ``text`` in Simplified Chinese, NFKC (half-width), lowercase, single-spaced and stripped.
+    """Return ``text`` in Simplified Chinese, NFKC (half-width), lowercase, single-spaced and stripped,
+    with no whitespace between two Chinese characters.
 
     Whisper sometimes writes Mandarin in Traditional characters and phones type full-width Latin
     letters and digits; folding both here means the classifier sees one spelling of each word.
+    Word-segmented Chinese ("村口 公路 坑坑洼洼") becomes the unsegmented text it was made from, so
+    a model trained on segmented rows sees the same character n-grams as in a villager's message.
     """
     if not text:
         return ""
     text = to_simplified(unicodedata.normalize("NFKC", text))
+    text = _CJK_GAP.sub("", text)
     return _SPACE.sub(" ", text.lower()).strip()

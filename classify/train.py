@@ -134,8 +134,12 @@ def train(examples: Sequence[Example], random_state: int = 0) -> Classifier:
     return Classifier(pipeline, n_examples=len(ordered), data_fingerprint=fingerprint(ordered))
 
 
-def _metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
+def _metrics(
+    y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str] | None = None
+) -> dict[str, Any]:
     present = [label for label in LABELS if label in set(y_true) | set(y_pred)]
+    if labels is not None:
+        present = [label for label in LABELS if label in labels]
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=present, zero_division=0
     )
@@ -156,16 +160,26 @@ def _metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def evaluate(classifier: Classifier, examples: Sequence[Example]) -> dict[str, Any]:
+def evaluate(
+    classifier: Classifier, examples: Sequence[Example], labels: Sequence[str] | None = None
+) -> dict[str, Any]:
     """Score ``classifier`` on ``examples``: ``{"n","accuracy","macro_f1","per_class"}``.
 
     ``per_class`` covers the labels found in the data or in the predictions; ``macro_f1`` averages
-    over the same labels.
+    over the same labels. With ``labels``, both cover exactly those labels instead (say, leaving out
+    a category with too few test examples to score); accuracy still counts every example.
     """
     if not examples:
         raise InvalidInput("no evaluation examples")
+    if labels is not None:
+        unknown = [label for label in labels if label not in LABELS]
+        if unknown or not labels:
+            raise InvalidInput(
+                f"unknown label(s) {', '.join(map(repr, unknown)) or '(none given)'}; "
+                f"expected some of {', '.join(LABELS)}"
+            )
     predictions = classifier.predict([e.text for e in examples])
-    return _metrics([e.label for e in examples], [p.label for p in predictions])
+    return _metrics([e.label for e in examples], [p.label for p in predictions], labels)
 
 
 def cross_validate(examples: Sequence[Example], folds: int = 5, random_state: int = 0) -> dict[str, Any]:

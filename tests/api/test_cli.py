@@ -70,6 +70,13 @@ def test_train_evaluate_classify_round_trip(
     assert report["n"] == 3
     assert set(next(iter(report["per_class"].values()))) == {"precision", "recall", "f1", "support"}  # type: ignore[attr-defined]
 
+    # --labels: macro-F1 over the named categories only (the shared eval README leaves out power).
+    args = ["evaluate", "--model", str(out), "--data", str(test_csv), "--labels", "transport,environment"]
+    assert main([*args, "--json"]) == 0
+    assert list(_lines(capsys)[0]["per_class"]) == ["transport", "environment"]  # type: ignore[call-overload]
+    assert main([*args[:-1], "transport,electricity"]) == 2
+    assert "electricity" in capsys.readouterr().err
+
     assert main(["classify", "路灯坏了好几天，晚上一片漆黑", "--model", str(out), "--json"]) == 0
     line = _lines(capsys)[0]
     assert set(line) == {"text", "label", "confidence", "probabilities"}

@@ -54,6 +54,20 @@ def test_evaluate_counts_a_predicted_label_absent_from_the_data(small_classifier
     assert metrics["per_class"]["other"]["recall"] == 0.0
 
 
+def test_evaluate_over_chosen_labels(small_classifier: Classifier) -> None:
+    examples = [Example(t, label) for t, label in OBVIOUS] + [Example("村里又停电了", "other")]
+    full = evaluate(small_classifier, examples)
+    four = evaluate(small_classifier, examples, labels=["transport", "environment", "other"])
+    assert list(four["per_class"]) == ["transport", "environment", "other"]
+    assert four["accuracy"] == full["accuracy"]  # still over every example
+    assert four["per_class"]["other"] == full["per_class"]["other"]
+    f1s = [s["f1"] for s in four["per_class"].values()]
+    assert four["macro_f1"] == pytest.approx(sum(f1s) / 3, abs=1e-3)
+    assert four["macro_f1"] != full["macro_f1"]
+    with pytest.raises(InvalidInput, match="electricity"):
+        evaluate(small_classifier, examples, labels=["transport", "electricity"])
+
+
 def test_evaluate_needs_examples(small_classifier: Classifier) -> None:
     with pytest.raises(InvalidInput):
         evaluate(small_classifier, [])

@@ -13,13 +13,17 @@ import skops.io
 
 from classify.model import (
     METADATA_FILE,
+    MIN_SCRIPT_EXAMPLES,
     MODEL_FILE,
     Classifier,
     CompactTfidfVectorizer,
     ModelIntegrityError,
     Prediction,
+    ScriptRouter,
+    script_of,
 )
 from classify.taxonomy import LABELS
+from classify.text import normalise
 from classify.train import Example, fingerprint, train
 from models.errors import DomainError, InvalidInput
 from tests.classify.conftest import OBVIOUS
@@ -190,3 +194,41 @@ def test_compact_vectorizer_packs_its_vocabulary_without_touching_the_live_objec
     assert restored.vocabulary_ == vec.vocabulary_
     assert pickle.loads(pickle.dumps(vec)).vocabulary_ == vec.vocabulary_
     assert (restored.transform(["停电"]) != vec.transform(["停电"])).nnz == 0
+
+
+def test_seed_model_has_one_pipeline_per_script(tmp_path: Path, seed_classifier: Classifier) -> None:
+    router = seed_classifier.pipeline.named_steps["route"]
+    assert isinstance(router, ScriptRouter)
+    assert sorted(router.pipelines) == ["cjk", "latin"]
+    texts = ["村里又停电了", "昨晚 power cut 了", "The bus never comes", "", "12345"]
+    proba = seed_classifier.predict_proba(texts)
+    for text, row in zip(texts, proba, strict=True):
+        # Each text gets exactly its script's model's probabilities.
+        own = router.pipelines[script_of(normalise(text))]
+        expected = dict(zip(own.classes_, own.predict_proba([normalise(text)])[0], strict=True))
+        assert row == pytest.approx([expected.get(label, 0.0) for label in LABELS])
+    # The routed model survives the trusted-types check on load and predicts the same.
+    seed_classifier.save(tmp_path / "m")
+    assert Classifier.load(tmp_path / "m").predict(texts) == seed_classifier.predict(texts)
+
+
+def test_one_script_with_too_few_examples_gets_a_single_pipeline(seed_examples: list[Example]) -> None:
+    # 521 English seed examples and 49 Chinese: too few for a Chinese model of its own.
+    chinese = [e for e in seed_examples if script_of(e.text) == "cjk"][: MIN_SCRIPT_EXAMPLES - 1]
+    model = train([e for e in seed_examples if script_of(e.text) == "latin"] + chinese)
+    assert "route" not in model.pipeline.named_steps
+    assert model.predict(["Street light out again"])[0].label == "power"
+
+
+@pytest.mark.parametrize(
+    ("text", "script"),
+    [
+        ("村里停电了", "cjk"),
+        ("停电 power cut", "cjk"),
+        ("power cut", "latin"),
+        ("", "latin"),
+        ("123", "latin"),
+    ],
+)
+def test_script_of(text: str, script: str) -> None:
+    assert script_of(text) == script

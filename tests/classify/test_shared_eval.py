@@ -1,8 +1,11 @@
 """The classifier on real citizens' messages (../shared/eval/text), trained on a stratified subsample.
 
-Measured (2026-11-22, this subsample, sampling seeds 0-3): English macro-F1 0.670-0.688 on later
-months, Chinese 0.808-0.830 on the raw messages; training about 6 s. The bounds sit well below, so
-they catch a broken pipeline or normalisation rather than a point of noise.
+Measured (2026-11-23, this subsample; sampling seeds 0-3, the test uses 0): English macro-F1
+0.671-0.692 (seed 0: 0.692) on later months; Chinese 0.829-0.838 (0.838) on the raw messages over
+all five categories and 0.844-0.855 (0.855) over the four with enough examples; training 17-34 s
+on a busy shared machine. (Before Chinese got its own pipeline: 0.667-0.685, 0.809-0.834,
+0.819-0.850.) The bounds sit just below the lowest of these, so a broken pipeline, routing or
+normalisation fails while sampling noise does not.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from classify.train import Example, evaluate, train
 
 TRAIN_PER_LABEL = 300  # per language (Chinese power has fewer: all of them are taken)
 EN_TEST_PER_LABEL = 200
-EN_BOUND = 0.62
-ZH_BOUND = 0.75
+EN_BOUND = 0.66
+ZH_BOUND = 0.82
+ZH4_BOUND = 0.835
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -63,16 +67,13 @@ def test_macro_f1_on_real_messages(shared_eval: Path) -> None:
     en_train = [Example(r["text"], r["label"]) for r in en if r["month"] <= "2026-03"]
     en_test = [Example(r["text"], r["label"]) for r in en if r["month"] > "2026-03"]
 
-    # Chinese: train on the segmented rows (words joined again), test on the raw messages. Most raw
-    # messages also appear, segmented, in the other file: those twins are left out of training.
+    # Chinese: train on the segmented rows as the file has them (words separated by spaces, which
+    # normalise() removes), test on the raw messages. Most raw messages also appear, segmented, in the
+    # other file: those twins are left out of training.
     raw = read_rows(text_dir / "zh_teddycup_train_raw.csv")
     segmented = read_rows(text_dir / "zh_teddycup_train_segmented.csv")
     twins = twins_of([r["text"] for r in raw], [r["text"] for r in segmented])
-    zh_train = [
-        Example(r["text"].replace(" ", ""), r["label"])
-        for r, twin in zip(segmented, twins, strict=True)
-        if not twin
-    ]
+    zh_train = [Example(r["text"], r["label"]) for r, twin in zip(segmented, twins, strict=True) if not twin]
     zh_test = [Example(r["text"], r["label"]) for r in raw]
 
     model = train(
@@ -80,5 +81,8 @@ def test_macro_f1_on_real_messages(shared_eval: Path) -> None:
     )
     en_metrics = evaluate(model, stratified_sample(en_test, EN_TEST_PER_LABEL, rng))
     zh_metrics = evaluate(model, zh_test)
+    # As the README scores Chinese: macro-F1 over the four categories with enough examples (7 power).
+    zh_four = evaluate(model, zh_test, labels=["transport", "urban_construction", "environment", "other"])
     assert en_metrics["macro_f1"] >= EN_BOUND, en_metrics
     assert zh_metrics["macro_f1"] >= ZH_BOUND, zh_metrics
+    assert zh_four["macro_f1"] >= ZH4_BOUND, zh_four

@@ -40,3 +40,23 @@ def test_to_simplified_matches_opencc_on_mixed_text() -> None:
     converter = OpenCC("t2s")
     for text in ["電力公司", "电力公司", "我們村裡沒有電", "English only", "後來的发展", "瞭解"]:
         assert to_simplified(text) == converter.convert(text)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("市 西湖 建筑 集团 占 道 施工", "市西湖建筑集团占道施工"),  # jieba-segmented rows
+        ("村口 公路，坑坑洼洼 。", "村口公路,坑坑洼洼。"),  # NFKC turns ， into ,: a space before stays
+        ("停电 power cut 三 次", "停电 power cut 三次"),  # spaces next to Latin words stay
+        ("A3 区 大道", "a3 区大道"),
+        ("路灯\u3000坏了", "路灯坏了"),  # ideographic space
+    ],
+)
+def test_spaces_between_chinese_characters_removed(raw: str, expected: str) -> None:
+    assert normalise(raw) == expected
+
+
+def test_english_spacing_unchanged() -> None:
+    assert normalise("Street light  not working. Outside 92 Mill Lane") == (
+        "street light not working. outside 92 mill lane"
+    )
