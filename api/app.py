@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.context import AppContext, build_context
-from api.routes import health, suggestions
+from api.routes import health, review, review_pages, suggestions
 from api.settings import Settings
 from api.web.templating import STATIC_DIR
 
@@ -50,6 +50,8 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     errors.install(app)
     app.include_router(suggestions.router)
     app.include_router(health.router)
+    app.include_router(review.router)
+    app.include_router(review_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)

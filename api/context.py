@@ -13,6 +13,7 @@ from classify.registry import ClassifierRegistry
 from intake.audio import AudioLimits
 from intake.engines import build_transcriber
 from intake.jobs import JobRunner, RunnerOptions
+from intake.learning import RECLASSIFY_JOB, RETRAIN_JOB, Learner, LearningPolicy
 from intake.pipeline import LazyTranscriber, Pipeline, RoutingPolicy
 from intake.storage import AudioStore
 from intake.submission import PROCESS_JOB, Desk
@@ -34,6 +35,11 @@ class AppContext:
     pipeline: Pipeline
     runner: JobRunner
     desk: Desk
+    learner: Learner
+
+
+def _no_give_up(_target: int, _error: str) -> None:
+    """Jobs without a suggestion record their own failure (a retraining run is marked failed)."""
 
 
 def build_context(settings: Settings) -> AppContext:
@@ -68,16 +74,30 @@ def build_context(settings: Settings) -> AppContext:
         limits=limits,
         policy=RoutingPolicy(settings.min_transcript_confidence, settings.min_classifier_confidence),
     )
+    learner = Learner(
+        factory,
+        classifiers,
+        LearningPolicy(
+            retrain_after_reviews=settings.retrain_after_reviews,
+            promotion_margin=settings.promotion_margin,
+            cv_max_examples=settings.retrain_cv_max_examples,
+        ),
+    )
     runner = JobRunner(
         factory,
-        {PROCESS_JOB: (pipeline.process, pipeline.give_up)},
+        {
+            PROCESS_JOB: (pipeline.process, pipeline.give_up),
+            RETRAIN_JOB: (learner.retrain_job, _no_give_up),
+            RECLASSIFY_JOB: (learner.reclassify_job, _no_give_up),
+        },
         RunnerOptions(
             threads=settings.worker_threads,
             lease=timedelta(seconds=settings.job_lease_seconds),
             backoff=timedelta(seconds=settings.job_retry_seconds),
         ),
     )
+    learner.on_queued = runner.wake
     desk = Desk(factory, store, limits, max_attempts=settings.job_max_attempts, on_queued=runner.wake)
     return AppContext(
-        settings, engine, factory, store, limits, classifiers, transcriber, pipeline, runner, desk
+        settings, engine, factory, store, limits, classifiers, transcriber, pipeline, runner, desk, learner
     )

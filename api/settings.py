@@ -33,6 +33,18 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(3, ge=1)
     job_retry_seconds: float = Field(5.0, ge=0, description="First retry delay; doubles each time.")
     job_lease_seconds: float = Field(900.0, gt=0, description="Longer than the longest job.")
+    retrain_after_reviews: int = Field(
+        50, ge=0, description="Retrain automatically after this many new reviews (0: never)."
+    )
+    promotion_margin: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="A candidate may score this much lower macro-F1 and still replace the model.",
+    )
+    retrain_cv_max_examples: int = Field(
+        3000, ge=0, description="Cross-validate candidates (for the record) up to this many training texts."
+    )
 
     @property
     def resolved_database_url(self) -> str:
