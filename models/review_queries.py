@@ -58,7 +58,7 @@ class QueueFilter:
     exclude_ids: tuple[int, ...] = field(default_factory=tuple)
 
 
-def _queue_select(flt: QueueFilter) -> Select[tuple[Suggestion]]:
+def _queue_select(flt: QueueFilter) -> Select[Any]:
     stmt = select(Suggestion).where(Suggestion.status.in_(flt.statuses))
     if not flt.include_reviewed:
         # A suggestion sent back to triage needs a person again even if it was reviewed before.
