@@ -107,8 +107,8 @@ def test_automatic_retraining_starts_after_n_reviews(tmp_path: Path, weights_cac
         items = [submit(client, text, language=lang) for text, lang in OPEN_TEXTS[:4]]
         runs = []
         for item in items:
-            decision = client.post(f"/api/v1/suggestions/{item['id']}/review", json={"category": "other"}).json()
-            runs.append(decision["retrain_run_id"])
+            url = f"/api/v1/suggestions/{item['id']}/review"
+            runs.append(client.post(url, json={"category": "other"}).json()["retrain_run_id"])
         assert runs[:2] == [None, None] and runs[2] is not None
         run = wait_for_run(client, runs[2])
         assert run["trigger"] == "auto" and run["state"] in ("promoted", "rejected"), run

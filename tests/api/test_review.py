@@ -62,7 +62,8 @@ def test_the_queue_shows_least_confident_first_and_filters(triage: TestClient) -
 
 
 def test_bad_queue_filters_get_a_clear_message(triage: TestClient) -> None:
-    for params in ({"status": "lost"}, {"category": "weather"}, {"since": "2026-02-01", "until": "2026-01-01"}):
+    backwards = {"since": "2026-02-01", "until": "2026-01-01"}
+    for params in ({"status": "lost"}, {"category": "weather"}, backwards):
         response = triage.get("/api/v1/review", params=params)
         assert response.status_code == 422, response.text
         assert response.json()["error"] in ("InvalidInput", "ValidationError")
@@ -129,7 +130,8 @@ def test_routed_items_can_be_spot_checked(tmp_path: Path, weights_cache: Path) -
         assert client.get("/api/v1/review").json()["total"] == 0  # default: triage only
         spot = client.get("/api/v1/review", params={"status": "routed"}).json()
         assert [i["id"] for i in spot["items"]] == [routed["id"]]
-        decision = client.post(f"/api/v1/suggestions/{routed['id']}/review", json={"category": "other"}).json()
+        url = f"/api/v1/suggestions/{routed['id']}/review"
+        decision = client.post(url, json={"category": "other"}).json()
         assert decision["department"] == "general_office" and decision["rerouted"] is True
         assert client.get("/api/v1/review", params={"status": "routed"}).json()["total"] == 0
         again = client.get("/api/v1/review", params={"status": "routed", "include_reviewed": True}).json()
