@@ -32,6 +32,12 @@ def shared_eval() -> Path:
 
 
 @pytest.fixture(scope="session")
+def weights_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One unpacked copy of the Whisper weights for the whole test session."""
+    return tmp_path_factory.mktemp("weights")
+
+
+@pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The committed test data folder tests/data."""
     return DATA

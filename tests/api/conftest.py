@@ -16,12 +16,6 @@ from api.settings import Settings
 FINAL = {"routed", "needs_review", "failed"}
 
 
-@pytest.fixture(scope="session")
-def weights_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One unpacked copy of the Whisper weights for the whole test session."""
-    return tmp_path_factory.mktemp("weights")
-
-
 def make_client(data_dir: Path, weights_cache: Path, **overrides: Any) -> TestClient:
     """A TestClient over an app whose data lives in ``data_dir``."""
     settings = Settings(data_dir=data_dir, weights_cache=weights_cache, job_retry_seconds=0.05, **overrides)
