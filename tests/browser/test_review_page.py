@@ -1,0 +1,96 @@
+"""A clerk works the review queue in a real browser, with the keyboard only."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.server import LiveServer, start_server
+
+
+def _wait_processed(url: str, suggestion_id: int, timeout: float = 120.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        body: dict[str, Any] = httpx.get(f"{url}/api/v1/suggestions/{suggestion_id}").json()
+        if body["status"] in ("needs_review", "routed", "failed") or time.monotonic() > deadline:
+            return body
+        time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def triage_server(tmp_path_factory: pytest.TempPathFactory, weights_cache: Path) -> Iterator[LiveServer]:
+    """A real server that sends every suggestion to staff triage."""
+    server = start_server(
+        tmp_path_factory.mktemp("live"),
+        weights_cache,
+        env={"MINSHENG_MIN_CLASSIFIER_CONFIDENCE": "1.0", "MINSHENG_RETRAIN_AFTER_REVIEWS": "0"},
+    )
+    yield server
+    server.stop()
+
+
+def test_a_clerk_listens_corrects_text_and_category_with_the_keyboard(
+    page: Page, triage_server: LiveServer, data_dir: Path
+) -> None:
+    url = triage_server.url
+    note = data_dir / "voice_power.ogg"
+    with note.open("rb") as fh:
+        receipt = httpx.post(
+            f"{url}/api/v1/suggestions", files={"audio": (note.name, fh, "audio/ogg")}, timeout=30
+        ).json()
+    typed = httpx.post(f"{url}/api/v1/suggestions", data={"text": "河边有人倒垃圾，臭味很大", "language": "zh"})
+    voice = _wait_processed(url, receipt["id"])
+    assert voice["status"] == "needs_review", voice
+    assert _wait_processed(url, typed.json()["id"])["status"] == "needs_review"
+
+    page.goto(f"{url}/staff/review?lang=en&language=en")
+    expect(page.locator("#item-code")).to_have_text(voice["tracking_code"])
+    assert page.locator("#remaining").inner_text() == "1"
+    expect(page.locator(".choice.chosen")).to_have_attribute("data-code", voice["category"])
+
+    # Listen: Space plays the original recording.
+    page.locator("body").press("Space")
+    page.wait_for_function("document.getElementById('item-audio').currentTime > 0.2", timeout=15000)
+    page.locator("body").press("Space")
+
+    # Correct the transcript: E edits, Esc goes back to the keys.
+    corrected = "The street light by the school gate has been broken for a week."
+    page.locator("body").press("e")
+    expect(page.locator("#item-text")).to_be_focused()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(corrected)
+    page.keyboard.press("Escape")
+    # Pick another category with its number key (3 = environment), Enter saves and moves on.
+    page.keyboard.press("3")
+    expect(page.locator(".choice.chosen")).to_have_attribute("data-code", "environment")
+    page.keyboard.press("Enter")
+    expect(page.locator("#status-line")).to_contain_text("Saved")
+    expect(page.locator("#item-empty")).to_be_visible()
+
+    stored = httpx.get(f"{url}/api/v1/suggestions/{receipt['id']}").json()
+    assert stored["category"] == "environment" and stored["category_source"] == "staff"
+    assert stored["transcript"] == corrected
+    assert stored["transcript_detail"]["text"] == voice["transcript"]  # what was heard is kept
+    assert stored["department"]["code"] == "ecology_bureau" and stored["status"] == "routed"
+    assert stored["history"][-1]["kind"] == "reviewed"
+
+    # The decision is visible in the suggestion's history page.
+    page.locator("#recent a").first.click()
+    expect(page.locator("#history tr.event-reviewed")).to_have_count(1)
+    expect(page.locator("#item-text")).to_have_text(corrected)
+    expect(page.locator("#reviews")).to_contain_text("corrected")
+
+
+def test_the_page_is_chinese_by_default_and_shows_the_model(page: Page, triage_server: LiveServer) -> None:
+    page.goto(f"{triage_server.url}/staff/review")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    expect(page.locator("#model-panel h2")).to_have_text("当前模型")
+    expect(page.locator("#active-version")).to_contain_text("#")
+    page.goto(f"{triage_server.url}/staff/review/model?lang=en")
+    expect(page.locator("#versions tr.state-active")).to_have_count(1)
