@@ -18,6 +18,7 @@ from intake.engine_openai import EngineUnavailable
 from intake.weights import WeightsMissing
 from models.db import DatabaseUnavailable
 from models.errors import DomainError, InvalidInput, NotFound
+from models.review_queries import NotReviewable
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ STATUS: dict[type[DomainError], int] = {
     ModelIntegrityError: 503,
     EngineUnavailable: 503,
     DatabaseUnavailable: 503,
+    NotReviewable: 409,
 }
 
 
