@@ -184,6 +184,13 @@ def replay(
                         "gate_candidate_f1": run.candidate_metrics.get("macro_f1"),
                         "gate_active_f1": run.baseline_metrics.get("macro_f1"),
                         "eval_set_n": run.eval_set.get("n"),
+                        "gate_by_source": {
+                            src: [
+                                run.candidate_metrics.get("by_source", {}).get(src, {}).get("macro_f1"),
+                                run.baseline_metrics.get("by_source", {}).get(src, {}).get("macro_f1"),
+                            ]
+                            for src in ("seed", "reviewed")
+                        },
                         "reclassified": run.reclassified,
                     }
                     if run

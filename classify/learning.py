@@ -65,6 +65,7 @@ class TrainingData:
     train: list[Example]
     eval: list[Example]
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    eval_sources: list[str] = field(default_factory=list)  # where each evaluation example came from
 
     def eval_descriptor(self) -> dict[str, Any]:
         """What identifies the evaluation set: version (fingerprint), size and where it came from."""
@@ -87,24 +88,37 @@ def assemble(examples: Iterable[SourcedExample]) -> TrainingData:
             chosen[key] = example
     train_part: list[Example] = []
     eval_part: list[Example] = []
+    eval_sources: list[str] = []
     counts: dict[str, dict[str, int]] = {"train": {}, "eval": {}}
     for example in chosen.values():
         side = "eval" if in_eval_split(example.text) else "train"
-        (eval_part if side == "eval" else train_part).append(Example(example.text, example.label))
+        if side == "eval":
+            eval_part.append(Example(example.text, example.label))
+            eval_sources.append(example.source)
+        else:
+            train_part.append(Example(example.text, example.label))
         counts[side][example.source] = counts[side].get(example.source, 0) + 1
-    return TrainingData(train_part, eval_part, counts)
+    return TrainingData(train_part, eval_part, counts, eval_sources)
 
 
-def score(classifier: Classifier, examples: Sequence[Example]) -> dict[str, Any]:
-    """Metrics (as ``classify.train.evaluate``) plus the same per language, under ``by_language``."""
+def score(
+    classifier: Classifier, examples: Sequence[Example], sources: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """Metrics (as ``classify.train.evaluate``) plus the same per language (``by_language``) and,
+    given each example's source, per source (``by_source``)."""
     metrics = evaluate(classifier, examples)
-    by_language: dict[str, Any] = {}
-    for lang in ("zh", "en"):
-        part = [e for e in examples if language_of(e.text) == lang]
-        if part:
-            sub = evaluate(classifier, part)
-            by_language[lang] = {"n": sub["n"], "accuracy": sub["accuracy"], "macro_f1": sub["macro_f1"]}
-    metrics["by_language"] = by_language
+    groups: dict[str, dict[str, list[Example]]] = {"by_language": {}, "by_source": {}}
+    for i, example in enumerate(examples):
+        groups["by_language"].setdefault(language_of(example.text), []).append(example)
+        if sources is not None:
+            groups["by_source"].setdefault(sources[i], []).append(example)
+    for name, parts in groups.items():
+        metrics[name] = {}
+        for key in sorted(parts):
+            sub = evaluate(classifier, parts[key])
+            metrics[name][key] = {"n": sub["n"], "accuracy": sub["accuracy"], "macro_f1": sub["macro_f1"]}
+    if sources is None:
+        del metrics["by_source"]
     return metrics
 
 
@@ -146,7 +160,7 @@ def train_candidate(
     the cross-validated metrics on the training part when there are at most ``cv_max_examples``.
     """
     classifier = train(data.train, random_state)
-    metrics: dict[str, Any] = score(classifier, data.eval) if data.eval else {"n": 0}
+    metrics: dict[str, Any] = score(classifier, data.eval, data.eval_sources) if data.eval else {"n": 0}
     metrics["eval_set"] = data.eval_descriptor()
     method = "held-out fixed evaluation set"
     if len(data.train) <= cv_max_examples and len(data.train) >= 10:

@@ -215,7 +215,7 @@ class Learner:
         baseline_metrics: dict[str, Any] = {}
         if baseline_id is not None and data.eval:
             _, active = self.registry.active()
-            baseline_metrics = score(active, data.eval)
+            baseline_metrics = score(active, data.eval, data.eval_sources)
             baseline_metrics["eval_set"] = data.eval_descriptor()
         decision = gate(
             float(candidate_metrics.get("macro_f1", 0.0)),
