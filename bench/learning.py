@@ -89,8 +89,12 @@ def load_stream(lang: str, pool_size: int, test_size: int, seed: int) -> tuple[l
     return pool[:pool_size], test
 
 
+MARGIN: float | None = None  # --margin: override the promotion margin (to measure what the gate costs)
+
+
 def _settings(data_dir: Path, batch: int) -> Settings:
-    return Settings(data_dir=data_dir, worker_enabled=False, retrain_after_reviews=batch)
+    extra = {} if MARGIN is None else {"promotion_margin": MARGIN}
+    return Settings(data_dir=data_dir, worker_enabled=False, retrain_after_reviews=batch, **extra)
 
 
 def prepare(lang: str, pool: Sequence[Example], base: Path, batch: int) -> tuple[Path, dict[int, str], float]:
@@ -228,7 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-minutes", type=float, default=60.0, help="stop replaying after this long")
     parser.add_argument("--keep", type=Path, default=None, help="keep the data folders here")
+    parser.add_argument("--margin", type=float, default=None, help="promotion margin (default: the product's)")
     args = parser.parse_args(argv)
+    global MARGIN
+    MARGIN = args.margin
     if not SHARED_TEXT.is_dir():
         print(f"evaluation data {SHARED_TEXT} is missing", file=sys.stderr)
         return 2
