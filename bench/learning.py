@@ -93,8 +93,10 @@ MARGIN: float | None = None  # --margin: override the promotion margin (to measu
 
 
 def _settings(data_dir: Path, batch: int) -> Settings:
-    extra = {} if MARGIN is None else {"promotion_margin": MARGIN}
-    return Settings(data_dir=data_dir, worker_enabled=False, retrain_after_reviews=batch, **extra)
+    settings = Settings(data_dir=data_dir, worker_enabled=False, retrain_after_reviews=batch)
+    if MARGIN is not None:
+        settings.promotion_margin = MARGIN
+    return settings
 
 
 def prepare(lang: str, pool: Sequence[Example], base: Path, batch: int) -> tuple[Path, dict[int, str], float]:
@@ -232,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-minutes", type=float, default=60.0, help="stop replaying after this long")
     parser.add_argument("--keep", type=Path, default=None, help="keep the data folders here")
-    parser.add_argument("--margin", type=float, default=None, help="promotion margin (default: the product's)")
+    parser.add_argument("--margin", type=float, default=None, help="promotion margin (default: product's)")
     args = parser.parse_args(argv)
     global MARGIN
     MARGIN = args.margin
