@@ -371,6 +371,8 @@ def reclassifiable(session: Session, among: Sequence[int] | None = None) -> Sequ
     stmt = select(Suggestion).where(
         Suggestion.status.in_(RECLASSIFIABLE),
         Suggestion.text.is_not(None),
+        Suggestion.text != "",  # nothing was heard: a person must type it first
+        Suggestion.category.is_not(None),
         or_(Suggestion.category_source.is_(None), Suggestion.category_source != "staff"),
         Suggestion.id.not_in(reviewed),
     )

@@ -85,3 +85,16 @@ def test_the_queue_puts_uncategorised_then_least_confident_first(db_factory: ses
         _suggestion(session, "routed", confidence=0.1)
         total, page = rq.review_queue(session, rq.QueueFilter())
         assert total == 3 and [s.id for s in page] == [blank, unsure, sure]
+
+
+def test_only_unreviewed_open_items_with_text_follow_a_new_model(db_factory: sessionmaker[Session]) -> None:
+    with unit_of_work(db_factory) as session:
+        open_one = _suggestion(session, "needs_review")
+        routed = _suggestion(session, "routed")
+        silent = _suggestion(session, "needs_review", category=None)
+        queries.get_suggestion(session, silent).text = ""
+        dispatched = _suggestion(session, "dispatched")
+        reviewed = _suggestion(session, "needs_review")
+        rq.record_review(session, reviewed, reviewer="li", category="power", transcript=None, labels=LABELS)
+        assert {s.id for s in rq.reclassifiable(session)} == {open_one, routed}
+        assert [s.id for s in rq.reclassifiable(session, [routed, dispatched])] == [routed]
