@@ -212,4 +212,5 @@ class Job(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-from models import reviews  # noqa: E402,F401  (review and learning tables)
+import models.reviews  # noqa: E402  (review and learning tables)
+import models.staff  # noqa: E402, F401  (staff tables join the metadata)

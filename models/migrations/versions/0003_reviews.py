@@ -1,7 +1,7 @@
 """staff reviews, imported labelled texts, retraining runs
 
 Revision ID: 0003_reviews
-Revises: 0001
+Revises: 0002_staff
 Create Date: 2026-11-23 00:16:10.012138
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_reviews"
-down_revision = "0001"
+down_revision = "0002_staff"
 branch_labels = None
 depends_on = None
 
