@@ -21,7 +21,22 @@ from pathlib import Path
 
 import httpx
 
+from api import accounts
+from api.settings import Settings
+from models.db import make_session_factory, unit_of_work
 from tests.server import start_server
+
+CLERK, PASSWORD = "bench.clerk", "bench password"
+
+
+def _create_clerk(data_dir: Path) -> None:
+    engine = accounts.open_database(Settings(data_dir=data_dir).resolved_database_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            accounts.create_staff(session, username=CLERK, password=PASSWORD, roles=[accounts.REVIEWER])
+    finally:
+        engine.dispose()
+
 
 TEXTS = [
     "路灯坏了好几天，晚上一片漆黑",
@@ -44,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not Path(args.chromium).exists():
         print(f"Chromium is missing at {args.chromium}", file=sys.stderr)
         return 2
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="minsheng-review-speed-") as tmp:
         server = start_server(
@@ -53,21 +68,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             env={"MINSHENG_MIN_CLASSIFIER_CONFIDENCE": "1.0", "MINSHENG_RETRAIN_AFTER_REVIEWS": "0"},
         )
         try:
+            _create_clerk(Path(tmp) / "var")
             ids = []
             for i in range(args.decisions + 1):
                 text = f"{TEXTS[i % len(TEXTS)]} ({i})"
                 ids.append(httpx.post(f"{server.url}/api/v1/suggestions", data={"text": text}).json()["id"])
+            login = httpx.Client(base_url=server.url)
+            form = login.get("/login")
+            token = form.text.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+            login.post("/login", data={"username": CLERK, "password": PASSWORD, "csrf_token": token})
+            cookies = dict(login.cookies)
             deadline = time.monotonic() + 300
             while time.monotonic() < deadline:
-                queue = httpx.get(f"{server.url}/api/v1/review", params={"limit": 1}).json()
+                queue = httpx.get(
+                    f"{server.url}/api/v1/review", params={"limit": 1}, auth=None, cookies=cookies
+                ).json()
                 if queue["total"] >= len(ids):
                     break
                 time.sleep(0.5)
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=args.chromium)
                 page = browser.new_page(viewport={"width": 1024, "height": 768})  # a tablet
-                started = time.perf_counter()
                 page.goto(f"{server.url}/staff/review")
+                page.fill("input[name=username]", CLERK)
+                page.fill("input[name=password]", PASSWORD)
+                started = time.perf_counter()
+                page.click("button[type=submit]")
                 page.wait_for_selector("#item-code:not(:empty)")
                 load_s = time.perf_counter() - started
                 print(json.dumps({"bench": "review_speed", "page_load_s": round(load_s, 3)}), flush=True)
@@ -77,9 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     page.keyboard.press(str(1 + n % 5))
                     started = time.perf_counter()
                     page.keyboard.press("Enter")
-                    page.wait_for_function(
-                        "c => document.getElementById('item-code').textContent !== c", arg=code, timeout=10000
-                    )
+                    expect(page.locator("#item-code")).not_to_have_text(code, timeout=10000)
                     seconds = time.perf_counter() - started
                     times.append(seconds)
                     print(

@@ -6,10 +6,12 @@ import math
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 
+from api.accounts import ADMIN, REVIEWER, Staff
+from api.auth import require_roles
 from api.deps import ContextDep, SessionDep
 from api.review_schemas import (
     AccuracyPointOut,
@@ -52,9 +54,9 @@ KNOWN_STATUSES = (
 )
 
 
-def reviewer_name(request: Request) -> str:
-    """Who is deciding. Staff sign-in is wired in by the auth layer; until then decisions say "staff"."""
-    return "staff"
+ReviewerDep = Annotated[Staff, Depends(require_roles(REVIEWER))]
+AdminDep = Annotated[Staff, Depends(require_roles(ADMIN))]
+AnyStaffDep = Annotated[Staff, Depends(require_roles())]
 
 
 def review_item(session: Session, suggestion: Suggestion) -> ReviewItemOut:
@@ -103,6 +105,7 @@ def review_item(session: Session, suggestion: Suggestion) -> ReviewItemOut:
 @router.get("/review", response_model=ReviewQueueOut)
 def review_queue(
     session: SessionDep,
+    staff: ReviewerDep,
     status: Annotated[
         list[str] | None, Query(description="Statuses to show (repeatable); default needs_review.")
     ] = None,
@@ -140,14 +143,14 @@ def review_queue(
 
 
 @router.get("/review/{suggestion_id}", response_model=ReviewItemOut)
-def review_one(suggestion_id: int, session: SessionDep) -> ReviewItemOut:
+def review_one(suggestion_id: int, session: SessionDep, staff: ReviewerDep) -> ReviewItemOut:
     """One suggestion as the review page shows it."""
     return review_item(session, queries.get_suggestion(session, suggestion_id))
 
 
 @router.post("/suggestions/{suggestion_id}/review", response_model=ReviewOut)
 def decide(
-    suggestion_id: int, body: ReviewIn, request: Request, session: SessionDep, context: ContextDep
+    suggestion_id: int, body: ReviewIn, staff: ReviewerDep, session: SessionDep, context: ContextDep
 ) -> ReviewOut:
     """Record a staff decision: confirm the category (send the same one) or correct it and/or the text.
 
@@ -157,7 +160,7 @@ def decide(
     outcome = context.learner.review(
         session,
         suggestion_id,
-        reviewer=reviewer_name(request),
+        reviewer=staff.username,
         category=body.category,
         transcript=body.transcript,
     )
@@ -174,7 +177,7 @@ def decide(
 
 
 @router.get("/suggestions/{suggestion_id}/reviews", response_model=list[ReviewRecordOut])
-def reviews(suggestion_id: int, session: SessionDep) -> list[ReviewRecordOut]:
+def reviews(suggestion_id: int, session: SessionDep, staff: AnyStaffDep) -> list[ReviewRecordOut]:
     """Every staff decision on a suggestion, oldest first."""
     queries.get_suggestion(session, suggestion_id)
     return [
@@ -198,7 +201,7 @@ def reviews(suggestion_id: int, session: SessionDep) -> list[ReviewRecordOut]:
     response_class=FileResponse,
     responses={200: {"content": {"audio/*": {}}, "description": "The original recording."}},
 )
-def audio(suggestion_id: int, session: SessionDep, context: ContextDep) -> FileResponse:
+def audio(suggestion_id: int, session: SessionDep, context: ContextDep, staff: AnyStaffDep) -> FileResponse:
     """The original recording of a voice suggestion, as uploaded."""
     suggestion = queries.get_suggestion(session, suggestion_id)
     if suggestion.audio is None:
@@ -250,36 +253,36 @@ def run_out(run: TrainingRun) -> RunOut:
 
 
 @router.get("/classifier/versions", response_model=list[VersionOut], tags=["classifier"])
-def versions(session: SessionDep) -> list[VersionOut]:
+def versions(session: SessionDep, staff: ReviewerDep) -> list[VersionOut]:
     """Every classifier version, newest first, with metrics on the fixed evaluation set."""
     accuracy = rq.accuracy_by_version(session)
     return [version_out(v, accuracy) for v in rq.classifier_versions(session)]
 
 
 @router.post("/classifier/versions/{version_id}/activate", response_model=VersionOut, tags=["classifier"])
-def activate(version_id: int, request: Request, session: SessionDep, context: ContextDep) -> VersionOut:
+def activate(version_id: int, staff: AdminDep, session: SessionDep, context: ContextDep) -> VersionOut:
     """Make a stored version the active one (roll back or forward); open items are re-classified later."""
-    context.learner.activate(session, version_id, actor=reviewer_name(request))
+    context.learner.activate(session, version_id, actor=staff.username)
     return version_out(rq.get_classifier_version(session, version_id), rq.accuracy_by_version(session))
 
 
 @router.post("/classifier/retrain", status_code=202, response_model=RetrainOut, tags=["classifier"])
-def retrain(request: Request, session: SessionDep, context: ContextDep) -> RetrainOut:
+def retrain(staff: AdminDep, session: SessionDep, context: ContextDep) -> RetrainOut:
     """Queue a retraining run (a background job); an already queued or running run is returned instead."""
-    run, created = context.learner.request_retrain(
-        session, trigger="manual", requested_by=reviewer_name(request)
-    )
+    run, created = context.learner.request_retrain(session, trigger="manual", requested_by=staff.username)
     return RetrainOut(run=run_out(run), created=created)
 
 
 @router.get("/classifier/runs", response_model=list[RunOut], tags=["classifier"])
-def runs(session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> list[RunOut]:
+def runs(
+    session: SessionDep, staff: ReviewerDep, limit: Annotated[int, Query(ge=1, le=200)] = 20
+) -> list[RunOut]:
     """Retraining runs, newest first."""
     return [run_out(r) for r in rq.recent_runs(session, limit)]
 
 
 @router.get("/classifier/runs/{run_id}", response_model=RunOut, tags=["classifier"])
-def run(run_id: int, session: SessionDep) -> RunOut:
+def run(run_id: int, session: SessionDep, staff: ReviewerDep) -> RunOut:
     """One retraining run."""
     return run_out(rq.get_run(session, run_id))
 

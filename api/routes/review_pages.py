@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from api.deps import SessionDep
-from api.routes.review import KNOWN_STATUSES, review_item, run_out, version_out
+from api.routes.review import KNOWN_STATUSES, ReviewerDep, review_item, run_out, version_out
 from api.web.templating import page_language, render
 from classify.taxonomy import CATEGORIES
 from models import queries
@@ -57,6 +57,7 @@ def _categories(request: Request) -> list[dict[str, Any]]:
 def review_page(
     request: Request,
     session: SessionDep,
+    staff: ReviewerDep,
     status: Annotated[str, Query()] = "needs_review",
     language: Annotated[str, Query()] = "",
     category: Annotated[str, Query()] = "",
@@ -105,7 +106,7 @@ def review_page(
 
 
 @router.get("/model", response_class=HTMLResponse)
-def model_page(request: Request, session: SessionDep) -> HTMLResponse:
+def model_page(request: Request, session: SessionDep, staff: ReviewerDep) -> HTMLResponse:
     """Classifier versions with metrics, retraining runs, retrain and activate buttons."""
     accuracy = rq.accuracy_by_version(session)
     return render(
@@ -123,7 +124,9 @@ def model_page(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 @router.get("/{suggestion_id}", response_class=HTMLResponse)
-def suggestion_page(suggestion_id: int, request: Request, session: SessionDep) -> HTMLResponse:
+def suggestion_page(
+    suggestion_id: int, request: Request, session: SessionDep, staff: ReviewerDep
+) -> HTMLResponse:
     """One suggestion: its texts, the model's guess, staff decisions and the full history."""
     suggestion = queries.get_suggestion(session, suggestion_id)
     return render(

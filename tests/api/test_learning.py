@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from api.cli import main
 from classify.learning import in_eval_split
 from classify.train import read_labelled_csv, seed_paths
-from tests.api.conftest import make_client
+from tests.api.conftest import make_client, staff_headers
 from tests.api.test_review import submit
 
 OPEN_TEXTS = [
@@ -49,6 +49,7 @@ def test_retraining_promotes_a_candidate_and_reclassifies_only_unreviewed_items_
     tmp_path: Path, weights_cache: Path
 ) -> None:
     with make_client(tmp_path / "var", weights_cache, retrain_after_reviews=0) as client:
+        client.headers.update(staff_headers(client, "admin"))
         seed = active_version(client)
         assert seed["metrics"]["eval_set"]["n"] > 100 and "per_class" in seed["metrics"]
         items = [submit(client, text, language=lang) for text, lang in OPEN_TEXTS]
@@ -104,6 +105,7 @@ def test_retraining_promotes_a_candidate_and_reclassifies_only_unreviewed_items_
 
 def test_automatic_retraining_starts_after_n_reviews(tmp_path: Path, weights_cache: Path) -> None:
     with make_client(tmp_path / "var", weights_cache, retrain_after_reviews=3) as client:
+        client.headers.update(staff_headers(client, "reviewer"))
         items = [submit(client, text, language=lang) for text, lang in OPEN_TEXTS[:4]]
         runs = []
         for item in items:
@@ -143,6 +145,7 @@ def test_a_candidate_trained_on_shuffled_labels_is_rejected_and_kept(
     assert "below the active model" in run["reason"]
 
     with make_client(tmp_path / "var", weights_cache) as client:
+        client.headers.update(staff_headers(client, "reviewer"))
         versions = client.get("/api/v1/classifier/versions").json()
         rejected = next(v for v in versions if v["id"] == run["candidate_version"])
         assert rejected["state"] == "rejected" and "below the active model" in rejected["note"]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import make_client, wait_until_processed
+from tests.api.conftest import make_client, staff_headers, wait_until_processed
 
 TEXTS = [
     ("The streetlight outside number 12 has been off for a week", "en"),
@@ -34,6 +34,7 @@ def triage(tmp_path_factory: pytest.TempPathFactory, weights_cache: Path) -> Ite
     with make_client(
         tmp_path_factory.mktemp("var"), weights_cache, min_classifier_confidence=1.0, retrain_after_reviews=0
     ) as c:
+        c.headers.update(staff_headers(c, "reviewer"))
         for text, language in TEXTS:
             assert submit(c, text, language=language)["status"] == "needs_review"
         yield c
@@ -87,12 +88,13 @@ def test_a_corrected_category_and_text_reroute_and_keep_the_original(triage: Tes
     assert body["transcript"].endswith("Please send someone.")
     assert body["prediction"]["label"] == "transport"  # the model's guess is kept beside the decision
     last = body["history"][-1]
-    assert last["kind"] == "reviewed" and last["actor"] == "staff"
+    me = triage.get("/api/v1/staff/me").json()["username"]
+    assert last["kind"] == "reviewed" and last["actor"] == me
     assert last["from_status"] == "needs_review" and last["to_status"] == "routed"
     assert last["detail"]["previous_category"] == "transport" and last["detail"]["text_corrected"] is True
 
     reviews = triage.get(f"/api/v1/suggestions/{item['id']}/reviews").json()
-    assert len(reviews) == 1
+    assert len(reviews) == 1 and reviews[0]["reviewer"] == me
     assert reviews[0]["predicted_label"] == "transport" and reviews[0]["label"] == "environment"
     assert reviews[0]["corrected_text"].endswith("Please send someone.")
     # Reviewed items leave the triage queue.
@@ -125,6 +127,7 @@ def test_bad_decisions_are_refused_and_change_nothing(triage: TestClient) -> Non
 
 def test_routed_items_can_be_spot_checked(tmp_path: Path, weights_cache: Path) -> None:
     with make_client(tmp_path / "var", weights_cache, min_classifier_confidence=0.0) as client:
+        client.headers.update(staff_headers(client, "reviewer"))
         routed = submit(client, "路灯坏了好几天，晚上一片漆黑")
         assert routed["status"] == "routed"
         assert client.get("/api/v1/review").json()["total"] == 0  # default: triage only
@@ -163,3 +166,21 @@ def test_the_review_endpoints_are_documented(triage: TestClient) -> None:
     assert "post" in paths["/api/v1/classifier/retrain"]
     assert "get" in paths["/api/v1/classifier/versions"]
     assert "post" in paths["/api/v1/classifier/versions/{version_id}/activate"]
+
+
+def test_the_queue_and_decisions_need_a_reviewer(triage: TestClient) -> None:
+    item = triage.get("/api/v1/review", params={"limit": 1}).json()["items"][0]
+    anonymous = {"Authorization": ""}
+    handler = staff_headers(triage, "handler")
+    for headers, status in ((anonymous, 401), (handler, 403)):
+        assert triage.get("/api/v1/review", headers=headers).status_code == status
+        decided = triage.post(
+            f"/api/v1/suggestions/{item['id']}/review", json={"category": "power"}, headers=headers
+        )
+        assert decided.status_code == status and decided.json()["detail"]
+        assert triage.post("/api/v1/classifier/retrain", headers=headers).status_code == status
+    # A reviewer may review but not retrain or move the active model.
+    assert triage.post("/api/v1/classifier/retrain").status_code == 403
+    assert triage.post("/api/v1/classifier/versions/1/activate").status_code == 403
+    page = triage.get("/staff/review", headers={**anonymous, "accept": "text/html"}, follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"].startswith("/login")

@@ -13,7 +13,9 @@
     });
   }
   var status = document.getElementById("retrain-status");
-  document.getElementById("retrain").addEventListener("click", function () {
+  var retrain = document.getElementById("retrain");
+  if (!retrain) { return; }  // only administrators may retrain or activate
+  retrain.addEventListener("click", function () {
     post("/api/v1/classifier/retrain").then(function (res) {
       status.textContent = res.ok ? ("#" + res.body.run.id + " " + res.body.run.state) : res.body.detail;
     });
