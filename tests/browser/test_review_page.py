@@ -56,8 +56,13 @@ def test_a_clerk_listens_corrects_text_and_category_with_the_keyboard(
 ) -> None:
     url = triage_server.url
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on(
+        "console", lambda m: problems.append(m.text) if m.type == "error" and "404" not in m.text else None
+    )
     page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on(
+        "response", lambda r: problems.append(r.url) if r.status == 404 and "favicon" not in r.url else None
+    )
     reader = create_staff_headers(triage_server.data_dir, "reviewer")
     note = data_dir / "voice_power.ogg"
     with note.open("rb") as fh:
