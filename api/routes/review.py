@@ -289,7 +289,7 @@ def run(run_id: int, session: SessionDep, staff: ReviewerDep) -> RunOut:
 
 @router.get("/classifier/accuracy", response_model=list[AccuracyPointOut], tags=["classifier"])
 def live_accuracy(
-    session: SessionDep, days: Annotated[int, Query(ge=1, le=366)] = 30
+    session: SessionDep, staff: ReviewerDep, days: Annotated[int, Query(ge=1, le=366)] = 30
 ) -> list[AccuracyPointOut]:
     """Per day: how many auto-tagged items staff reviewed and how many kept the model's category."""
     return [
