@@ -6,8 +6,9 @@ import math
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import FileResponse
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from api.accounts import ADMIN, REVIEWER, Staff
@@ -54,6 +55,11 @@ KNOWN_STATUSES = (
 )
 
 
+# Row ids fit a signed 64-bit integer on every database; larger numbers are refused as invalid input.
+MAX_ID = 2**63 - 1
+SuggestionId = Annotated[int, Path(ge=0, le=MAX_ID)]
+VersionId = Annotated[int, Path(ge=0, le=MAX_ID)]
+RunId = Annotated[int, Path(ge=0, le=MAX_ID)]
 ReviewerDep = Annotated[Staff, Depends(require_roles(REVIEWER))]
 AdminDep = Annotated[Staff, Depends(require_roles(ADMIN))]
 AnyStaffDep = Annotated[Staff, Depends(require_roles())]
@@ -115,7 +121,9 @@ def review_queue(
     since: Annotated[date | None, Query(description="Submitted on or after this day (UTC).")] = None,
     until: Annotated[date | None, Query(description="Submitted on or before this day (UTC).")] = None,
     include_reviewed: Annotated[bool, Query(description="Also items staff already decided on.")] = False,
-    exclude: Annotated[list[int] | None, Query(description="Suggestion ids to leave out.")] = None,
+    exclude: Annotated[
+        list[Annotated[int, Field(ge=0, le=MAX_ID)]] | None, Query(description="Suggestion ids to leave out.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ReviewQueueOut:
@@ -143,14 +151,14 @@ def review_queue(
 
 
 @router.get("/review/{suggestion_id}", response_model=ReviewItemOut)
-def review_one(suggestion_id: int, session: SessionDep, staff: ReviewerDep) -> ReviewItemOut:
+def review_one(suggestion_id: SuggestionId, session: SessionDep, staff: ReviewerDep) -> ReviewItemOut:
     """One suggestion as the review page shows it."""
     return review_item(session, queries.get_suggestion(session, suggestion_id))
 
 
 @router.post("/suggestions/{suggestion_id}/review", response_model=ReviewOut)
 def decide(
-    suggestion_id: int, body: ReviewIn, staff: ReviewerDep, session: SessionDep, context: ContextDep
+    suggestion_id: SuggestionId, body: ReviewIn, staff: ReviewerDep, session: SessionDep, context: ContextDep
 ) -> ReviewOut:
     """Record a staff decision: confirm the category (send the same one) or correct it and/or the text.
 
@@ -177,7 +185,7 @@ def decide(
 
 
 @router.get("/suggestions/{suggestion_id}/reviews", response_model=list[ReviewRecordOut])
-def reviews(suggestion_id: int, session: SessionDep, staff: AnyStaffDep) -> list[ReviewRecordOut]:
+def reviews(suggestion_id: SuggestionId, session: SessionDep, staff: AnyStaffDep) -> list[ReviewRecordOut]:
     """Every staff decision on a suggestion, oldest first."""
     queries.get_suggestion(session, suggestion_id)
     return [
@@ -201,7 +209,9 @@ def reviews(suggestion_id: int, session: SessionDep, staff: AnyStaffDep) -> list
     response_class=FileResponse,
     responses={200: {"content": {"audio/*": {}}, "description": "The original recording."}},
 )
-def audio(suggestion_id: int, session: SessionDep, context: ContextDep, staff: AnyStaffDep) -> FileResponse:
+def audio(
+    suggestion_id: SuggestionId, session: SessionDep, context: ContextDep, staff: AnyStaffDep
+) -> FileResponse:
     """The original recording of a voice suggestion, as uploaded."""
     suggestion = queries.get_suggestion(session, suggestion_id)
     if suggestion.audio is None:
@@ -260,7 +270,7 @@ def versions(session: SessionDep, staff: ReviewerDep) -> list[VersionOut]:
 
 
 @router.post("/classifier/versions/{version_id}/activate", response_model=VersionOut, tags=["classifier"])
-def activate(version_id: int, staff: AdminDep, session: SessionDep, context: ContextDep) -> VersionOut:
+def activate(version_id: VersionId, staff: AdminDep, session: SessionDep, context: ContextDep) -> VersionOut:
     """Make a stored version the active one (roll back or forward); open items are re-classified later."""
     context.learner.activate(session, version_id, actor=staff.username)
     return version_out(rq.get_classifier_version(session, version_id), rq.accuracy_by_version(session))
@@ -282,7 +292,7 @@ def runs(
 
 
 @router.get("/classifier/runs/{run_id}", response_model=RunOut, tags=["classifier"])
-def run(run_id: int, session: SessionDep, staff: ReviewerDep) -> RunOut:
+def run(run_id: RunId, session: SessionDep, staff: ReviewerDep) -> RunOut:
     """One retraining run."""
     return run_out(rq.get_run(session, run_id))
 

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from api.deps import SessionDep
-from api.routes.review import KNOWN_STATUSES, ReviewerDep, review_item, run_out, version_out
+from api.routes.review import KNOWN_STATUSES, ReviewerDep, SuggestionId, review_item, run_out, version_out
 from api.web.templating import page_language, render
 from classify.taxonomy import CATEGORIES
 from models import queries
@@ -125,7 +125,7 @@ def model_page(request: Request, session: SessionDep, staff: ReviewerDep) -> HTM
 
 @router.get("/{suggestion_id}", response_class=HTMLResponse)
 def suggestion_page(
-    suggestion_id: int, request: Request, session: SessionDep, staff: ReviewerDep
+    suggestion_id: SuggestionId, request: Request, session: SessionDep, staff: ReviewerDep
 ) -> HTMLResponse:
     """One suggestion: its texts, the model's guess, staff decisions and the full history."""
     suggestion = queries.get_suggestion(session, suggestion_id)
