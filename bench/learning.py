@@ -12,6 +12,15 @@ the active model's macro-F1 on the fixed test split is printed.
 
 Targets (issue 3): after 200 corrections macro-F1 EN >= 0.62 and ZH >= 0.55; queue order beats
 random order at 500.
+
+Measured 2026-11-23 (2 shared cores; pool 2000, test EN 1000 / ZH 243, batch 50, default margin 0.01):
+macro-F1 at 0 / 100 / 200 / 300 / 500 decisions
+  EN queue  0.444 / 0.497 / 0.497 / 0.588 / 0.616   (candidates at 100-200 rejected by the gate)
+  EN random 0.444 / 0.545 / 0.573 / 0.599 / 0.599
+  ZH queue  0.641 / 0.784 / 0.809 / 0.822 / 0.829
+  ZH random 0.641 / 0.690 / 0.753 / 0.763 / 0.776
+With --margin 1.0 (every candidate promoted) EN queue reached 0.539 / 0.589 / 0.622 at 100/200/300,
+EN random 0.545 / 0.597 / 0.596: the EN target at 200 is missed either way; ZH and queue > random are met.
 """
 
 from __future__ import annotations
