@@ -17,6 +17,8 @@ from api.routes import (
     health,
     login,
     open311,
+    review,
+    review_pages,
     staff_pages,
     suggestions,
     villager_pages,
@@ -81,6 +83,8 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     app.include_router(open311.router)
     app.include_router(villager_pages.router)
     app.include_router(staff_pages.router)
+    app.include_router(review.router)
+    app.include_router(review_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     return app

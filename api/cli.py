@@ -152,6 +152,62 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retrain(args: argparse.Namespace) -> int:
+    """Queue a retraining run as a job, run the due jobs here, and print the run's outcome."""
+    import time
+
+    from api.context import build_context
+    from api.settings import Settings
+    from models import review_queries
+    from models.db import unit_of_work
+
+    context = build_context(Settings())
+    try:
+        with unit_of_work(context.factory) as session:
+            run, _ = context.learner.request_retrain(session, trigger="cli", requested_by=args.by)
+            run_id = run.id
+        if args.background:
+            _print_json({"run": run_id, "state": "queued"})
+            return 0
+        context.runner.drain()
+        deadline = time.monotonic() + args.timeout
+        while True:  # another worker (the server's) may have taken the job
+            with unit_of_work(context.factory) as session:
+                run = review_queries.get_run(session, run_id)
+                record = {
+                    "run": run.id,
+                    "state": run.state,
+                    "candidate_version": run.candidate_version_id,
+                    "baseline_version": run.baseline_version_id,
+                    "reason": run.reason,
+                    "eval_set": run.eval_set,
+                    "candidate_macro_f1": run.candidate_metrics.get("macro_f1"),
+                    "baseline_macro_f1": run.baseline_metrics.get("macro_f1"),
+                    "reclassified": run.reclassified,
+                }
+            if record["state"] not in ("queued", "running") or time.monotonic() > deadline:
+                break
+            time.sleep(1.0)
+        _print_json(record)
+        return 0 if record["state"] in ("promoted", "rejected") else 1
+    finally:
+        context.engine.dispose()
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Store labelled CSV files (columns text,label) as training data for the next retraining."""
+    from api.context import build_context
+    from api.settings import Settings
+
+    context = build_context(Settings())
+    try:
+        result = context.learner.import_csv([Path(p) for p in args.data])
+    finally:
+        context.engine.dispose()
+    _print_json(result)
+    return 0
+
+
 def _read_password(given: str | None) -> str:
     if given is not None:
         return given
@@ -265,6 +321,18 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--model", default=None, metavar="DIR", help="default: the server's active model")
     cl.add_argument("--json", action="store_true")
     cl.set_defaults(func=cmd_classify)
+
+    rt = sub.add_parser(
+        "retrain", help="retrain the classifier on seed + reviewed + imported data; promote if not worse"
+    )
+    rt.add_argument("--background", action="store_true", help="only queue it for the server's worker")
+    rt.add_argument("--by", default="cli", help="who asks (recorded with the run)")
+    rt.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for another worker")
+    rt.set_defaults(func=cmd_retrain)
+
+    im = sub.add_parser("import", help="add labelled CSV files (columns text,label) to the training data")
+    im.add_argument("--data", action="append", required=True, metavar="CSV")
+    im.set_defaults(func=cmd_import)
 
     ca = sub.add_parser("create-admin", help="create an administrator account")
     ca.add_argument("--username", default=None, help="asked for when left out")

@@ -13,6 +13,7 @@ from classify.registry import ClassifierRegistry
 from intake.audio import AudioLimits
 from intake.engines import build_transcriber
 from intake.jobs import Handlers, JobQueue, JobRunner, RunnerOptions
+from intake.learning import RECLASSIFY_JOB, RETRAIN_JOB, Learner, LearningPolicy
 from intake.pipeline import LazyTranscriber, Pipeline, RoutingPolicy
 from intake.storage import AudioStore, S3Options, open_store
 from intake.submission import PROCESS_JOB, Desk
@@ -38,6 +39,11 @@ class AppContext:
     handlers: Handlers
     # Where committed jobs go: the embedded runner (default) or the broker (MINSHENG_BROKER_URL).
     queue: JobQueue
+    learner: Learner
+
+
+def _no_give_up(_target: int, _error: str) -> None:
+    """Jobs without a suggestion record their own failure (a retraining run is marked failed)."""
 
 
 def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
@@ -88,7 +94,20 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
         limits=limits,
         policy=RoutingPolicy(settings.min_transcript_confidence, settings.min_classifier_confidence),
     )
-    handlers: Handlers = {PROCESS_JOB: (pipeline.process, pipeline.give_up)}
+    learner = Learner(
+        factory,
+        classifiers,
+        LearningPolicy(
+            retrain_after_reviews=settings.retrain_after_reviews,
+            promotion_margin=settings.promotion_margin,
+            cv_max_examples=settings.retrain_cv_max_examples,
+        ),
+    )
+    handlers: Handlers = {
+        PROCESS_JOB: (pipeline.process, pipeline.give_up),
+        RETRAIN_JOB: (learner.retrain_job, _no_give_up),
+        RECLASSIFY_JOB: (learner.reclassify_job, _no_give_up),
+    }
     runner = JobRunner(
         factory,
         handlers,
@@ -112,6 +131,7 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
         queue = BrokerQueue(
             factory, celery, settings.broker_queue, timedelta(seconds=settings.republish_seconds)
         )
+    learner.on_queued = queue.submitted
     desk = Desk(factory, store, limits, max_attempts=settings.job_max_attempts, on_queued=queue.submitted)
     return AppContext(
         settings,
@@ -126,4 +146,5 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
         desk,
         handlers,
         queue,
+        learner,
     )

@@ -25,6 +25,7 @@ from models.db import DatabaseUnavailable
 from models.errors import DomainError, InvalidInput, NotFound
 from models.idempotency import IdempotencyConflict
 from models.lifecycle import NotPermitted, WorkflowConflict
+from models.review_queries import NotReviewable
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ STATUS: dict[type[DomainError], int] = {
     DatabaseUnavailable: 503,
     WorkflowConflict: 409,
     NotPermitted: 403,
+    NotReviewable: 409,
     NotAuthenticated: 401,
     LoginFailed: 401,
     PermissionDenied: 403,

@@ -86,6 +86,18 @@ class Settings(BaseSettings):
             keys[key.strip()] = client.strip() or f"key-{len(keys) + 1}"
         return keys
 
+    retrain_after_reviews: int = Field(
+        50, ge=0, description="Retrain automatically after this many new reviews (0: never)."
+    )
+    promotion_margin: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="A candidate may score this much lower macro-F1 and still replace the model.",
+    )
+    retrain_cv_max_examples: int = Field(
+        3000, ge=0, description="Cross-validate candidates (for the record) up to this many training texts."
+    )
     session_hours: float = Field(12.0, gt=0, description="How long a staff sign-in lasts.")
     rate_limit_window_seconds: float = Field(60.0, gt=0, description="Sliding window of the rate limits.")
     submit_rate_limit: int = Field(

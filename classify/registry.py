@@ -8,8 +8,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from classify.learning import SEED, SourcedExample, assemble, train_candidate
 from classify.model import Classifier, ModelIntegrityError
-from classify.train import seed_paths, train_to_dir
+from classify.train import read_labelled_csv, seed_paths
 from models import queries
 from models.db import unit_of_work
 from models.errors import DomainError
@@ -50,14 +51,19 @@ class ClassifierRegistry:
         self._loaded: tuple[int, Classifier] | None = None
 
     def ensure_active(self) -> int:
-        """Make sure a version is active; on first start train the seed model (deterministic)."""
+        """Make sure a version is active; on first start train the seed model (deterministic).
+
+        The seed model learns from the seed set minus its share of the fixed evaluation set
+        (classify.learning), so later candidates are compared with it on texts neither has seen.
+        """
         with unit_of_work(self.factory) as session:
             active = queries.active_classifier(session)
             if active is not None:
                 return active.id
         out_dir = self.root / "seed-v1"
         if not (out_dir / "metadata.json").is_file():
-            train_to_dir(seed_paths(), out_dir, random_state=0)
+            seed = [SourcedExample(e.text, e.label, SEED) for e in read_labelled_csv(seed_paths())]
+            train_candidate(assemble(seed), out_dir, random_state=0, note="seed model")
         with unit_of_work(self.factory) as session:
             active = queries.active_classifier(session)
             if active is not None:  # another process got there first

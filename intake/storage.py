@@ -101,6 +101,10 @@ class AudioStore(ABC):
     def describe(self) -> str:
         """Where recordings are kept, for logs and the readiness probe."""
 
+    def local_path(self, relative: str | Path) -> Path | None:
+        """The recording's own file when the store keeps it on this machine's disk, else None."""
+        return None
+
 
 class LocalAudioStore(AudioStore):
     """Audio files under ``root``, named by sha256 (``ab/abcdef….ext``), never overwritten."""
@@ -132,6 +136,10 @@ class LocalAudioStore(AudioStore):
     def describe(self) -> str:
         """The directory."""
         return str(self.root)
+
+    def local_path(self, relative: str | Path) -> Path | None:
+        """The stored file itself."""
+        return self.root / relative
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,315 @@
+"""Staff review: the queue (least confident first), decisions, the recording, the classifier's versions."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import FileResponse, Response
+from pydantic import Field
+from sqlalchemy.orm import Session
+
+from api.accounts import ADMIN, REVIEWER, Staff
+from api.auth import require_roles
+from api.deps import ContextDep, SessionDep
+from api.review_schemas import (
+    AccuracyPointOut,
+    QueueSegmentOut,
+    RetrainOut,
+    ReviewIn,
+    ReviewItemOut,
+    ReviewOut,
+    ReviewQueueOut,
+    ReviewRecordOut,
+    RunOut,
+    VersionOut,
+)
+from api.schemas import DepartmentOut
+from classify.taxonomy import LABELS
+from models import queries
+from models import review_queries as rq
+from models.errors import InvalidInput, NotFound
+from models.reviews import TrainingRun
+from models.tables import ClassifierVersion, Suggestion
+
+router = APIRouter(prefix="/api/v1", tags=["review"])
+
+# Whisper segments whose tokens average below this log-probability (about 45 % per token) are marked.
+UNSURE_LOGPROB = -0.8
+UNSURE_NO_SPEECH = 0.5
+KNOWN_STATUSES = (
+    "received",
+    "transcribed",
+    "classified",
+    "needs_review",
+    "routed",
+    "failed",
+    "dispatched",
+    "accepted",
+    "in_progress",
+    "resolved",
+    "closed",
+    "returned",
+)
+
+
+# Row ids fit a signed 64-bit integer on every database; larger numbers are refused as invalid input.
+MAX_ID = 2**63 - 1
+SuggestionId = Annotated[int, Path(ge=0, le=MAX_ID)]
+VersionId = Annotated[int, Path(ge=0, le=MAX_ID)]
+RunId = Annotated[int, Path(ge=0, le=MAX_ID)]
+ReviewerDep = Annotated[Staff, Depends(require_roles(REVIEWER))]
+AdminDep = Annotated[Staff, Depends(require_roles(ADMIN))]
+AnyStaffDep = Annotated[Staff, Depends(require_roles())]
+
+
+def review_item(session: Session, suggestion: Suggestion) -> ReviewItemOut:
+    """Everything the review page shows about one suggestion."""
+    transcript = queries.transcript_for(session, suggestion.id)
+    prediction = queries.latest_prediction(session, suggestion.id)
+    segments = []
+    for seg in transcript.segments if transcript is not None else []:
+        logprob = float(seg.get("avg_logprob", 0.0))
+        segments.append(
+            QueueSegmentOut(
+                start=float(seg.get("start", 0.0)),
+                end=float(seg.get("end", 0.0)),
+                text=str(seg.get("text", "")),
+                confidence=round(math.exp(min(logprob, 0.0)), 3),
+                unsure=logprob < UNSURE_LOGPROB or float(seg.get("no_speech_prob", 0.0)) > UNSURE_NO_SPEECH,
+            )
+        )
+    dept = suggestion.department
+    return ReviewItemOut(
+        id=suggestion.id,
+        tracking_code=suggestion.tracking_code,
+        status=suggestion.status,
+        channel=suggestion.channel,
+        submitted_at=suggestion.submitted_at,
+        language=suggestion.language,
+        village=suggestion.village,
+        text=suggestion.text,
+        original_transcript=transcript.text if transcript is not None else None,
+        transcript_confidence=transcript.confidence if transcript is not None else None,
+        segments=segments,
+        audio_url=f"/api/v1/suggestions/{suggestion.id}/audio" if suggestion.audio_id is not None else None,
+        category=suggestion.category,
+        category_source=suggestion.category_source,
+        confidence=suggestion.confidence,
+        probabilities={k: float(v) for k, v in (prediction.probabilities if prediction else {}).items()},
+        classifier_version=prediction.classifier_version_id if prediction else None,
+        department=DepartmentOut(code=dept.code, name_zh=dept.name_zh, name_en=dept.name_en)
+        if dept
+        else None,
+        review_reason=suggestion.review_reason,
+        reviewed=suggestion.category_source == "staff",
+    )
+
+
+@router.get("/review", response_model=ReviewQueueOut)
+def review_queue(
+    session: SessionDep,
+    staff: ReviewerDep,
+    status: Annotated[
+        list[str] | None, Query(description="Statuses to show (repeatable); default needs_review.")
+    ] = None,
+    category: Annotated[str | None, Query(description="Only this (current) category.")] = None,
+    language: Annotated[str | None, Query(description="zh or en.")] = None,
+    department: Annotated[str | None, Query(description="Department code.")] = None,
+    since: Annotated[date | None, Query(description="Submitted on or after this day (UTC).")] = None,
+    until: Annotated[date | None, Query(description="Submitted on or before this day (UTC).")] = None,
+    include_reviewed: Annotated[bool, Query(description="Also items staff already decided on.")] = False,
+    exclude: Annotated[
+        list[Annotated[int, Field(ge=0, le=MAX_ID)]] | None, Query(description="Suggestion ids to leave out.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> ReviewQueueOut:
+    """Suggestions to review, least confident first (spot-check routed ones with ``status=routed``)."""
+    statuses = tuple(status) if status else rq.DEFAULT_QUEUE_STATUSES
+    unknown = [s for s in statuses if s not in KNOWN_STATUSES]
+    if unknown:
+        raise InvalidInput(f"Unknown status {unknown[0]!r}; use one of {', '.join(KNOWN_STATUSES)}.")
+    if category is not None and category not in LABELS:
+        raise InvalidInput(f"Unknown category {category!r}; use one of {', '.join(LABELS)}.")
+    if since and until and since > until:
+        raise InvalidInput("The start day is after the end day.")
+    flt = rq.QueueFilter(
+        statuses=statuses,
+        category=category,
+        language=language,
+        department=department,
+        since=since,
+        until=until,
+        include_reviewed=include_reviewed,
+        exclude_ids=tuple(exclude or ()),
+    )
+    total, page = rq.review_queue(session, flt, limit=limit, offset=offset)
+    return ReviewQueueOut(total=total, items=[review_item(session, s) for s in page])
+
+
+@router.get("/review/{suggestion_id}", response_model=ReviewItemOut)
+def review_one(suggestion_id: SuggestionId, session: SessionDep, staff: ReviewerDep) -> ReviewItemOut:
+    """One suggestion as the review page shows it."""
+    return review_item(session, queries.get_suggestion(session, suggestion_id))
+
+
+@router.post("/suggestions/{suggestion_id}/review", response_model=ReviewOut)
+def decide(
+    suggestion_id: SuggestionId, body: ReviewIn, staff: ReviewerDep, session: SessionDep, context: ContextDep
+) -> ReviewOut:
+    """Record a staff decision: confirm the category (send the same one) or correct it and/or the text.
+
+    A corrected category re-routes a suggestion that has not been dispatched yet; every decision is
+    stored as a Review next to the model's prediction and appended to the history.
+    """
+    outcome = context.learner.review(
+        session,
+        suggestion_id,
+        reviewer=staff.username,
+        category=body.category,
+        transcript=body.transcript,
+    )
+    return ReviewOut(
+        review_id=outcome.review_id,
+        suggestion_id=suggestion_id,
+        verdict=outcome.verdict,
+        category=outcome.category,
+        status=outcome.status,
+        department=outcome.department,
+        rerouted=outcome.rerouted,
+        retrain_run_id=outcome.retrain_run_id,
+    )
+
+
+@router.get("/suggestions/{suggestion_id}/reviews", response_model=list[ReviewRecordOut])
+def reviews(suggestion_id: SuggestionId, session: SessionDep, staff: AnyStaffDep) -> list[ReviewRecordOut]:
+    """Every staff decision on a suggestion, oldest first."""
+    queries.get_suggestion(session, suggestion_id)
+    return [
+        ReviewRecordOut(
+            id=r.id,
+            reviewer=r.reviewer,
+            verdict=r.verdict,
+            label=r.label,
+            predicted_label=r.predicted_label,
+            predicted_confidence=r.predicted_confidence,
+            text_corrected=r.text_corrected,
+            corrected_text=r.corrected_text,
+            created_at=r.created_at,
+        )
+        for r in rq.reviews_of(session, suggestion_id)
+    ]
+
+
+@router.get(
+    "/suggestions/{suggestion_id}/audio",
+    response_class=FileResponse,
+    responses={200: {"content": {"audio/*": {}}, "description": "The original recording."}},
+)
+def audio(
+    suggestion_id: SuggestionId, session: SessionDep, context: ContextDep, staff: AnyStaffDep
+) -> Response:
+    """The original recording of a voice suggestion, as uploaded."""
+    suggestion = queries.get_suggestion(session, suggestion_id)
+    if suggestion.audio is None:
+        raise NotFound(f"Suggestion {suggestion_id} was typed, not recorded: there is no audio.")
+    media_type = suggestion.audio.content_type or "application/octet-stream"
+    missing = NotFound(f"The recording of suggestion {suggestion_id} is missing from the audio store.")
+    path = context.store.local_path(suggestion.audio.path)
+    if path is not None:
+        if not path.is_file():
+            raise missing
+        return FileResponse(path, media_type=media_type)  # byte ranges, so the player can seek
+    try:
+        return Response(context.store.read_bytes(suggestion.audio.path), media_type=media_type)
+    except FileNotFoundError:
+        raise missing from None
+
+
+# --- classifier versions and retraining ------------------------------------------------------------
+
+
+def version_out(version: ClassifierVersion, accuracy: dict[int, tuple[int, int]]) -> VersionOut:
+    """A version row with its live accuracy."""
+    reviewed, correct = accuracy.get(version.id, (0, 0))
+    return VersionOut(
+        id=version.id,
+        created_at=version.created_at,
+        state=version.state,
+        active=version.state == "active",
+        n_examples=version.n_examples,
+        data_fingerprint=version.data_fingerprint,
+        metrics=version.metrics or {},
+        note=version.note,
+        reviewed=reviewed,
+        reviewed_correct=correct,
+    )
+
+
+def run_out(run: TrainingRun) -> RunOut:
+    """A training run row as the API returns it."""
+    return RunOut(
+        id=run.id,
+        trigger=run.trigger,
+        requested_by=run.requested_by,
+        requested_at=run.requested_at,
+        state=run.state,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        candidate_version_id=run.candidate_version_id,
+        baseline_version_id=run.baseline_version_id,
+        eval_set=run.eval_set or {},
+        candidate_metrics=run.candidate_metrics or {},
+        baseline_metrics=run.baseline_metrics or {},
+        reason=run.reason,
+        reclassified=run.reclassified,
+    )
+
+
+@router.get("/classifier/versions", response_model=list[VersionOut], tags=["classifier"])
+def versions(session: SessionDep, staff: ReviewerDep) -> list[VersionOut]:
+    """Every classifier version, newest first, with metrics on the fixed evaluation set."""
+    accuracy = rq.accuracy_by_version(session)
+    return [version_out(v, accuracy) for v in rq.classifier_versions(session)]
+
+
+@router.post("/classifier/versions/{version_id}/activate", response_model=VersionOut, tags=["classifier"])
+def activate(version_id: VersionId, staff: AdminDep, session: SessionDep, context: ContextDep) -> VersionOut:
+    """Make a stored version the active one (roll back or forward); open items are re-classified later."""
+    context.learner.activate(session, version_id, actor=staff.username)
+    return version_out(rq.get_classifier_version(session, version_id), rq.accuracy_by_version(session))
+
+
+@router.post("/classifier/retrain", status_code=202, response_model=RetrainOut, tags=["classifier"])
+def retrain(staff: AdminDep, session: SessionDep, context: ContextDep) -> RetrainOut:
+    """Queue a retraining run (a background job); an already queued or running run is returned instead."""
+    run, created = context.learner.request_retrain(session, trigger="manual", requested_by=staff.username)
+    return RetrainOut(run=run_out(run), created=created)
+
+
+@router.get("/classifier/runs", response_model=list[RunOut], tags=["classifier"])
+def runs(
+    session: SessionDep, staff: ReviewerDep, limit: Annotated[int, Query(ge=1, le=200)] = 20
+) -> list[RunOut]:
+    """Retraining runs, newest first."""
+    return [run_out(r) for r in rq.recent_runs(session, limit)]
+
+
+@router.get("/classifier/runs/{run_id}", response_model=RunOut, tags=["classifier"])
+def run(run_id: RunId, session: SessionDep, staff: ReviewerDep) -> RunOut:
+    """One retraining run."""
+    return run_out(rq.get_run(session, run_id))
+
+
+@router.get("/classifier/accuracy", response_model=list[AccuracyPointOut], tags=["classifier"])
+def live_accuracy(
+    session: SessionDep, staff: ReviewerDep, days: Annotated[int, Query(ge=1, le=366)] = 30
+) -> list[AccuracyPointOut]:
+    """Per day: how many auto-tagged items staff reviewed and how many kept the model's category."""
+    return [
+        AccuracyPointOut(day=p.day, reviewed=p.reviewed, correct=p.correct, accuracy=round(p.accuracy, 4))
+        for p in rq.live_accuracy(session, days=days)
+    ]

@@ -1,0 +1,141 @@
+"""The staff review pages: the queue with one-key decisions, the model's versions, one suggestion's history.
+
+Server-rendered; on the queue page a little JavaScript (static/review.js) fetches the next item and
+posts decisions through the JSON API, so a decision needs no page reload.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+
+from api.deps import SessionDep
+from api.routes.review import KNOWN_STATUSES, ReviewerDep, SuggestionId, review_item, run_out, version_out
+from api.web.templating import page_language, render
+from classify.taxonomy import CATEGORIES
+from models import queries
+from models import review_queries as rq
+from models.tables import Department
+
+router = APIRouter(prefix="/staff/review", include_in_schema=False)
+
+QUEUE_PAGE = 20
+
+
+def _strings(request: Request) -> dict[str, str]:
+    """Texts the page's script shows, in the page language."""
+    en = page_language(request) == "en"
+    pairs = {
+        "empty": ("队列已清空，没有待核对的建议。", "The queue is empty: nothing left to review."),
+        "saved": ("已保存", "Saved"),
+        "confirmed": ("已确认", "Confirmed"),
+        "corrected": ("已更正", "Corrected"),
+        "error": ("保存失败", "Could not save"),
+        "no_audio": ("文字提交，无录音", "Typed, no recording"),
+        "unsure": ("识别把握不大，请听录音核对", "The speech engine was unsure here: listen again"),
+        "left": ("条待核对", "left to review"),
+        "model": ("模型", "model"),
+        "staff": ("人工", "staff"),
+        "history": ("处理记录", "History"),
+        "loading": ("正在载入…", "Loading…"),
+    }
+    return {key: (pair[1] if en else pair[0]) for key, pair in pairs.items()}
+
+
+def _categories(request: Request) -> list[dict[str, Any]]:
+    en = page_language(request) == "en"
+    return [
+        {"key": str(i + 1), "code": c.code, "name": c.en if en else c.zh} for i, c in enumerate(CATEGORIES)
+    ]
+
+
+@router.get("", response_class=HTMLResponse)
+def review_page(
+    request: Request,
+    session: SessionDep,
+    staff: ReviewerDep,
+    status: Annotated[str, Query()] = "needs_review",
+    language: Annotated[str, Query()] = "",
+    category: Annotated[str, Query()] = "",
+    department: Annotated[str, Query()] = "",
+    since: Annotated[date | None, Query()] = None,
+    until: Annotated[date | None, Query()] = None,
+) -> HTMLResponse:
+    """The review queue: the least confident suggestion first, decided with one key."""
+    statuses = tuple(s for s in status.split(",") if s in KNOWN_STATUSES) or rq.DEFAULT_QUEUE_STATUSES
+    flt = rq.QueueFilter(
+        statuses=statuses,
+        language=language or None,
+        category=category or None,
+        department=department or None,
+        since=since,
+        until=until,
+    )
+    total, page = rq.review_queue(session, flt, limit=QUEUE_PAGE)
+    items = [review_item(session, s).model_dump(mode="json") for s in page]
+    active = queries.active_classifier(session)
+    accuracy = rq.accuracy_by_version(session)
+    departments = session.scalars(select(Department).order_by(Department.code)).all()
+    filters = {
+        "status": ",".join(statuses),
+        "language": language,
+        "category": category,
+        "department": department,
+        "since": since.isoformat() if since else "",
+        "until": until.isoformat() if until else "",
+    }
+    return render(
+        request,
+        "review.html",
+        {
+            "total": total,
+            "items": items,
+            "filters": filters,
+            "categories": _categories(request),
+            "departments": departments,
+            "statuses": KNOWN_STATUSES,
+            "active": version_out(active, accuracy).model_dump(mode="json") if active else None,
+            "live": rq.live_accuracy(session, days=30),
+            "strings": _strings(request),
+        },
+    )
+
+
+@router.get("/model", response_class=HTMLResponse)
+def model_page(request: Request, session: SessionDep, staff: ReviewerDep) -> HTMLResponse:
+    """Classifier versions with metrics, retraining runs, retrain and activate buttons."""
+    accuracy = rq.accuracy_by_version(session)
+    return render(
+        request,
+        "review_model.html",
+        {
+            "versions": [
+                version_out(v, accuracy).model_dump(mode="json") for v in rq.classifier_versions(session)
+            ],
+            "runs": [run_out(r).model_dump(mode="json") for r in rq.recent_runs(session, 20)],
+            "live": rq.live_accuracy(session, days=90),
+            "categories": _categories(request),
+        },
+    )
+
+
+@router.get("/{suggestion_id}", response_class=HTMLResponse)
+def suggestion_page(
+    suggestion_id: SuggestionId, request: Request, session: SessionDep, staff: ReviewerDep
+) -> HTMLResponse:
+    """One suggestion: its texts, the model's guess, staff decisions and the full history."""
+    suggestion = queries.get_suggestion(session, suggestion_id)
+    return render(
+        request,
+        "review_item.html",
+        {
+            "item": review_item(session, suggestion).model_dump(mode="json"),
+            "reviews": rq.reviews_of(session, suggestion_id),
+            "history": queries.history(session, suggestion_id),
+            "categories": {c["code"]: c["name"] for c in _categories(request)},
+        },
+    )

@@ -1,0 +1,30 @@
+// Classifier page: queue a retraining run, activate (roll back or forward) a version.
+(function () {
+  "use strict";
+  function headers() {
+    var h = { "Accept": "application/json" };
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta && meta.content) { h["X-CSRF-Token"] = meta.content; }
+    return h;
+  }
+  function post(url) {
+    return fetch(url, { method: "POST", headers: headers(), credentials: "same-origin" }).then(function (r) {
+      return r.json().then(function (body) { return { ok: r.ok, body: body }; });
+    });
+  }
+  var status = document.getElementById("retrain-status");
+  var retrain = document.getElementById("retrain");
+  if (!retrain) { return; }  // only administrators may retrain or activate
+  retrain.addEventListener("click", function () {
+    post("/api/v1/classifier/retrain").then(function (res) {
+      status.textContent = res.ok ? ("#" + res.body.run.id + " " + res.body.run.state) : res.body.detail;
+    });
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("button.activate"), function (b) {
+    b.addEventListener("click", function () {
+      post("/api/v1/classifier/versions/" + b.dataset.version + "/activate").then(function (res) {
+        if (res.ok) { window.location.reload(); } else { status.textContent = res.body.detail; }
+      });
+    });
+  });
+})();

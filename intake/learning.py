@@ -1,0 +1,334 @@
+"""Staff decisions and what the classifier learns from them: review, retrain job, promotion, rollback.
+
+Retraining and re-classification run only as durable jobs (kinds ``RETRAIN_JOB`` and
+``RECLASSIFY_JOB``, registered with the job runner); request handlers only record and enqueue.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+from classify.learning import (
+    IMPORTED,
+    REVIEWED,
+    SEED,
+    SourcedExample,
+    TrainingData,
+    assemble,
+    gate,
+    score,
+    train_candidate,
+)
+from classify.model import Classifier
+from classify.registry import ClassifierRegistry, register_artefact
+from classify.taxonomy import LABELS
+from classify.train import Example, read_labelled_csv, seed_paths
+from models import queries
+from models import review_queries as rq
+from models.db import unit_of_work, utcnow
+from models.errors import DomainError, InvalidInput
+from models.reviews import RunState, TrainingRun
+from models.tables import Status
+
+log = logging.getLogger(__name__)
+
+RETRAIN_JOB = "retrain_classifier"
+RECLASSIFY_JOB = "reclassify_open"
+WORKER = "worker"
+_BATCH = 200
+
+
+@dataclass(frozen=True)
+class LearningPolicy:
+    """How the classifier learns: auto-retrain cadence, promotion margin, when to cross-validate."""
+
+    retrain_after_reviews: int = 50  # 0 turns automatic retraining off
+    promotion_margin: float = 0.01
+    cv_max_examples: int = 3000
+    random_state: int = 0
+
+
+@dataclass(frozen=True)
+class ReviewOutcome:
+    """The stored decision and what followed from it."""
+
+    review_id: int
+    verdict: str
+    category: str
+    status: str
+    department: str | None
+    rerouted: bool
+    retrain_run_id: int | None
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """The end of a retraining run."""
+
+    run_id: int
+    state: str
+    candidate_version_id: int | None
+    reason: str | None
+    candidate_metrics: dict[str, Any]
+    baseline_metrics: dict[str, Any]
+    reclassified: int
+
+
+def run_outcome(run: TrainingRun) -> RunOutcome:
+    """A run row as an outcome."""
+    return RunOutcome(
+        run.id,
+        run.state,
+        run.candidate_version_id,
+        run.reason,
+        dict(run.candidate_metrics or {}),
+        dict(run.baseline_metrics or {}),
+        run.reclassified,
+    )
+
+
+class Learner:
+    """Records reviews, queues retraining, runs it (in a worker), and moves the active pointer."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        registry: ClassifierRegistry,
+        policy: LearningPolicy,
+        *,
+        seed_files: Sequence[Path] | None = None,
+        on_queued: Callable[[int], None] | None = None,
+    ) -> None:
+        self.factory = factory
+        self.registry = registry
+        self.policy = policy
+        self.seed_files = list(seed_files) if seed_files is not None else seed_paths()
+        self.on_queued = on_queued or (lambda job_id: None)
+        self._seed_cache: list[Example] | None = None
+
+    def _announce_after_commit(self, session: Session, job_id: int) -> None:
+        # The caller's unit of work commits later: a worker (or a broker message) must not look for
+        # the job row before it is visible, so the queue hears of it only once the commit is done.
+        event.listen(session, "after_commit", lambda _session: self.on_queued(job_id), once=True)
+
+    # --- decisions ---------------------------------------------------------------------------------
+
+    def review(
+        self, session: Session, suggestion_id: int, *, reviewer: str, category: str, transcript: str | None
+    ) -> ReviewOutcome:
+        """Record a staff decision in ``session`` (the caller's unit of work commits it).
+
+        Queues an automatic retraining when enough reviews have gathered since the last run.
+        """
+        decision = rq.record_review(
+            session, suggestion_id, reviewer=reviewer, category=category, transcript=transcript, labels=LABELS
+        )
+        run = self._maybe_auto_retrain(session)
+        suggestion = queries.get_suggestion(session, suggestion_id)
+        return ReviewOutcome(
+            review_id=decision.review.id,
+            verdict=decision.review.verdict,
+            category=decision.review.label,
+            status=suggestion.status,
+            department=decision.department,
+            rerouted=decision.rerouted,
+            retrain_run_id=run.id if run is not None else None,
+        )
+
+    def _maybe_auto_retrain(self, session: Session) -> TrainingRun | None:
+        every = self.policy.retrain_after_reviews
+        if every <= 0 or rq.open_run(session) is not None:
+            return None
+        last = rq.last_run(session)
+        if rq.count_reviews(session, after_id=last.reviews_upto if last else 0) < every:
+            return None
+        run, _ = self.request_retrain(session, trigger="auto", requested_by=WORKER)
+        return run
+
+    # --- retraining ----------------------------------------------------------------------------------
+
+    def request_retrain(
+        self, session: Session, *, trigger: str, requested_by: str
+    ) -> tuple[TrainingRun, bool]:
+        """Queue a retraining run and its job; joins the open run if there is one. (run, created)."""
+        existing = rq.open_run(session)
+        if existing is not None:
+            return existing, False
+        run = rq.create_run(session, trigger=trigger, requested_by=requested_by)
+        job = queries.enqueue_job(session, RETRAIN_JOB, None, max_attempts=1)
+        self._announce_after_commit(session, job.id)
+        return run, True
+
+    def retrain_job(self, _target: int = 0) -> None:
+        """Job handler: run the queued retraining run, if any (safe to call when there is none)."""
+        with unit_of_work(self.factory) as session:
+            # One job exists per open run, and the job runner hands a job to one worker at a time, so
+            # a run still marked running was cut off (crash, restart): take it over.
+            run = rq.claim_run(session, stale_before=utcnow() + timedelta(seconds=1))
+            if run is None:
+                return
+            run_id = run.id
+        try:
+            self.execute(run_id)
+        except Exception as exc:
+            error = exc.detail if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+            log.exception("retraining run %d failed", run_id)
+            with unit_of_work(self.factory) as session:
+                run = rq.get_run(session, run_id)
+                run.state = RunState.FAILED
+                run.reason = error[:4000]
+                run.finished_at = utcnow()
+
+    def seed_examples(self) -> list[Example]:
+        """The shipped seed set (read once)."""
+        if self._seed_cache is None:
+            self._seed_cache = read_labelled_csv(self.seed_files)
+        return self._seed_cache
+
+    def training_data(self, session: Session) -> TrainingData:
+        """Seed set + imported texts + every reviewed suggestion (staff labels win), split for evaluation."""
+        examples = [SourcedExample(e.text, e.label, SEED) for e in self.seed_examples()]
+        examples += [SourcedExample(t, lbl, IMPORTED) for t, lbl in rq.imported_examples(session)]
+        examples += [SourcedExample(t, lbl, REVIEWED) for t, lbl, _ in rq.reviewed_examples(session)]
+        return assemble(examples)
+
+    def execute(self, run_id: int) -> RunOutcome:
+        """Train a candidate, compare it with the active model on the fixed evaluation set, decide."""
+        with unit_of_work(self.factory) as session:
+            data = self.training_data(session)
+            baseline = queries.active_classifier(session)
+            baseline_id = baseline.id if baseline is not None else None
+        out_dir = self.registry.root / f"run-{run_id}"
+        if out_dir.exists():  # a cut-off earlier attempt of this run
+            shutil.rmtree(out_dir)
+        info = train_candidate(
+            data,
+            out_dir,
+            random_state=self.policy.random_state,
+            cv_max_examples=self.policy.cv_max_examples,
+            note=f"training run {run_id}",
+        )
+        candidate_metrics: dict[str, Any] = info.metadata["metrics"]
+        baseline_metrics: dict[str, Any] = {}
+        if baseline_id is not None and data.eval:
+            _, active = self.registry.active()
+            baseline_metrics = score(active, data.eval, data.eval_sources)
+            baseline_metrics["eval_set"] = data.eval_descriptor()
+        decision = gate(
+            float(candidate_metrics.get("macro_f1", 0.0)),
+            float(baseline_metrics["macro_f1"]) if baseline_metrics else None,
+            self.policy.promotion_margin,
+        )
+        with unit_of_work(self.factory) as session:
+            run = rq.get_run(session, run_id)
+            version = register_artefact(
+                session, out_dir, self.registry.root, state="candidate", note=f"training run {run_id}"
+            )
+            run.candidate_version_id = version.id
+            run.baseline_version_id = baseline_id
+            run.eval_set = data.eval_descriptor()
+            run.candidate_metrics = candidate_metrics
+            run.baseline_metrics = baseline_metrics
+            run.finished_at = utcnow()
+            if decision.promote:
+                queries.activate_classifier(session, version.id)
+                version.note = f"promoted by training run {run_id}: {decision.reason}"
+                run.state = RunState.PROMOTED
+            else:
+                version.state = "rejected"
+                version.note = f"rejected by training run {run_id}: {decision.reason}"
+                run.state = RunState.REJECTED
+            run.reason = decision.reason
+        if decision.promote:
+            count = self.reclassify_open()
+            with unit_of_work(self.factory) as session:
+                rq.get_run(session, run_id).reclassified = count
+        with unit_of_work(self.factory) as session:
+            return run_outcome(rq.get_run(session, run_id))
+
+    # --- versions ------------------------------------------------------------------------------------
+
+    def activate(self, session: Session, version_id: int, *, actor: str) -> None:
+        """Point the active pointer at a stored version (rollback or forward); re-classify in a job."""
+        version = rq.get_classifier_version(session, version_id)
+        try:
+            Classifier.load(self.registry.root / version.artefact_path)
+        except DomainError as exc:
+            raise InvalidInput(f"Version {version_id} cannot be activated: {exc.detail}") from None
+        previous = queries.active_classifier(session)
+        queries.activate_classifier(session, version_id)
+        version.note = (version.note or "") + f" | activated by {actor} at {utcnow():%Y-%m-%d %H:%M} UTC"
+        if previous is None or previous.id != version_id:
+            job = queries.enqueue_job(session, RECLASSIFY_JOB, None, max_attempts=3)
+            self._announce_after_commit(session, job.id)
+
+    def reclassify_job(self, _target: int = 0) -> None:
+        """Job handler: re-classify unreviewed open suggestions with the active model."""
+        self.reclassify_open()
+
+    def reclassify_open(self) -> int:
+        """Give every unreviewed open suggestion the active model's category. Returns how many changed.
+
+        Reviewed suggestions never change. A routed suggestion whose category changes is re-routed.
+        """
+        version_id, classifier = self.registry.active()
+        with unit_of_work(self.factory) as session:
+            ids = [s.id for s in rq.reclassifiable(session)]
+        changed = 0
+        for start in range(0, len(ids), _BATCH):
+            with unit_of_work(self.factory) as session:
+                batch = [s for s in rq.reclassifiable(session, ids[start : start + _BATCH])]
+                predictions = classifier.predict([s.text or "" for s in batch])
+                for suggestion, prediction in zip(batch, predictions, strict=True):
+                    latest = queries.latest_prediction(session, suggestion.id)
+                    if latest is not None and latest.classifier_version_id == version_id:
+                        continue
+                    queries.add_prediction(
+                        session,
+                        suggestion.id,
+                        classifier_version_id=version_id,
+                        label=prediction.label,
+                        confidence=prediction.confidence,
+                        probabilities=dict(prediction.probabilities),
+                    )
+                    previous = suggestion.category
+                    suggestion.confidence = prediction.confidence
+                    suggestion.category_source = "model"
+                    if prediction.label == previous:
+                        continue
+                    changed += 1
+                    suggestion.category = prediction.label
+                    detail: dict[str, Any] = {
+                        "category": prediction.label,
+                        "previous_category": previous,
+                        "confidence": prediction.confidence,
+                        "classifier_version": version_id,
+                    }
+                    if suggestion.status in (Status.ROUTED, Status.NEEDS_REVIEW):
+                        department = queries.department_for(session, prediction.label, suggestion.village)
+                        if department is not None:
+                            suggestion.department_id = department.id
+                            detail["department"] = department.code
+                    suggestion.updated_at = utcnow()
+                    queries.add_event(session, suggestion, actor=WORKER, kind="reclassified", detail=detail)
+        return changed
+
+    # --- import ------------------------------------------------------------------------------------
+
+    def import_csv(self, paths: Sequence[Path]) -> dict[str, int]:
+        """Store the labelled texts of ``text,label`` CSV files as training data."""
+        examples = read_labelled_csv(paths)
+        with unit_of_work(self.factory) as session:
+            added, relabelled = rq.import_examples(
+                session, [(e.text, e.label) for e in examples], ", ".join(Path(p).name for p in paths)[:500]
+            )
+        return {"read": len(examples), "added": added, "relabelled": relabelled}

@@ -1,0 +1,126 @@
+"""A clerk works the review queue in a real browser, with the keyboard only."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.api.conftest import create_staff, create_staff_headers
+from tests.server import Server, start_server
+
+CLERK, PASSWORD = "clerk.wang", "review password"
+
+
+def _wait_processed(
+    url: str, suggestion_id: int, headers: dict[str, str], timeout: float = 120.0
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        body: dict[str, Any] = httpx.get(f"{url}/api/v1/suggestions/{suggestion_id}", headers=headers).json()
+        if body["status"] in ("needs_review", "routed", "failed") or time.monotonic() > deadline:
+            return body
+        time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def triage_server(tmp_path_factory: pytest.TempPathFactory, weights_cache: Path) -> Iterator[Server]:
+    """A real server that sends every suggestion to staff triage."""
+    server = start_server(
+        tmp_path_factory.mktemp("live"),
+        weights_cache,
+        env={"MINSHENG_MIN_CLASSIFIER_CONFIDENCE": "1.0", "MINSHENG_RETRAIN_AFTER_REVIEWS": "0"},
+    )
+    create_staff(server.database_url, CLERK, PASSWORD, ["reviewer"])
+    yield server
+    server.stop()
+
+
+def sign_in(page: Page, server: Server, path: str) -> None:
+    """Open ``path``; the server sends the clerk to sign in first and then back to it."""
+    page.goto(f"{server.url}{path}")
+    assert "/login?next=" in page.url
+    page.fill("input[name=username]", CLERK)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}{path}")
+
+
+def test_a_clerk_listens_corrects_text_and_category_with_the_keyboard(
+    page: Page, triage_server: Server, data_dir: Path
+) -> None:
+    url = triage_server.url
+    problems: list[str] = []
+    page.on(
+        "console", lambda m: problems.append(m.text) if m.type == "error" and "404" not in m.text else None
+    )
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on(
+        "response", lambda r: problems.append(r.url) if r.status == 404 and "favicon" not in r.url else None
+    )
+    reader = create_staff_headers(triage_server.database_url, "reviewer")
+    note = data_dir / "voice_power.ogg"
+    with note.open("rb") as fh:
+        receipt = httpx.post(
+            f"{url}/api/v1/suggestions", files={"audio": (note.name, fh, "audio/ogg")}, timeout=30
+        ).json()
+    typed = httpx.post(f"{url}/api/v1/suggestions", data={"text": "河边有人倒垃圾", "language": "zh"})
+    voice = _wait_processed(url, receipt["id"], reader)
+    assert voice["status"] == "needs_review", voice
+    assert _wait_processed(url, typed.json()["id"], reader)["status"] == "needs_review"
+
+    sign_in(page, triage_server, "/staff/review?lang=en&language=en")
+    expect(page.locator("#item-code")).to_have_text(voice["tracking_code"])
+    assert page.locator("#remaining").inner_text() == "1"
+    expect(page.locator(".choice.chosen")).to_have_attribute("data-code", voice["category"])
+
+    # Listen: Space plays the original recording.
+    page.locator("body").press("Space")
+    audio = page.locator("#item-audio")
+    deadline = time.monotonic() + 15
+    while audio.evaluate("a => a.currentTime") <= 0.2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert audio.evaluate("a => a.currentTime") > 0.2, "the recording did not play"
+    page.locator("body").press("Space")
+
+    # Correct the transcript: E edits, Esc goes back to the keys.
+    corrected = "The street light by the school gate has been broken for a week."
+    page.locator("body").press("e")
+    expect(page.locator("#item-text")).to_be_focused()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(corrected)
+    page.keyboard.press("Escape")
+    # Pick another category with its number key (3 = environment), Enter saves and moves on.
+    page.keyboard.press("3")
+    expect(page.locator(".choice.chosen")).to_have_attribute("data-code", "environment")
+    page.keyboard.press("Enter")
+    expect(page.locator("#status-line")).to_contain_text("Saved")
+    expect(page.locator("#item-empty")).to_be_visible()
+
+    stored = httpx.get(f"{url}/api/v1/suggestions/{receipt['id']}", headers=reader).json()
+    assert stored["category"] == "environment" and stored["category_source"] == "staff"
+    assert stored["transcript"] == corrected
+    assert stored["transcript_detail"]["text"] == voice["transcript"]  # what was heard is kept
+    assert stored["department"]["code"] == "ecology_bureau" and stored["status"] == "routed"
+    assert stored["history"][-1]["kind"] == "reviewed" and stored["history"][-1]["actor"] == CLERK
+
+    # The decision is visible in the suggestion's history page.
+    page.locator("#recent a").first.click()
+    expect(page.locator("#history tr.event-reviewed")).to_have_count(1)
+    expect(page.locator("#item-text")).to_have_text(corrected)
+    expect(page.locator("#reviews")).to_contain_text("corrected")
+    assert not problems, problems  # no script errors, nothing refused by the Content Security Policy
+
+
+def test_the_page_is_chinese_by_default_and_shows_the_model(page: Page, triage_server: Server) -> None:
+    sign_in(page, triage_server, "/staff/review")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    expect(page.locator("#model-panel h2")).to_have_text("当前模型")
+    expect(page.locator("#active-version")).to_contain_text("#")
+    page.goto(f"{triage_server.url}/staff/review/model?lang=en")
+    expect(page.locator("#versions tr.state-active")).to_have_count(1)
