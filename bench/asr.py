@@ -39,6 +39,21 @@ if str(REPO) not in sys.path:
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".webm", ".m4a", ".aac", ".amr"}
 ENGINES = ("faster-whisper", "openai-whisper")
+# Extra variants --engines can name: faster-whisper encoding the full padded 30 s window, or the
+# speech plus N frames of padding (faster-whisper-margin-N; plain faster-whisper uses the default).
+VARIANTS = (*ENGINES, "faster-whisper-full-window", "faster-whisper-margin-N")
+
+
+def _margin(engine: str) -> int | None:
+    from intake.engine_faster import ENCODER_MARGIN_FRAMES
+
+    if engine == "faster-whisper-full-window":
+        return None
+    if engine.startswith("faster-whisper-margin-"):
+        return int(engine.rsplit("-", 1)[1])
+    return ENCODER_MARGIN_FRAMES
+
+
 # (table, column) pairs holding reference texts: eval/speech and eval/voice (spoken text of the note).
 REFERENCE_FILES = (("transcripts.tsv", "reference_text"), ("labels.tsv", "text"))
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -79,11 +94,14 @@ def _worker(engine: str, cache_dir: Path, checkpoint: Path | None, threads: int,
     from intake.weights import ensure_base_model
 
     started = time.perf_counter()
-    if engine == "faster-whisper":
+    if engine.startswith("faster-whisper"):
         from intake.engine_faster import FasterWhisperEngine
 
         model: Any = FasterWhisperEngine(
-            ensure_base_model(cache_dir), compute_type="int8", cpu_threads=threads
+            ensure_base_model(cache_dir),
+            compute_type="int8",
+            cpu_threads=threads,
+            encoder_margin_frames=_margin(engine),
         )
     else:
         from intake.engine_openai import OpenAIWhisperEngine
@@ -208,12 +226,11 @@ def run_engines(clips: list[Clip], audios: list[Any], procs: list[EngineProcess]
     by_file: dict[str, dict[str, float]] = {}
     for row in rows:
         by_file.setdefault(row["file"], {})[row["engine"]] = row["seconds"]
-    ratios = [
-        t["openai-whisper"] / t["faster-whisper"]
-        for t in by_file.values()
-        if len(t) == 2 and t["faster-whisper"]
-    ]
-    summary["median_ratio_openai_over_faster"] = _median(ratios)
+    for other in (p.engine for p in procs if p.engine != "faster-whisper"):
+        ratios = [
+            t[other] / t["faster-whisper"] for t in by_file.values() if t.get("faster-whisper") and other in t
+        ]
+        summary[f"median_time_ratio_{other}_over_faster-whisper"] = _median(ratios)
     for proc in procs:
         mine = [r for r in rows if r["engine"] == proc.engine]
         errors = [r["wer_or_cer"] for r in mine if r["wer_or_cer"] is not None]
@@ -271,7 +288,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--prompt-ab", action="store_true", help="faster-whisper zh clips with/without prompt"
     )
+    parser.add_argument(
+        "--engines",
+        default=",".join(ENGINES),
+        help=f"comma-separated engines to compare (from {', '.join(VARIANTS)})",
+    )
     args = parser.parse_args(argv)
+    engines = [name.strip() for name in args.engines.split(",") if name.strip()]
+    if unknown := sorted(
+        e for e in engines if e not in VARIANTS and not re.fullmatch(r"faster-whisper-margin-\d+", e)
+    ):
+        print(f"unknown engines: {', '.join(unknown)}; choose from {', '.join(VARIANTS)}", file=sys.stderr)
+        return 2
     if not args.folder.is_dir():
         print(f"no such folder: {args.folder}", file=sys.stderr)
         return 2
@@ -296,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         from intake.whisper_convert import ensure_openai_checkpoint
 
         checkpoint = ensure_openai_checkpoint(ensure_base_model(args.cache_dir), args.cache_dir)
-        procs = [EngineProcess(name, args.cache_dir, checkpoint, args.threads) for name in ENGINES]
+        procs = [EngineProcess(name, args.cache_dir, checkpoint, args.threads) for name in engines]
     for proc in procs:
         _emit({"engine": proc.engine, "threads": args.threads, **proc.loaded}, sys.stderr)
     try:

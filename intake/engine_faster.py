@@ -10,19 +10,59 @@ import numpy as np
 
 from intake.asr import DecodeOptions, Segment, choose_language
 
+# Padding frames the encoder still sees after the end of the speech (10 ms each).
+ENCODER_MARGIN_FRAMES = 500
+
+
+def speech_frames(features: np.ndarray, margin: int = ENCODER_MARGIN_FRAMES) -> int:
+    """How many mel frames of a padded window to encode: up to the last non-padding frame, plus margin.
+
+    faster-whisper pads a window to 30 s with exact zeros; a frame of real audio, even digital
+    silence, is never all zeros after Whisper's log-mel normalisation. The count is even because
+    the encoder's second convolution has stride 2.
+    """
+    columns = np.flatnonzero(np.any(features.reshape(-1, features.shape[-1]) != 0, axis=0))
+    last = int(columns[-1]) + 1 if columns.size else 1
+    return min(features.shape[-1], last + margin + (last + margin) % 2)
+
+
+def _load_model(model_dir: Path, compute_type: str, cpu_threads: int, margin: int | None) -> Any:
+    from faster_whisper import WhisperModel
+
+    class TrimmedWhisperModel(WhisperModel):
+        """Encodes only the speech part of a padded window (see FasterWhisperEngine)."""
+
+        def encode(self, features: np.ndarray) -> Any:
+            assert margin is not None
+            return super().encode(np.ascontiguousarray(features[..., : speech_frames(features, margin)]))
+
+    cls = WhisperModel if margin is None else TrimmedWhisperModel
+    return cls(
+        str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads, num_workers=1
+    )
+
 
 class FasterWhisperEngine:
-    """Whisper through CTranslate2. The model is loaded once, in the constructor."""
+    """Whisper through CTranslate2. The model is loaded once, in the constructor.
+
+    By default the encoder sees a short note's speech plus ``encoder_margin_frames`` of padding
+    instead of the full 30-second window Whisper was trained on (None: the full window). The
+    encoder is most of the cost of a short note (1.5 s for any window at one thread), so a
+    5-second note takes a fraction of the time; ``bench/asr.py`` measures what it does to accuracy.
+    """
 
     name = "faster-whisper"
 
-    def __init__(self, model_dir: Path, *, compute_type: str = "int8", cpu_threads: int = 1) -> None:
-        from faster_whisper import WhisperModel
-
+    def __init__(
+        self,
+        model_dir: Path,
+        *,
+        compute_type: str = "int8",
+        cpu_threads: int = 1,
+        encoder_margin_frames: int | None = ENCODER_MARGIN_FRAMES,
+    ) -> None:
         self.model_name = f"whisper-base/{compute_type}"
-        self._model = WhisperModel(
-            str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads, num_workers=1
-        )
+        self._model = _load_model(model_dir, compute_type, cpu_threads, encoder_margin_frames)
 
     def language_probabilities(self, audio: np.ndarray) -> dict[str, float]:
         """Language probabilities over the first 30 s of audio."""
