@@ -11,7 +11,16 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.context import AppContext, build_context
-from api.routes import health, open311, staff_pages, suggestions, villager_pages, workflow
+from api.routes import (
+    health,
+    open311,
+    staff_pages,
+    suggestions,
+    theme_pages,
+    themes,
+    villager_pages,
+    workflow,
+)
 from api.settings import Settings
 from api.web.templating import STATIC_DIR
 
@@ -50,9 +59,11 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     app.include_router(suggestions.router)
     app.include_router(health.router)
     app.include_router(workflow.router)
+    app.include_router(themes.router)
     app.include_router(open311.router)
     app.include_router(villager_pages.router)
     app.include_router(staff_pages.router)
+    app.include_router(theme_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     return app

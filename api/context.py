@@ -10,12 +10,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.settings import Settings
 from classify.registry import ClassifierRegistry
+from classify.themes import ThemeOptions
 from intake.audio import AudioLimits
+from intake.duplicates import DuplicatePolicy
 from intake.engines import build_transcriber
 from intake.jobs import JobRunner, RunnerOptions
 from intake.pipeline import LazyTranscriber, Pipeline, RoutingPolicy
 from intake.storage import AudioStore
 from intake.submission import PROCESS_JOB, Desk
+from intake.theme_job import RECOMPUTE_THEMES_JOB, ThemeBuilder, ThemeSettings
 from models import queries
 from models.db import make_engine, make_session_factory, unit_of_work, upgrade
 
@@ -34,6 +37,7 @@ class AppContext:
     pipeline: Pipeline
     runner: JobRunner
     desk: Desk
+    themes: ThemeBuilder
 
 
 def build_context(settings: Settings) -> AppContext:
@@ -67,10 +71,21 @@ def build_context(settings: Settings) -> AppContext:
         classifiers,
         limits=limits,
         policy=RoutingPolicy(settings.min_transcript_confidence, settings.min_classifier_confidence),
+        duplicates=DuplicatePolicy(settings.duplicate_window_days, settings.duplicate_min_similarity),
+    )
+    themes = ThemeBuilder(
+        factory,
+        ThemeSettings(
+            window_days=settings.theme_window_days,
+            options=ThemeOptions(distance_threshold=settings.theme_distance_threshold),
+        ),
     )
     runner = JobRunner(
         factory,
-        {PROCESS_JOB: (pipeline.process, pipeline.give_up)},
+        {
+            PROCESS_JOB: (pipeline.process, pipeline.give_up),
+            RECOMPUTE_THEMES_JOB: (themes.recompute, themes.give_up),
+        },
         RunnerOptions(
             threads=settings.worker_threads,
             lease=timedelta(seconds=settings.job_lease_seconds),
@@ -79,5 +94,5 @@ def build_context(settings: Settings) -> AppContext:
     )
     desk = Desk(factory, store, limits, max_attempts=settings.job_max_attempts, on_queued=runner.wake)
     return AppContext(
-        settings, engine, factory, store, limits, classifiers, transcriber, pipeline, runner, desk
+        settings, engine, factory, store, limits, classifiers, transcriber, pipeline, runner, desk, themes
     )

@@ -33,6 +33,19 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(3, ge=1)
     job_retry_seconds: float = Field(5.0, ge=0, description="First retry delay; doubles each time.")
     job_lease_seconds: float = Field(900.0, gt=0, description="Longer than the longest job.")
+    duplicate_window_days: float = Field(
+        30.0, gt=0, description="A new suggestion is compared with open ones from the last N days."
+    )
+    duplicate_min_similarity: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Text similarity (0-1) from which a suggestion is flagged a likely duplicate.",
+    )
+    theme_window_days: int = Field(90, ge=1, description="Themes group the suggestions of the last N days.")
+    theme_distance_threshold: float = Field(
+        0.75, gt=0, lt=1, description="How loose a theme may be (cosine distance; lower: tighter themes)."
+    )
     open311_api_keys: str = Field(
         "",
         description="Open311 POST keys, comma-separated, each 'client=key' (or just 'key'). Empty: POST off.",

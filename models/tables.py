@@ -212,4 +212,5 @@ class Job(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+import models.themes  # noqa: E402  (themes, consultation topics, duplicate links)
 import models.workflow  # noqa: E402,F401  (the closed loop's tables join the metadata)
