@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     )
     theme_window_days: int = Field(90, ge=1, description="Themes group the suggestions of the last N days.")
     theme_distance_threshold: float = Field(
-        0.75, gt=0, lt=1, description="How loose a theme may be (cosine distance; lower: tighter themes)."
+        0.85, gt=0, lt=1, description="How loose a theme may be (cosine distance; lower: tighter themes)."
     )
     open311_api_keys: str = Field(
         "",
