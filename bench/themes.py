@@ -13,7 +13,8 @@ distance threshold, NMI (arithmetic) and purity against ``source_category`` aver
 for no grouping at all, so the best method is picked by AMI), the number of clusters, and coverage
 (share of reports that land in a theme of at least two). Two reference rows: ``all_one`` (one
 theme per class) and ``singletons`` (no grouping: purity 1 by construction, which is why purity
-alone cannot pick a method). Reads ../shared/eval/text by path (or $MINSHENG_SHARED_EVAL/text) and never copies it.
+alone cannot pick a method). Reads ../shared/eval/text by path (or $MINSHENG_SHARED_EVAL/text) and
+never copies it.
 """
 
 from __future__ import annotations
