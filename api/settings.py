@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     theme_distance_threshold: float = Field(
         0.85, gt=0, lt=1, description="How loose a theme may be (cosine distance; lower: tighter themes)."
     )
+    report_min_ratings: int = Field(
+        5, ge=1, description="Fewer ratings than this: the report shows no satisfaction average."
+    )
     open311_api_keys: str = Field(
         "",
         description="Open311 POST keys, comma-separated, each 'client=key' (or just 'key'). Empty: POST off.",

@@ -33,11 +33,11 @@ from sqlalchemy.engine import Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models import queries, reports  # noqa: E402
-from models.db import make_engine, make_session_factory, unit_of_work, upgrade  # noqa: E402
-from models.tables import Department, Event, Suggestion  # noqa: E402
-from models.themes import Theme, ThemeMember  # noqa: E402
-from models.workflow import Assignment  # noqa: E402
+from models import queries, reports
+from models.db import make_engine, make_session_factory, unit_of_work, upgrade
+from models.tables import Department, Event, Suggestion
+from models.themes import Theme, ThemeMember
+from models.workflow import Assignment
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 CATEGORIES = ("transport", "urban_construction", "environment", "power", "other")
@@ -144,7 +144,7 @@ def generate(engine: Engine, n: int, seed: int = 0) -> float:
             (ThemeMember.__table__, members),
         ):
             for start in range(0, len(rows), 5000):
-                conn.execute(insert(table), rows[start : start + 5000])
+                conn.execute(insert(table), rows[start : start + 5000])  # type: ignore[arg-type]
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             conn.execute(text("SELECT setval('suggestions_id_seq', (SELECT max(id) FROM suggestions))"))

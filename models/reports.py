@@ -448,3 +448,53 @@ def _top_themes(session: Session, p: Period, scoped: list[ColumnElement[bool]]) 
         )
     figures.sort(key=lambda f: (-f.attention, -f.count, f.id))
     return figures[:TOP_THEMES]
+
+
+SUGGESTION_COLUMNS = (
+    "id",
+    "tracking_code",
+    "submitted_at",
+    "village",
+    "address",
+    "category",
+    "status",
+    "department",
+    "dispatched_at",
+    "due_at",
+    "resolved_at",
+    "satisfaction",
+    "text",
+)
+
+
+def suggestion_rows(
+    session: Session, *, period: str, anchor: date, scope: str = "township", key: str | None = None
+) -> list[tuple[Any, ...]]:
+    """The suggestions submitted in the period and scope, as tuples in ``SUGGESTION_COLUMNS`` order."""
+    p = period_of(period, anchor)
+    scoped = _scope_filter(session, scope, key)
+    return [
+        tuple(row)
+        for row in session.execute(
+            select(
+                Suggestion.id,
+                Suggestion.tracking_code,
+                Suggestion.submitted_at,
+                Suggestion.village,
+                Suggestion.address,
+                Suggestion.category,
+                Suggestion.status,
+                Department.code,
+                Assignment.dispatched_at,
+                Suggestion.due_at,
+                Assignment.resolved_at,
+                Suggestion.satisfaction,
+                Suggestion.text,
+            )
+            .select_from(Suggestion)
+            .outerjoin(Assignment, Assignment.suggestion_id == Suggestion.id)
+            .outerjoin(Department, Department.id == _holder())
+            .where(*scoped, _between(Suggestion.submitted_at, p.start, p.end))
+            .order_by(Suggestion.submitted_at, Suggestion.id)
+        )
+    ]
