@@ -6,7 +6,6 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
