@@ -9,10 +9,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import errors
+from api import errors, redaction
 from api.context import AppContext, build_context
+from api.ratelimit import RateLimits
 from api.routes import (
+    accounts,
     health,
+    login,
     open311,
     reports,
     staff_pages,
@@ -22,6 +25,7 @@ from api.routes import (
     villager_pages,
     workflow,
 )
+from api.security_headers import SecurityHeaders
 from api.settings import Settings
 from api.web.templating import STATIC_DIR
 
@@ -29,6 +33,7 @@ from api.web.templating import STATIC_DIR
 def create_app(settings: Settings | None = None, context: AppContext | None = None) -> FastAPI:
     """Build the app. Start-up opens the database and starts the in-process worker if enabled."""
     settings = settings or Settings()
+    redaction.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,8 +62,20 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         lifespan=lifespan,
     )
     errors.install(app)
+    limit = context.settings if context is not None else settings
+    app.state.rate_limits = RateLimits(
+        limit.submit_rate_limit,
+        limit.track_rate_limit,
+        limit.login_rate_limit,
+        limit.rate_limit_window_seconds,
+    )
+    # Outside every other layer, so even the 500 page of an unexpected crash gets the headers.
+    inner_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeaders(inner_stack())  # type: ignore[method-assign]
     app.include_router(suggestions.router)
     app.include_router(health.router)
+    app.include_router(login.router)
+    app.include_router(accounts.router)
     app.include_router(workflow.router)
     app.include_router(themes.router)
     app.include_router(reports.router)

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from models.errors import DomainError
+from models.errors import DomainError, InvalidInput
 
 
 def _print_json(obj: object) -> None:
@@ -132,6 +132,69 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(given: str | None) -> str:
+    if given is not None:
+        return given
+    import getpass
+
+    if not sys.stdin.isatty():
+        # Piped in (scripts, containers): the first line is the password.
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        raise InvalidInput("The two passwords differ.")
+    return first
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    """Create an administrator account (the first one, or another)."""
+    from api import accounts
+    from api.settings import Settings
+    from models.db import make_session_factory, unit_of_work
+
+    username = args.username if args.username is not None else input("Username: ")
+    password = _read_password(args.password)
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = accounts.open_database(settings.resolved_database_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            staff = accounts.create_staff(
+                session,
+                username=username,
+                password=password,
+                roles=[accounts.ADMIN],
+                display_name=args.display_name,
+            )
+    finally:
+        engine.dispose()
+    print(f"Created administrator {staff.username!r}. Sign in at /login.")
+    return 0
+
+
+def cmd_create_token(args: argparse.Namespace) -> int:
+    """Create an API token for an existing account and print it (it is shown only this once)."""
+    from api import accounts
+    from api.settings import Settings
+    from models.db import make_session_factory, unit_of_work
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = accounts.open_database(settings.resolved_database_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            token = accounts.create_token_for(session, args.username, args.name)
+    finally:
+        engine.dispose()
+    print(token)
+    print(
+        f"API token {args.name!r} for {args.username!r}: send it as 'Authorization: Bearer <token>'. "
+        "It is shown only this once.",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -169,6 +232,19 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--model", default=None, metavar="DIR", help="default: the server's active model")
     cl.add_argument("--json", action="store_true")
     cl.set_defaults(func=cmd_classify)
+
+    ca = sub.add_parser("create-admin", help="create an administrator account")
+    ca.add_argument("--username", default=None, help="asked for when left out")
+    ca.add_argument(
+        "--password", default=None, help="asked for (twice) when left out; read from stdin when piped"
+    )
+    ca.add_argument("--display-name", default=None)
+    ca.set_defaults(func=cmd_create_admin)
+
+    ct = sub.add_parser("create-token", help="create an API token for a staff account")
+    ct.add_argument("--username", required=True)
+    ct.add_argument("--name", required=True, help="what will use the token, e.g. 'report script'")
+    ct.set_defaults(func=cmd_create_token)
     return parser
 
 
@@ -182,6 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except FileNotFoundError as exc:
         print(f"minsheng: file not found: {exc.filename}", file=sys.stderr)
+        return 2
+    except (EOFError, KeyboardInterrupt):
+        print("minsheng: cancelled", file=sys.stderr)
         return 2
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
+from api.accounts import AccountExists, CsrfRejected, LoginFailed, NotAuthenticated, PermissionDenied
+from api.ratelimit import TooManyRequests
 from api.web.templating import render, wants_html
 from classify.model import ModelIntegrityError
 from classify.registry import NoActiveClassifier
@@ -37,6 +40,12 @@ STATUS: dict[type[DomainError], int] = {
     DatabaseUnavailable: 503,
     WorkflowConflict: 409,
     NotPermitted: 403,
+    NotAuthenticated: 401,
+    LoginFailed: 401,
+    PermissionDenied: 403,
+    CsrfRejected: 403,
+    AccountExists: 409,
+    TooManyRequests: 429,
 }
 
 
@@ -69,6 +78,18 @@ def _respond(request: Request, status: int, kind: str, detail: str) -> Response:
     return error_response(status, kind, detail)
 
 
+def _not_authenticated(request: Request, exc: NotAuthenticated) -> Response:
+    """A browser on a page is sent to the sign-in form (and back here after); API clients get 401."""
+    if wants_html(request):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":  # a form posted after the session ended: come back to a page
+            target = "/staff"
+        return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
+    response = error_response(401, exc.kind, exc.detail)
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors():
@@ -82,10 +103,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
+        if isinstance(exc, NotAuthenticated):
+            return _not_authenticated(request, exc)
         status = status_for(exc)
         if status >= 500:
             log.error("%s: %s", exc.kind, exc.detail)
-        return _respond(request, status, exc.kind, exc.detail)
+        response = _respond(request, status, exc.kind, exc.detail)
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

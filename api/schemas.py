@@ -68,8 +68,18 @@ class EventOut(BaseModel):
     detail: dict[str, Any]
 
 
+class ContactOut(BaseModel):
+    """How to reach the villager: personal data, shown to signed-in staff only."""
+
+    name: str | None
+    phone: str | None
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+
+
 class SuggestionOut(BaseModel):
-    """Staff view of a suggestion (personal data of the villager is left out)."""
+    """Staff view of a suggestion, with the villager's contact details (staff only)."""
 
     id: int
     tracking_code: str
@@ -86,6 +96,7 @@ class SuggestionOut(BaseModel):
     department: DepartmentOut | None
     review_reason: str | None
     village: str | None
+    contact: ContactOut
     history: list[EventOut]
 
 

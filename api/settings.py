@@ -67,6 +67,22 @@ class Settings(BaseSettings):
             keys[key.strip()] = client.strip() or f"key-{len(keys) + 1}"
         return keys
 
+    session_hours: float = Field(12.0, gt=0, description="How long a staff sign-in lasts.")
+    rate_limit_window_seconds: float = Field(60.0, gt=0, description="Sliding window of the rate limits.")
+    submit_rate_limit: int = Field(
+        30, ge=0, description="Suggestions one client IP may submit per window (0: no limit)."
+    )
+    track_rate_limit: int = Field(
+        120, ge=0, description="Tracking look-ups per client IP per window (0: none)."
+    )
+    login_rate_limit: int = Field(
+        10, ge=0, description="Sign-in attempts per client IP per window (0: none)."
+    )
+    cookie_secure: bool | None = Field(
+        None,
+        description="Secure flag on cookies; default: on, except for plain http on a loopback host.",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL to use."""

@@ -1,8 +1,11 @@
-"""Who is acting: staff dependencies for the workflow, board and admin endpoints.
+"""Who is acting: the staff dependencies of the workflow, board and admin endpoints.
 
-Three fixed dependencies (so tests and the auth layer can swap them in one place):
-``admin_actor`` (admins), ``handler_actor`` (department handlers, deputies, admins) and
-``any_staff``. Each returns a ``models.lifecycle.Actor``.
+Three fixed dependencies built on ``api.auth.require_roles`` (admins pass every check), each
+returning the ``models.lifecycle.Actor`` the domain functions take:
+``admin_actor`` (dispatch, close, chase, extension decisions, departments, deputies, rules,
+deadlines), ``handler_actor`` (department handlers and deputies: accept, start, resolve, return,
+extension requests; whether they hold *this* suggestion is checked by
+``lifecycle.check_may_handle``) and ``any_staff`` (the board and read views).
 """
 
 from __future__ import annotations
@@ -11,29 +14,31 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends
 
+from api.accounts import ADMIN, DEPUTY, HANDLER, Staff
+from api.auth import require_roles
 from models.db import utcnow
 from models.lifecycle import Actor
 
 
-def _no_login(*_: object) -> Actor:
-    raise HTTPException(401, "Staff sign-in is required for this page.")
+def _actor(staff: Staff) -> Actor:
+    return Actor(staff.username, tuple(sorted(staff.roles)), staff.department_code)
 
 
-def admin_actor() -> Actor:
-    """An admin (dispatch, extension approval, departments, deputies, rules, deadlines)."""
-    return _no_login()
+def admin_actor(staff: Annotated[Staff, Depends(require_roles(ADMIN))]) -> Actor:
+    """An admin."""
+    return _actor(staff)
 
 
-def handler_actor() -> Actor:
-    """A handler of a department, a deputy, or an admin (accept, start, resolve, return, extend)."""
-    return _no_login()
+def handler_actor(staff: Annotated[Staff, Depends(require_roles(HANDLER, DEPUTY))]) -> Actor:
+    """A department handler, a deputy, or an admin."""
+    return _actor(staff)
 
 
-def any_staff() -> Actor:
-    """Any signed-in staff member (the board)."""
-    return _no_login()
+def any_staff(staff: Annotated[Staff, Depends(require_roles())]) -> Actor:
+    """Any signed-in staff member."""
+    return _actor(staff)
 
 
 def get_clock() -> Callable[[], datetime]:

@@ -212,5 +212,6 @@ class Job(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-import models.themes  # noqa: E402  (themes, consultation topics, duplicate links)
+import models.staff  # noqa: E402  (staff tables join the metadata)
 import models.workflow  # noqa: E402,F401  (the closed loop's tables join the metadata)
+import models.themes  # noqa: E402,F401  (themes, consultation topics, duplicate links)

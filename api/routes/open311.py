@@ -12,12 +12,13 @@ import hmac
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.deps import ContextDep, SessionDep
+from api.ratelimit import limit_submissions
 from api.routes.suggestions import STATUS_WORDS
 from api.staff import ClockDep
 from api.upload import read_form
@@ -237,7 +238,7 @@ def _client_for(key: str | None, keys: dict[str, str]) -> str:
     raise HTTPException(403, "api_key was not provided or is not valid.")
 
 
-@router.post("/requests.json")
+@router.post("/requests.json", dependencies=[Depends(limit_submissions)])
 async def create_request(request: Request, context: ContextDep) -> list[dict[str, Any]]:
     """Create a service request (form-encoded). ``description`` becomes the suggestion's text."""
     form = await _read(request)

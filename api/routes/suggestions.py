@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from api.auth import Staff, require_roles
 from api.deps import ContextDep, SessionDep
+from api.ratelimit import limit_submissions, limit_tracking
+from api.redaction import hide_in_logs, stop_hiding
 from api.schemas import (
+    ContactOut,
     DepartmentOut,
     EventOut,
     PredictionOut,
@@ -82,10 +86,21 @@ def _text(form_value: Any) -> str | None:
     return str(form_value)
 
 
-@router.post("/suggestions", status_code=202, response_model=ReceiptOut, openapi_extra=_FORM_SCHEMA)
+@router.post(
+    "/suggestions",
+    status_code=202,
+    response_model=ReceiptOut,
+    openapi_extra=_FORM_SCHEMA,
+    dependencies=[Depends(limit_submissions)],
+    tags=["villagers"],
+)
 async def submit(request: Request, context: ContextDep) -> ReceiptOut:
-    """Accept a voice note (``audio``) or a typed suggestion (``text``). Processing happens later."""
+    """Accept a voice note (``audio``) or a typed suggestion (``text``). Processing happens later.
+
+    Public and anonymous, limited per client address (429 with Retry-After past the limit).
+    """
     form = await read_form(request, context.settings.max_upload_bytes)
+    pii = hide_in_logs(_text(form.get("name")), _text(form.get("phone")))
     try:
         submitter = Submitter(
             name=_text(form.get("name")),
@@ -119,6 +134,7 @@ async def submit(request: Request, context: ContextDep) -> ReceiptOut:
                 "Nothing to submit: attach a recording as 'audio' or write the suggestion in 'text'."
             )
     finally:
+        stop_hiding(pii)
         await form.close()
     return ReceiptOut(id=receipt.id, tracking_code=receipt.tracking_code, status=receipt.status)
 
@@ -129,8 +145,11 @@ def _department(suggestion: Suggestion) -> DepartmentOut | None:
 
 
 @router.get("/suggestions/{suggestion_id}", response_model=SuggestionOut)
-def read(suggestion_id: int, session: SessionDep) -> SuggestionOut:
-    """Staff view of one suggestion: transcript, category, department and history."""
+def read(
+    suggestion_id: int, session: SessionDep, staff: Annotated[Staff, Depends(require_roles())]
+) -> SuggestionOut:
+    """Staff view of one suggestion (any staff role): transcript, category, department, history and
+    the villager's contact details."""
     suggestion = queries.get_suggestion(session, suggestion_id)
     transcript = queries.transcript_for(session, suggestion_id)
     prediction = queries.latest_prediction(session, suggestion_id)
@@ -168,6 +187,13 @@ def read(suggestion_id: int, session: SessionDep) -> SuggestionOut:
         department=_department(suggestion),
         review_reason=suggestion.review_reason,
         village=suggestion.village,
+        contact=ContactOut(
+            name=suggestion.submitter_name,
+            phone=suggestion.submitter_phone,
+            address=suggestion.address,
+            latitude=suggestion.latitude,
+            longitude=suggestion.longitude,
+        ),
         history=[
             EventOut(
                 at=e.at,
@@ -182,9 +208,17 @@ def read(suggestion_id: int, session: SessionDep) -> SuggestionOut:
     )
 
 
-@router.get("/track/{tracking_code}", response_model=TrackOut, tags=["villagers"])
+@router.get(
+    "/track/{tracking_code}",
+    response_model=TrackOut,
+    tags=["villagers"],
+    dependencies=[Depends(limit_tracking)],
+)
 def track(tracking_code: str, session: SessionDep) -> TrackOut:
-    """The villager's view by tracking code: status in plain words, department, result note."""
+    """The villager's view by tracking code: status in plain words, department, result note.
+
+    Public and anonymous, so it never shows personal data; limited per client address.
+    """
     suggestion = queries.get_by_tracking_code(session, tracking_code)
     zh, en = STATUS_WORDS.get(suggestion.status, (suggestion.status, suggestion.status))
     routed = suggestion.status in ROUTED_OR_LATER

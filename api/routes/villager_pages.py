@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.deps import ContextDep, SessionDep
+from api.ratelimit import limit_submissions, limit_tracking
 from api.routes.suggestions import track as track_view
 from api.staff import ClockDep
 from api.upload import read_form
@@ -33,7 +34,7 @@ def _value(form_value: object) -> str | None:
     return str(form_value)
 
 
-@router.post("/submit", response_class=HTMLResponse)
+@router.post("/submit", response_class=HTMLResponse, dependencies=[Depends(limit_submissions)])
 async def submit_page(request: Request, context: ContextDep) -> HTMLResponse:
     """The form fallback (no JavaScript, or typed text): the same desk as the API."""
     form = await read_form(request, context.settings.max_upload_bytes)
@@ -76,13 +77,13 @@ def track_lookup(request: Request, code: str | None = None) -> Response:
     return render(request, "track_lookup.html")
 
 
-@router.get("/track/{tracking_code}", response_class=HTMLResponse)
+@router.get("/track/{tracking_code}", response_class=HTMLResponse, dependencies=[Depends(limit_tracking)])
 def track_page(tracking_code: str, request: Request, session: SessionDep) -> HTMLResponse:
     """Status in plain words, department and result note; the rating form once it is resolved."""
     return render(request, "track.html", {"t": track_view(tracking_code, session)})
 
 
-@router.post("/track/{tracking_code}/rating")
+@router.post("/track/{tracking_code}/rating", dependencies=[Depends(limit_tracking)])
 def rate_page(
     tracking_code: str,
     session: SessionDep,

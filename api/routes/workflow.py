@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep
+from api.ratelimit import limit_tracking
 from api.schemas import DepartmentOut
 from api.staff import AdminDep, ClockDep, HandlerDep, StaffDep
 from api.workflow_schemas import (
@@ -244,7 +245,12 @@ def overdue(session: SessionDep, actor: StaffDep, clock: ClockDep) -> list[OpenI
     return [open_item_out(i, now) for i in supervision.chase_list(session, now)]
 
 
-@router.post("/track/{tracking_code}/satisfaction", response_model=dict[str, int | str], tags=["villagers"])
+@router.post(
+    "/track/{tracking_code}/satisfaction",
+    response_model=dict[str, int | str],
+    tags=["villagers"],
+    dependencies=[Depends(limit_tracking)],
+)
 def rate(tracking_code: str, body: RatingIn, session: SessionDep, clock: ClockDep) -> dict[str, int | str]:
     """The villager rates the handling 1–5 (once, after it is resolved)."""
     s = lifecycle.rate(session, tracking_code, score=body.score, comment=body.comment, now=clock())

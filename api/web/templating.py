@@ -9,6 +9,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from api import auth
+
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
 LANG_COOKIE = "minsheng_lang"
@@ -28,14 +30,28 @@ def page_language(request: Request) -> Lang:
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
 ) -> HTMLResponse:
-    """Render ``template`` in the page language; a ``?lang=`` choice is remembered for a year."""
+    """Render ``template`` in the page language; a ``?lang=`` choice is remembered for a year.
+
+    Every page also gets ``staff`` (the signed-in staff member, or None) and ``csrf_token``, which
+    each form that changes data must send back as a hidden ``csrf_token`` field.
+    """
     lang = page_language(request)
 
     def tr(zh: str, en: str) -> str:
         return en if lang == "en" else zh
 
-    values: dict[str, Any] = {"lang": lang, "tr": tr, **(context or {})}
+    staff, csrf_token = auth.page_identity(request)
+    values: dict[str, Any] = {
+        "lang": lang,
+        "tr": tr,
+        "staff": staff,
+        "csrf_token": csrf_token,
+        **(context or {}),
+    }
     response = templates.TemplateResponse(request, template, values, status_code=status_code)
+    pre_csrf = getattr(request.state, "pre_csrf", None)
+    if pre_csrf is not None and pre_csrf[1] and csrf_token == pre_csrf[0]:
+        auth.set_pre_session_cookie(request, response, csrf_token)
     if request.query_params.get("lang") in ("zh", "en"):
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
     return response

@@ -91,3 +91,56 @@ def test_bad_input_gets_a_message_and_a_non_zero_exit(
     assert "text" in capsys.readouterr().err
     assert main(["evaluate", "--model", str(tmp_path / "nothing"), "--data", str(bad), "--json"]) == 2
     assert capsys.readouterr().err.startswith("minsheng: ")
+
+
+def test_create_admin_then_create_token(data_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from api import accounts
+    from api.settings import Settings
+    from models.db import make_session_factory, unit_of_work
+
+    assert main(["create-admin", "--username", "root.admin", "--password", "a long password"]) == 0
+    assert "root.admin" in capsys.readouterr().out
+    assert main(["create-token", "--username", "root.admin", "--name", "nightly report"]) == 0
+    captured = capsys.readouterr()
+    token = captured.out.strip()
+    assert token.startswith("msk_") and "shown only this once" in captured.err
+
+    engine = accounts.open_database(Settings().resolved_database_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            staff = accounts.token_identity(session, token)
+            assert staff is not None and staff.username == "root.admin" and staff.is_admin
+            assert accounts.authenticate(session, "root.admin", "a long password").id == staff.id
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["create-admin", "--username", "root.admin", "--password", "another password"], "already exists"),
+        (["create-admin", "--username", "x", "--password", "a long password"], "username"),
+        (["create-admin", "--username", "second.admin", "--password", "short"], "at least 8"),
+        (["create-token", "--username", "nobody", "--name", "n"], "no staff account"),
+        (["create-token", "--username", "root.admin", "--name", " "], "name"),
+    ],
+)
+def test_create_admin_and_token_refuse_bad_input(
+    data_env: Path, capsys: pytest.CaptureFixture[str], args: list[str], needle: str
+) -> None:
+    assert main(["create-admin", "--username", "root.admin", "--password", "a long password"]) == 0
+    capsys.readouterr()
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("minsheng: ") and needle in captured.err
+    assert "msk_" not in captured.out
+
+
+def test_create_admin_reads_a_piped_password(
+    data_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("piped password\n"))
+    assert main(["create-admin", "--username", "pipe.admin"]) == 0
+    assert "pipe.admin" in capsys.readouterr().out

@@ -53,7 +53,7 @@ def api(
         worker_enabled=False,
         open311_api_keys=f"citizenapp={KEY}",
     ) as c:
-        staffing.install(c.app)  # type: ignore[arg-type]
+        staffing.install(c)
         yield c
 
 

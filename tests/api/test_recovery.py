@@ -21,7 +21,7 @@ from sqlalchemy import select
 from api.context import AppContext
 from intake.audio import load_audio
 from models.tables import Job
-from tests.api.conftest import make_client, wait_until_processed
+from tests.api.conftest import create_staff_headers, make_client, reader_headers, wait_until_processed
 
 
 def _free_port() -> int:
@@ -90,11 +90,12 @@ def test_server_killed_mid_transcription_finishes_after_restart(
     with sqlite3.connect(data / "minsheng.db") as conn:
         assert conn.execute("SELECT count(*) FROM transcripts").fetchone()[0] == 0
 
+    headers = create_staff_headers(data, "reviewer")
     server = _start_server(data, weights_cache, port)
     try:
         deadline = time.monotonic() + 120
         while True:
-            body = httpx.get(f"{base}/api/v1/suggestions/{receipt['id']}", timeout=10).json()
+            body = httpx.get(f"{base}/api/v1/suggestions/{receipt['id']}", headers=headers, timeout=10).json()
             if body["status"] in {"routed", "needs_review", "failed"} or time.monotonic() > deadline:
                 break
             time.sleep(0.3)
@@ -124,7 +125,7 @@ def test_a_job_that_keeps_failing_leaves_the_suggestion_failed_with_its_audio(
         for _ in range(3):
             time.sleep(0.3)  # past the backoff
             context.runner.drain()
-        body = client.get(f"/api/v1/suggestions/{receipt['id']}").json()
+        body = client.get(f"/api/v1/suggestions/{receipt['id']}", headers=reader_headers(client)).json()
         assert body["status"] == "failed"
         assert "recording is kept" in body["review_reason"]
         with context.factory() as session:

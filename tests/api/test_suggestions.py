@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import wait_until_processed
+from tests.api.conftest import reader_headers, wait_until_processed
 
 DEPARTMENT = {
     "transport": "transport_bureau",
@@ -66,7 +66,10 @@ def test_a_typed_suggestion_is_classified_and_routed(client: TestClient) -> None
     assert body["status"] == "routed"
     assert body["category"] == "transport" and body["department"]["code"] == "transport_bureau"
     assert body["channel"] == "text" and body["transcript_detail"] is None
-    assert "13800000000" not in str(body)
+    # Staff see how to reach the villager; nobody else can read the suggestion at all.
+    assert body["contact"]["phone"] == "13800000000"
+    anonymous = client.get(f"/api/v1/suggestions/{body['id']}")
+    assert anonymous.status_code == 401 and "13800000000" not in anonymous.text
 
 
 def test_the_villager_tracks_by_code_without_seeing_personal_data(client: TestClient) -> None:
@@ -103,7 +106,7 @@ def test_the_villager_tracks_by_code_without_seeing_personal_data(client: TestCl
 
 
 def test_unknown_ids_and_codes_are_clear_404s(client: TestClient) -> None:
-    missing = client.get("/api/v1/suggestions/999999")
+    missing = client.get("/api/v1/suggestions/999999", headers=reader_headers(client))
     assert missing.status_code == 404 and missing.json()["error"] == "NotFound"
     code = client.get("/api/v1/track/ZZZZ-ZZZZ")
     assert code.status_code == 404 and "tracking code" in code.json()["detail"]

@@ -24,14 +24,14 @@ def api(
     tmp_path_factory: pytest.TempPathFactory, weights_cache: Path, staffing: Staffing
 ) -> Iterator[TestClient]:
     with make_client(tmp_path_factory.mktemp("var"), weights_cache, worker_enabled=False) as c:
-        staffing.install(c.app)  # type: ignore[arg-type]
+        staffing.install(c)
         yield c
 
 
 @pytest.fixture(autouse=True)
 def reset_clock(staffing: Staffing) -> None:
     staffing.clock.now = T0
-    staffing.actor = None
+    staffing.sign_out()
 
 
 def test_dispatch_accept_start_resolve_and_the_villager_rates(api: TestClient, staffing: Staffing) -> None:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api import accounts
 from api.context import AppContext
-from api.staff import admin_actor, any_staff, get_clock, handler_actor
+from api.staff import get_clock
 from models import queries
 from models.db import unit_of_work
-from models.lifecycle import Actor
 from models.tables import Status
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
@@ -35,32 +36,48 @@ class Clock:
 
 @dataclass
 class Staffing:
-    """Who the requests act as; the role checks mirror the auth layer's require_roles."""
+    """Acts as real staff accounts (bearer API tokens through api.auth) on one TestClient.
 
-    actor: Actor | None = None
+    ``as_(username, *roles, department=...)`` creates the account the first time, then sends its
+    token with every request of the block. The clock is the app's, replaced by a movable one.
+    """
+
     clock: Clock = field(default_factory=Clock)
+    client: TestClient | None = None
+    tokens: dict[str, str] = field(default_factory=dict)
 
-    def _need(self, *roles: str) -> Actor:
-        if self.actor is None:
-            raise HTTPException(401, "Staff sign-in is required for this page.")
-        if not set(roles) & set(self.actor.roles):
-            raise HTTPException(403, "Your role may not do this.")
-        return self.actor
-
-    def install(self, app: FastAPI) -> None:
-        app.dependency_overrides[admin_actor] = lambda: self._need("admin")
-        app.dependency_overrides[handler_actor] = lambda: self._need("admin", "handler", "deputy")
-        app.dependency_overrides[any_staff] = lambda: self._need("admin", "handler", "deputy", "reviewer")
+    def install(self, client: TestClient) -> None:
+        self.client = client
+        app = client.app
+        assert isinstance(app, FastAPI)
         app.dependency_overrides[get_clock] = lambda: self.clock
+
+    def token(self, username: str, roles: tuple[str, ...], department: str | None) -> str:
+        if username not in self.tokens:
+            assert self.client is not None
+            with unit_of_work(context_of(self.client).factory) as session:
+                staff = accounts.create_staff(
+                    session,
+                    username=username,
+                    password=secrets.token_urlsafe(12),
+                    roles=roles,
+                    department_code=department,
+                )
+                self.tokens[username] = accounts.create_api_token(session, staff.id, "tests")
+        return self.tokens[username]
 
     @contextmanager
     def as_(self, username: str, *roles: str, department: str | None = None) -> Iterator[None]:
-        previous = self.actor
-        self.actor = Actor(username, roles, department)
+        assert self.client is not None
+        self.client.headers["Authorization"] = f"Bearer {self.token(username, roles, department)}"
         try:
             yield
         finally:
-            self.actor = previous
+            self.client.headers.pop("Authorization", None)
+
+    def sign_out(self) -> None:
+        if self.client is not None:
+            self.client.headers.pop("Authorization", None)
 
 
 ADMIN = ("boss", "admin")

@@ -1,7 +1,7 @@
 """closed loop: deputies, assignments, extension requests, deadlines, audit log, Open311 requests
 
 Revision ID: 0004_workflow
-Revises: 0001
+Revises: 0002_staff
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_workflow"
-down_revision = "0001"
+down_revision = "0002_staff"
 branch_labels = None
 depends_on = None
 

@@ -27,14 +27,14 @@ def web(
     tmp_path_factory: pytest.TempPathFactory, weights_cache: Path, staffing: Staffing
 ) -> Iterator[TestClient]:
     with make_client(tmp_path_factory.mktemp("var"), weights_cache, worker_enabled=False) as c:
-        staffing.install(c.app)  # type: ignore[arg-type]
+        staffing.install(c)
         yield c
 
 
 @pytest.fixture(autouse=True)
 def fresh(web: TestClient, staffing: Staffing) -> None:
     web.cookies.clear()  # the remembered ?lang= choice
-    staffing.actor = None
+    staffing.sign_out()
 
 
 def test_recording_page_is_chinese_first_with_big_button_and_text_fallback(web: TestClient) -> None:
@@ -94,7 +94,9 @@ def test_villager_rates_once_on_the_tracking_page(web: TestClient, staffing: Sta
 
 def test_staff_pages_need_sign_in(web: TestClient) -> None:
     for path in ("/staff/board", "/staff/admin", "/staff/suggestions/1"):
-        assert web.get(path, headers=HTML).status_code == 401
+        page = web.get(path, headers=HTML, follow_redirects=False)
+        assert page.status_code == 303 and page.headers["location"].startswith("/login?next=")
+        assert web.get(path).status_code == 401  # an API client gets 401
 
 
 def test_staff_work_through_the_pages(web: TestClient, staffing: Staffing) -> None:

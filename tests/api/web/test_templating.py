@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.web.templating import LANG_COOKIE
-from tests.api.conftest import make_client
+from tests.api.conftest import make_client, staff_headers
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +40,7 @@ def test_english_choice_is_remembered(tmp_path: Path, weights_cache: Path) -> No
 
 
 def test_api_clients_still_get_json(quiet_client: TestClient) -> None:
-    response = quiet_client.get("/api/v1/suggestions/999999", headers={"accept": "text/html"})
+    headers = {"accept": "text/html", **staff_headers(quiet_client, "reviewer")}
+    response = quiet_client.get("/api/v1/suggestions/999999", headers=headers)
     assert response.status_code == 404
     assert response.json()["error"] == "NotFound"

@@ -1,0 +1,253 @@
+"""Who is asking: staff sign-in by session cookie or API token, role checks, CSRF protection.
+
+Use ``staff: Annotated[Staff, Depends(require_roles("reviewer"))]`` on any staff endpoint. Admins
+pass every role check; ``require_roles()`` with no role admits any signed-in staff member.
+
+- Browsers sign in at ``/login`` and get an HttpOnly, SameSite=Lax session cookie whose token is
+  stored only as a sha256 in ``staff_sessions`` (logout or disabling the account revokes it).
+- Machine clients send ``Authorization: Bearer msk_...`` (API tokens, stored as sha256).
+- A request authenticated by the session cookie that changes data (POST/PUT/PATCH/DELETE) must
+  carry the session's CSRF token in the form field ``csrf_token`` or the ``X-CSRF-Token`` header.
+  Bearer requests are exempt: a browser never adds that header on its own.
+- Before sign-in, the login form is protected by a double-submit token: a random value in the
+  ``minsheng_csrf`` cookie that the form must repeat.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from api import accounts
+from api.accounts import (
+    ADMIN,
+    DEPUTY,
+    HANDLER,
+    REVIEWER,
+    ROLES,
+    CsrfRejected,
+    NotAuthenticated,
+    PermissionDenied,
+    SessionStart,
+    Staff,
+)
+from api.context import AppContext
+from models.db import unit_of_work
+
+__all__ = [
+    "ADMIN",
+    "CSRF_COOKIE",
+    "CSRF_FIELD",
+    "CSRF_HEADER",
+    "DEPUTY",
+    "HANDLER",
+    "REQUIRED_ROLES_ATTR",
+    "REVIEWER",
+    "ROLES",
+    "SESSION_COOKIE",
+    "Identity",
+    "Staff",
+    "check_csrf",
+    "identify",
+    "page_identity",
+    "require_roles",
+]
+
+SESSION_COOKIE = "minsheng_session"
+CSRF_COOKIE = "minsheng_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+REQUIRED_ROLES_ATTR = "minsheng_required_roles"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+# Declared for the OpenAPI document (the lock on staff endpoints); the checks are done below.
+_bearer_scheme = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer msk_...`")
+_cookie_scheme = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="A staff session.")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A request's authenticated staff member, how it authenticated and its session's CSRF token."""
+
+    staff: Staff
+    via: Literal["session", "token"]
+    csrf_token: str | None
+
+
+def _context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer`` header, if there is one."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+def identify(request: Request) -> Identity | None:
+    """The staff member behind the bearer token or session cookie (cached on the request).
+
+    A bearer header wins over a cookie. Unknown, revoked, expired or disabled credentials give None.
+    Blocking (one indexed query): call it from a thread in async code.
+    """
+    if hasattr(request.state, "identity"):
+        cached: Identity | None = request.state.identity
+        return cached
+    identity: Identity | None = None
+    token = bearer_token(request)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if token is not None or cookie:
+        with unit_of_work(_context(request).factory) as session:
+            if token is not None:
+                staff = accounts.token_identity(session, token)
+                identity = Identity(staff, "token", None) if staff else None
+            elif cookie:
+                found = accounts.session_identity(session, cookie)
+                identity = Identity(found[0], "session", found[1]) if found else None
+    request.state.identity = identity
+    return identity
+
+
+async def check_csrf(request: Request, expected: str | None) -> None:
+    """Refuse the request unless it carries ``expected`` in the header or the form field."""
+    sent = request.headers.get(CSRF_HEADER)
+    content_type = request.headers.get("content-type", "")
+    if not sent and content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        value = (await request.form()).get(CSRF_FIELD)  # Starlette caches the parsed form
+        sent = value if isinstance(value, str) else None
+    if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise CsrfRejected(
+            "This form has expired or did not come from a minsheng page. Reload the page and try again."
+        )
+
+
+def require_roles(*roles: str) -> Callable[..., Awaitable[Staff]]:
+    """A dependency admitting signed-in staff holding any of ``roles`` (admins always; none = any).
+
+    Anonymous → 401 (JSON) or a 303 to ``/login?next=...`` for a browser page; wrong role → 403;
+    a session-cookie request that changes data without its CSRF token → 403.
+    """
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown role(s) {sorted(unknown)}; the roles are {ROLES}")
+
+    async def staff_dependency(
+        request: Request,
+        _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
+        _cookie: Annotated[str | None, Depends(_cookie_scheme)],
+    ) -> Staff:
+        identity = await run_in_threadpool(identify, request)
+        if identity is None:
+            if bearer_token(request) is not None:
+                raise NotAuthenticated(
+                    "This API token is not valid: it is unknown or revoked, or its account is disabled."
+                )
+            raise NotAuthenticated("Please sign in with a staff account first.")
+        if identity.via == "session" and request.method in UNSAFE_METHODS:
+            await check_csrf(request, identity.csrf_token)
+        staff = identity.staff
+        if roles and not staff.has_role(*roles):
+            held = ", ".join(sorted(staff.roles)) or "none"
+            raise PermissionDenied(
+                f"Your account ({staff.username}, roles: {held}) may not do this; "
+                f"it needs the role {' or '.join(roles)}."
+            )
+        request.state.staff = staff
+        return staff
+
+    # Lets tests (tests/api/test_endpoint_auth.py) find each route's roles by walking its dependencies.
+    setattr(staff_dependency, REQUIRED_ROLES_ATTR, frozenset(roles))
+    return staff_dependency
+
+
+# --- cookies ----------------------------------------------------------------------------------------
+
+
+def cookie_secure(request: Request) -> bool:
+    """Whether cookies get the Secure flag: MINSHENG_COOKIE_SECURE if set, else yes unless plain
+    http on a loopback host (local development, where a browser would drop a Secure cookie)."""
+    setting = _context(request).settings.cookie_secure
+    if setting is not None:
+        return setting
+    host = (request.url.hostname or "").strip("[]").lower()
+    loopback = host in _LOOPBACK or host.startswith("127.") or host.endswith(".localhost")
+    return not (request.url.scheme == "http" and loopback)
+
+
+def set_session_cookie(
+    request: Request, response: Response, started: SessionStart, lifetime: timedelta
+) -> None:
+    """Hand the browser its session cookie."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        started.token,
+        max_age=int(lifetime.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(request),
+        path="/",
+    )
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    """Make the browser forget its session cookie."""
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=cookie_secure(request)
+    )
+
+
+def pre_session_csrf(request: Request) -> tuple[str, bool]:
+    """The login form's double-submit token: the cookie's value, or a new one (then True)."""
+    if hasattr(request.state, "pre_csrf"):
+        cached: tuple[str, bool] = request.state.pre_csrf
+        return cached
+    value = request.cookies.get(CSRF_COOKIE, "")
+    result = (value, False) if _TOKEN_SHAPE.match(value) else (accounts.new_token(), True)
+    request.state.pre_csrf = result
+    return result
+
+
+def check_pre_session_csrf(request: Request, sent: str) -> None:
+    """Refuse a login form whose token does not match the browser's CSRF cookie."""
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if not (sent and _TOKEN_SHAPE.match(cookie) and hmac.compare_digest(sent.encode(), cookie.encode())):
+        raise CsrfRejected(
+            "The sign-in form has expired or did not come from this site. Reload the page and try again."
+        )
+
+
+def set_pre_session_cookie(request: Request, response: Response, value: str) -> None:
+    """Store the login form's token in its cookie (a browser session cookie)."""
+    response.set_cookie(
+        CSRF_COOKIE, value, httponly=True, samesite="lax", secure=cookie_secure(request), path="/"
+    )
+
+
+def page_identity(request: Request) -> tuple[Staff | None, str]:
+    """For rendering a page: the signed-in staff member (or None) and the CSRF token forms carry.
+
+    Never raises: an error page must render even when the database is down.
+    """
+    try:
+        identity = identify(request)
+    except Exception:
+        identity = None
+    if identity is not None and identity.via == "session" and identity.csrf_token:
+        return identity.staff, identity.csrf_token
+    try:
+        token, _ = pre_session_csrf(request)
+    except Exception:
+        token = ""
+    return (identity.staff if identity else None), token

@@ -1,0 +1,206 @@
+"""Reads and writes of staff accounts, sessions and API tokens. Callers pass a Session; nothing commits.
+
+Secrets never reach this module in the clear except as their sha256 (tokens) or argon2 hash
+(passwords): hashing is the caller's job, so the database never holds anything that signs in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from models.db import utcnow
+from models.errors import NotFound
+from models.staff import ApiToken, StaffAccount, StaffRole, StaffSession
+from models.tables import Department
+
+
+def department_by_code(session: Session, code: str) -> Department | None:
+    """The department with this code, if any."""
+    return session.scalar(select(Department).where(Department.code == code))
+
+
+def list_departments(session: Session) -> Sequence[Department]:
+    """Every department, by code."""
+    return session.scalars(select(Department).order_by(Department.code)).all()
+
+
+def add_staff(
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    password_hash: str,
+    roles: Iterable[str],
+    department_id: int | None = None,
+) -> StaffAccount:
+    """Insert an active account with its roles."""
+    now = utcnow()
+    account = StaffAccount(
+        username=username,
+        display_name=display_name,
+        password_hash=password_hash,
+        department_id=department_id,
+        active=True,
+        created_at=now,
+        updated_at=now,
+        role_rows=[StaffRole(role=r) for r in sorted(set(roles))],
+    )
+    session.add(account)
+    session.flush()
+    return account
+
+
+def staff_by_username(session: Session, username: str) -> StaffAccount | None:
+    """The account with this username (exact match), if any."""
+    return session.scalar(select(StaffAccount).where(StaffAccount.username == username))
+
+
+def get_staff(session: Session, staff_id: int) -> StaffAccount:
+    """An account by id, or NotFound."""
+    account = session.get(StaffAccount, staff_id)
+    if account is None:
+        raise NotFound(f"No staff account with id {staff_id}.")
+    return account
+
+
+def list_staff(session: Session) -> Sequence[StaffAccount]:
+    """Every account, by username."""
+    return session.scalars(select(StaffAccount).order_by(StaffAccount.username)).all()
+
+
+def staff_with_role(session: Session, role: str) -> Sequence[StaffAccount]:
+    """Active accounts holding ``role`` (exactly; admins are not included unless they hold it)."""
+    return session.scalars(
+        select(StaffAccount)
+        .join(StaffRole)
+        .where(StaffRole.role == role, StaffAccount.active.is_(True))
+        .order_by(StaffAccount.username)
+    ).all()
+
+
+def set_roles(session: Session, account: StaffAccount, roles: Iterable[str]) -> None:
+    """Replace an account's roles."""
+    wanted = set(roles)
+    account.role_rows = [r for r in account.role_rows if r.role in wanted] + [
+        StaffRole(role=r) for r in sorted(wanted - account.roles)
+    ]
+    account.updated_at = utcnow()
+    session.flush()
+
+
+# --- sessions ---------------------------------------------------------------------------------------
+
+
+def add_session(
+    session: Session, staff_id: int, token_hash: str, csrf_token: str, expires_at: datetime
+) -> StaffSession:
+    """Record a new signed-in session."""
+    row = StaffSession(
+        staff_id=staff_id,
+        token_hash=token_hash,
+        csrf_token=csrf_token,
+        created_at=utcnow(),
+        expires_at=expires_at,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def live_session(session: Session, token_hash: str) -> tuple[StaffSession, StaffAccount] | None:
+    """The unexpired, unrevoked session with this token hash and its active account, if any."""
+    row = session.execute(
+        select(StaffSession, StaffAccount)
+        .join(StaffAccount, StaffAccount.id == StaffSession.staff_id)
+        .where(
+            StaffSession.token_hash == token_hash,
+            StaffSession.revoked_at.is_(None),
+            StaffSession.expires_at > utcnow(),
+            StaffAccount.active.is_(True),
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def revoke_session(session: Session, token_hash: str) -> None:
+    """Log one session out."""
+    session.execute(
+        update(StaffSession)
+        .where(StaffSession.token_hash == token_hash, StaffSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def revoke_sessions_of(session: Session, staff_id: int) -> None:
+    """Log an account out everywhere."""
+    session.execute(
+        update(StaffSession)
+        .where(StaffSession.staff_id == staff_id, StaffSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def delete_dead_sessions(session: Session) -> int:
+    """Remove sessions that expired or were revoked (housekeeping, done at each login)."""
+    now = utcnow()
+    result = session.execute(
+        delete(StaffSession)
+        .where((StaffSession.expires_at <= now) | StaffSession.revoked_at.is_not(None))
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- API tokens -------------------------------------------------------------------------------------
+
+
+def add_api_token(session: Session, staff_id: int, name: str, token_hash: str, prefix: str) -> ApiToken:
+    """Record a new API token (its hash)."""
+    row = ApiToken(staff_id=staff_id, name=name, token_hash=token_hash, prefix=prefix, created_at=utcnow())
+    session.add(row)
+    session.flush()
+    return row
+
+
+def live_api_token(session: Session, token_hash: str) -> tuple[ApiToken, StaffAccount] | None:
+    """The unrevoked token with this hash and its active account, if any."""
+    row = session.execute(
+        select(ApiToken, StaffAccount)
+        .join(StaffAccount, StaffAccount.id == ApiToken.staff_id)
+        .where(
+            ApiToken.token_hash == token_hash,
+            ApiToken.revoked_at.is_(None),
+            StaffAccount.active.is_(True),
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def tokens_of(session: Session, staff_id: int) -> Sequence[ApiToken]:
+    """An account's tokens, newest first (revoked ones included, for the record)."""
+    return session.scalars(
+        select(ApiToken).where(ApiToken.staff_id == staff_id).order_by(ApiToken.id.desc())
+    ).all()
+
+
+def get_api_token(session: Session, token_id: int) -> ApiToken:
+    """A token row by id, or NotFound."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"No API token with id {token_id}.")
+    return row
+
+
+def revoke_api_token(session: Session, token_id: int) -> ApiToken:
+    """Revoke a token (idempotent); it stops working at once."""
+    row = get_api_token(session, token_id)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    session.flush()
+    return row
