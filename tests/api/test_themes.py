@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import make_client, wait_until_processed
+from tests.api.conftest import make_client, staff_login, wait_until_processed
 from tests.api.workflow_helpers import Staffing, context_of
 
 REVIEWER = ("zhou", "reviewer")
@@ -33,13 +33,13 @@ def api(
     tmp_path_factory: pytest.TempPathFactory, weights_cache: Path, staffing: Staffing
 ) -> Iterator[TestClient]:
     with make_client(tmp_path_factory.mktemp("var"), weights_cache) as c:
-        staffing.install(c.app)  # type: ignore[arg-type]
+        staffing.install(c)
         yield c
 
 
 @pytest.fixture(autouse=True)
 def signed_out(staffing: Staffing) -> None:
-    staffing.actor = None
+    staffing.sign_out()
     staffing.clock.now = datetime.now(UTC)  # the suggestions are stored at the real time
 
 
@@ -148,3 +148,42 @@ def test_themes_are_recomputed_in_the_background_then_curated_by_staff(
         assert set(parking) <= set(api.get(f"/api/v1/topics/{topic['id']}").json()["suggestion_ids"])
         assert [t["id"] for t in api.get("/api/v1/topics").json()] == [topic["id"]]
         assert api.get(f"/api/v1/themes/{theme['id']}").json()["title"] == "五星路停车乱"
+
+
+def test_the_staff_pages_list_a_theme_and_its_forms_work_with_the_session(
+    api: TestClient, staffing: Staffing
+) -> None:
+    ids = [submit(api, text, village=village)["id"] for text, village in PARKING]
+    with staffing.as_(*REVIEWER):
+        wait_for_themes(api, api.post("/api/v1/themes/recompute").json()["job_id"])
+        [theme] = [
+            t
+            for t in api.get("/api/v1/themes").json()
+            if set(ids) <= {s["id"] for s in api.get(f"/api/v1/themes/{t['id']}").json()["suggestions"]}
+        ]
+    csrf = staff_login(api, "reviewer")
+    try:
+        listing = api.get("/staff/themes", headers={"accept": "text/html"})
+        assert listing.status_code == 200 and f'data-theme="{theme["id"]}"' in listing.text
+        assert "<polyline" in listing.text
+        page = api.get(f"/staff/themes/{theme['id']}", headers={"accept": "text/html"})
+        assert page.status_code == 200 and 'id="form-split"' in page.text and 'id="form-promote"' in page.text
+        no_token = api.post(
+            f"/staff/themes/{theme['id']}/rename", data={"title": "x"}, follow_redirects=False
+        )
+        assert no_token.status_code == 403
+        renamed = api.post(
+            f"/staff/themes/{theme['id']}/rename",
+            data={"title": "五星路停车（页面改名）", "csrf_token": csrf},
+            follow_redirects=False,
+        )
+        assert renamed.status_code == 303
+        promoted = api.post(
+            f"/staff/themes/{theme['id']}/promote",
+            data={"note": "", "csrf_token": csrf},
+            follow_redirects=True,
+        )
+        assert promoted.status_code == 200 and 'id="topic"' in promoted.text
+        assert "五星路停车（页面改名）" in promoted.text
+    finally:
+        api.cookies.clear()
