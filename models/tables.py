@@ -213,5 +213,5 @@ class Job(Base):
 
 
 import models.staff  # noqa: E402  (staff tables join the metadata)
+import models.themes  # noqa: E402  (themes, consultation topics, duplicate links)
 import models.workflow  # noqa: E402,F401  (the closed loop's tables join the metadata)
-import models.themes  # noqa: E402,F401  (themes, consultation topics, duplicate links)
