@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     theme_distance_threshold: float = Field(
         0.85, gt=0, lt=1, description="How loose a theme may be (cosine distance; lower: tighter themes)."
     )
+    appointment_every_months: int = Field(
+        2, ge=1, le=12, description="Fixed sessions with the township head every N months (乡长有约)."
+    )
     report_min_ratings: int = Field(
         5, ge=1, description="Fewer ratings than this: the report shows no satisfaction average."
     )
