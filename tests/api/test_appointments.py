@@ -83,7 +83,7 @@ def test_a_deputy_topic_from_invitation_to_rating(api: TestClient, staffing: Sta
             == []
         )
         upcoming = api.get("/api/v1/appointments/sessions").json()
-        assert [s["id"] for s in upcoming][0] == sid and len(upcoming) == 4
+        assert upcoming[0]["id"] == sid and len(upcoming) == 4
 
         staffing.clock.now = on
         assert api.post(f"/api/v1/appointments/sessions/{sid}/held").status_code == 200
