@@ -18,12 +18,12 @@ from models import lifecycle, queries
 from models.appointments import AgendaItem, AppointmentRequest, AppointmentSession
 from models.errors import InvalidInput, NotFound
 from models.lifecycle import CLOSED, RESOLVED, NotPermitted, WorkflowConflict
+from models.reports import APPOINTMENT_CHANNEL as CHANNEL
 from models.tables import Department, Status, Suggestion
 from models.themes import Theme
 
 ORIGINS = ("deputy", "government")
 MODES = ("session", "invitation")
-CHANNEL = "appointment"
 
 #: The six stages every request shows: key, Chinese, English.
 STAGES: tuple[tuple[str, str, str], ...] = (

@@ -17,6 +17,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import FunctionElement
 
+from models.appointments import AgendaItem, AppointmentRequest
 from models.errors import InvalidInput, NotFound
 from models.lifecycle import ON_THE_CLOCK
 from models.supervision import overdue_condition
@@ -29,6 +30,10 @@ SCOPES = ("township", "department", "village")
 DEFAULT_MIN_RATINGS = 5
 TOP_THEMES = 10
 OVERDUE_LIMIT = 50
+#: Agenda items of appointments run through the workflow as suggestions of this channel: they count
+#: in department figures, not in the villagers' volumes.
+APPOINTMENT_CHANNEL = "appointment"
+VILLAGERS = Suggestion.channel != APPOINTMENT_CHANNEL
 
 
 class epoch_seconds(FunctionElement[float]):
@@ -158,6 +163,51 @@ class OverdueRow:
 
 
 @dataclass
+class AppointmentFigures:
+    """The appointment with the township head (乡长有约) in the period (township scope only)."""
+
+    requests_by_state: dict[str, int]
+    requests_by_origin: dict[str, int]
+    items_added: int
+    items_resolved: int
+    item_ratings: int
+    item_satisfaction_mean: float | None
+
+
+def _appointment_figures(session: Session, p: Period, min_ratings: int) -> AppointmentFigures:
+    raised = _between(AppointmentRequest.created_at, p.start, p.end)
+    by_state = {
+        state: int(n)
+        for state, n in session.execute(
+            select(AppointmentRequest.state, func.count()).where(raised).group_by(AppointmentRequest.state)
+        )
+    }
+    by_origin = {
+        origin: int(n)
+        for origin, n in session.execute(
+            select(AppointmentRequest.origin, func.count()).where(raised).group_by(AppointmentRequest.origin)
+        )
+    }
+    resolved_in = _between(Assignment.resolved_at, p.start, p.end)
+    added, resolved, ratings, rating_sum = session.execute(
+        select(
+            func.sum(case((_between(AgendaItem.created_at, p.start, p.end), 1), else_=0)),
+            func.sum(case((resolved_in, 1), else_=0)),
+            func.sum(case((and_(resolved_in, Suggestion.satisfaction.is_not(None)), 1), else_=0)),
+            func.sum(case((resolved_in, Suggestion.satisfaction), else_=None)),
+        )
+        .select_from(AgendaItem)
+        .join(Suggestion, Suggestion.id == AgendaItem.suggestion_id)
+        .outerjoin(Assignment, Assignment.suggestion_id == Suggestion.id)
+    ).one()
+    n_ratings = int(ratings or 0)
+    mean = (
+        round(float(rating_sum) / n_ratings, 2) if n_ratings >= max(min_ratings, 1) and rating_sum else None
+    )
+    return AppointmentFigures(by_state, by_origin, int(added or 0), int(resolved or 0), n_ratings, mean)
+
+
+@dataclass
 class Report:
     """Everything the micro-report page, JSON and CSV show."""
 
@@ -181,6 +231,7 @@ class Report:
     min_ratings: int
     top_themes: list[ThemeFigures]
     overdue: list[OverdueRow] = field(default_factory=list)
+    appointments: AppointmentFigures | None = None
 
 
 def _holder() -> Any:
@@ -232,8 +283,8 @@ def build_report(
             .where(*scoped)
         )
 
-    in_period = _between(Suggestion.submitted_at, p.start, p.end)
-    in_previous = _between(Suggestion.submitted_at, p.previous_start, p.start)
+    in_period = and_(_between(Suggestion.submitted_at, p.start, p.end), VILLAGERS)
+    in_previous = and_(_between(Suggestion.submitted_at, p.previous_start, p.start), VILLAGERS)
     category = func.coalesce(Suggestion.category, "unclassified")
 
     # Volume per category this period and the one before, in one pass.
@@ -327,6 +378,7 @@ def build_report(
         min_ratings=min_ratings,
         top_themes=_top_themes(session, p, scoped),
         overdue=overdue,
+        appointments=_appointment_figures(session, p, min_ratings) if scope == "township" else None,
     )
 
 

@@ -93,6 +93,7 @@ def clusterable(session: Session, since: datetime) -> list[Clusterable]:
             Suggestion.category.is_not(None),
             Suggestion.text.is_not(None),
             Suggestion.status != Status.FAILED,
+            Suggestion.channel != "appointment",  # agenda items of 乡长有约 are not villagers' suggestions
             Suggestion.id.not_in(curated_members),
         )
         .order_by(Suggestion.id)

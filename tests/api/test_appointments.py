@@ -132,3 +132,16 @@ def test_a_deputy_topic_from_invitation_to_rating(api: TestClient, staffing: Sta
         mine = api.get("/api/v1/appointments", params={"mine": True}).json()
         assert [m["id"] for m in mine] == [rid]
         assert all(s["reached"] for s in mine[0]["stages"])
+    with staffing.as_(*ADMIN):
+        report = api.get(
+            "/api/v1/reports", params={"period": "quarter", "date": T0.date().isoformat()}
+        ).json()
+        figures = report["appointments"]
+        assert figures["requests_by_origin"] == {"deputy": 1, "government": 1}
+        assert figures["requests_by_state"] == {"discussed": 1, "declined": 1}
+        assert (figures["items_added"], figures["items_resolved"], figures["item_ratings"]) == (1, 1, 1)
+        assert figures["item_satisfaction_mean"] is None  # one rating is below the default minimum of 5
+        assert report["by_category"].get("other", 0) == 0  # the agenda item is not a villager's suggestion
+        assert (
+            "乡长有约" in api.get("/staff/reports", params={"period": "quarter", "date": "2026-11-02"}).text
+        )
