@@ -14,6 +14,7 @@ from api.context import AppContext, build_context
 from api.ratelimit import RateLimits
 from api.routes import (
     accounts,
+    appointment_pages,
     appointments,
     health,
     login,
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     app.include_router(themes.router)
     app.include_router(reports.router)
     app.include_router(appointments.router)
+    app.include_router(appointment_pages.router)
     app.include_router(open311.router)
     app.include_router(villager_pages.router)
     app.include_router(staff_pages.router)
