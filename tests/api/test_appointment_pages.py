@@ -1,4 +1,4 @@
-"""The 乡长有约 staff page through signed-in sessions with CSRF: a deputy raises, the head decides and plans."""
+"""The 乡长有约 staff page through signed-in sessions with CSRF: a deputy raises, the head decides."""
 
 from __future__ import annotations
 
