@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from api.ids import BodyId
+
 
 class ThemeOut(BaseModel):
     """A theme: suggestions of one category about the same concrete issue."""
@@ -51,13 +53,13 @@ class RenameIn(BaseModel):
 class MergeIn(BaseModel):
     """Themes whose suggestions move into this one."""
 
-    theme_ids: list[int] = Field(min_length=1, max_length=100)
+    theme_ids: list[BodyId] = Field(min_length=1, max_length=100)
 
 
 class SplitIn(BaseModel):
     """Suggestions that leave this theme for a new one."""
 
-    suggestion_ids: list[int] = Field(min_length=1, max_length=1000)
+    suggestion_ids: list[BodyId] = Field(min_length=1, max_length=1000)
     title: str = Field(max_length=300)
 
 

@@ -129,6 +129,8 @@ def accept_invitation(
         raise AppointmentConflict("This request waits for the next fixed session; schedule it there instead.")
     if on < now:
         raise InvalidInput("Choose a date in the future for the meeting.")
+    if on.year > 2100:
+        raise InvalidInput("Choose a meeting date before the year 2100.")
     meeting = AppointmentSession(
         kind="invitation", scheduled_for=on, state="planned", created_by=actor, created_at=now
     )
@@ -176,6 +178,8 @@ def plan_fixed_sessions(
         raise InvalidInput("Plan between 1 and 24 sessions at a time.")
     if every_months < 1:
         raise InvalidInput("The interval must be at least one month.")
+    if not 2000 <= first.year <= 2100:
+        raise InvalidInput("Choose a first session date between the years 2000 and 2100.")
     created = []
     for i in range(count):
         day = _add_months(first, i * every_months)

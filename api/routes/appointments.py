@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from api.accounts import ADMIN, DEPUTY, Staff
 from api.auth import require_roles
 from api.deps import ContextDep, SessionDep
+from api.ids import BodyId, PathId
 from api.staff import AdminDep, ClockDep, StaffDep
 from models import appointment_flow as flow
 from models.appointments import AppointmentRequest, AppointmentSession
@@ -35,8 +36,8 @@ class RequestIn(BaseModel):
     detail: str | None = Field(None, max_length=5000)
     origin: str = Field("deputy", description="deputy (代表出题) or government (政府点题, admins only).")
     mode: str = Field("session", description="session (next fixed session) or invitation (on demand).")
-    suggestion_ids: list[int] = Field(default_factory=list, max_length=200)
-    theme_ids: list[int] = Field(default_factory=list, max_length=50)
+    suggestion_ids: list[BodyId] = Field(default_factory=list, max_length=200)
+    theme_ids: list[BodyId] = Field(default_factory=list, max_length=50)
 
 
 class StageOut(BaseModel):
@@ -108,7 +109,7 @@ class DeclineIn(BaseModel):
 class ScheduleIn(BaseModel):
     """The planned session to put the request on."""
 
-    session_id: int
+    session_id: BodyId
 
 
 class VisitIn(BaseModel):
@@ -129,7 +130,7 @@ class PlanIn(BaseModel):
 class ItemIn(BaseModel):
     """An agreed action: owner department, actions, deadline."""
 
-    request_id: int | None = None
+    request_id: BodyId | None = None
     title: str = Field(max_length=300)
     actions: str = Field(max_length=5000)
     department_code: str
@@ -225,13 +226,15 @@ def plan_sessions(
 
 
 @router.post("/sessions/{session_id}/held", response_model=SessionOut)
-def hold_session(session_id: int, session: SessionDep, actor: AdminDep, clock: ClockDep) -> SessionOut:
+def hold_session(session_id: PathId, session: SessionDep, actor: AdminDep, clock: ClockDep) -> SessionOut:
     """The meeting took place (座谈议)."""
     return _session_out(flow.hold(session, session_id, actor=actor.username, now=clock()), {})
 
 
 @router.post("/sessions/{session_id}/items", response_model=ItemOut, status_code=201)
-def add_item(session_id: int, body: ItemIn, session: SessionDep, actor: AdminDep, clock: ClockDep) -> ItemOut:
+def add_item(
+    session_id: PathId, body: ItemIn, session: SessionDep, actor: AdminDep, clock: ClockDep
+) -> ItemOut:
     """Add an agenda item; it is dispatched to the owner department through the workflow."""
     item = flow.add_item(
         session, session_id, request_id=body.request_id, title=body.title, actions=body.actions,
@@ -242,7 +245,7 @@ def add_item(session_id: int, body: ItemIn, session: SessionDep, actor: AdminDep
 
 
 @router.get("/sessions/{session_id}/items", response_model=list[ItemOut])
-def session_items(session_id: int, session: SessionDep, actor: StaffDep) -> list[ItemOut]:
+def session_items(session_id: PathId, session: SessionDep, actor: StaffDep) -> list[ItemOut]:
     """A session's agenda items with their workflow status."""
     flow.get_session(session, session_id)
     return [_item_out(i) for i in flow.items(session, session_id=session_id)]
@@ -250,7 +253,7 @@ def session_items(session_id: int, session: SessionDep, actor: StaffDep) -> list
 
 @router.post("/items/{item_id}/rating", response_model=ItemOut)
 def rate_item(
-    item_id: int, body: RatingIn, session: SessionDep, staff: DeputyOrAdmin, clock: ClockDep
+    item_id: PathId, body: RatingIn, session: SessionDep, staff: DeputyOrAdmin, clock: ClockDep
 ) -> ItemOut:
     """The requesting deputy rates a handled item (满意度点评), once."""
     flow.rate_item(
@@ -261,14 +264,14 @@ def rate_item(
 
 
 @router.get("/{request_id}", response_model=RequestOut)
-def read_request(request_id: int, session: SessionDep, actor: StaffDep) -> RequestOut:
+def read_request(request_id: PathId, session: SessionDep, actor: StaffDep) -> RequestOut:
     """One request with its six stages and items."""
     return request_out(session, flow.get_request(session, request_id))
 
 
 @router.post("/{request_id}/accept", response_model=SessionOut)
 def accept(
-    request_id: int, body: AcceptIn, session: SessionDep, actor: AdminDep, clock: ClockDep
+    request_id: PathId, body: AcceptIn, session: SessionDep, actor: AdminDep, clock: ClockDep
 ) -> SessionOut:
     """The township head accepts an invitation with a date."""
     meeting = flow.accept_invitation(session, request_id, on=body.on, actor=actor.username, now=clock())
@@ -277,7 +280,7 @@ def accept(
 
 @router.post("/{request_id}/decline", response_model=RequestOut)
 def decline(
-    request_id: int, body: DeclineIn, session: SessionDep, actor: AdminDep, clock: ClockDep
+    request_id: PathId, body: DeclineIn, session: SessionDep, actor: AdminDep, clock: ClockDep
 ) -> RequestOut:
     """The township head declines with a reason."""
     return request_out(
@@ -287,7 +290,7 @@ def decline(
 
 @router.post("/{request_id}/schedule", response_model=RequestOut)
 def schedule(
-    request_id: int, body: ScheduleIn, session: SessionDep, actor: AdminDep, clock: ClockDep
+    request_id: PathId, body: ScheduleIn, session: SessionDep, actor: AdminDep, clock: ClockDep
 ) -> RequestOut:
     """Put the request on a planned session."""
     return request_out(
@@ -297,7 +300,7 @@ def schedule(
 
 @router.post("/{request_id}/visit", response_model=RequestOut)
 def visit(
-    request_id: int, body: VisitIn, session: SessionDep, actor: AdminDep, clock: ClockDep
+    request_id: PathId, body: VisitIn, session: SessionDep, actor: AdminDep, clock: ClockDep
 ) -> RequestOut:
     """Record the site visit (实地看)."""
     return request_out(

@@ -33,9 +33,12 @@ def _anchor(value: str | None, clock: ClockDep) -> date:
     if not value:
         return clock().date()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
         raise InvalidInput(f"The date {value!r} is not a date like 2026-11-10.") from exc
+    if not 2000 <= day.year <= 2100:
+        raise InvalidInput("Choose a date between the years 2000 and 2100.")
+    return day
 
 
 def _report(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import SessionDep
+from api.ids import PathId
 from api.staff import ClockDep, StaffDep
 from api.theme_schemas import (
     DuplicateOut,
@@ -109,14 +110,14 @@ def recompute(session: SessionDep, actor: StaffDep) -> RecomputeOut:
 
 
 @router.get("/themes/{theme_id}", response_model=ThemeDetailOut)
-def read_theme(theme_id: int, session: SessionDep, actor: StaffDep, clock: ClockDep) -> ThemeDetailOut:
+def read_theme(theme_id: PathId, session: SessionDep, actor: StaffDep, clock: ClockDep) -> ThemeDetailOut:
     """One theme with its suggestions."""
     return detail_out(theme_store.theme_detail(session, theme_id, clock()))
 
 
 @router.patch("/themes/{theme_id}", response_model=ThemeDetailOut)
 def rename_theme(
-    theme_id: int, body: RenameIn, session: SessionDep, actor: StaffDep, clock: ClockDep
+    theme_id: PathId, body: RenameIn, session: SessionDep, actor: StaffDep, clock: ClockDep
 ) -> ThemeDetailOut:
     """Rename a theme (any staff); the name survives later recomputes."""
     theme_store.rename(session, theme_id, body.title, actor=actor.username, now=clock())
@@ -125,7 +126,7 @@ def rename_theme(
 
 @router.post("/themes/{theme_id}/merge", response_model=ThemeDetailOut)
 def merge_themes(
-    theme_id: int, body: MergeIn, session: SessionDep, actor: StaffDep, clock: ClockDep
+    theme_id: PathId, body: MergeIn, session: SessionDep, actor: StaffDep, clock: ClockDep
 ) -> ThemeDetailOut:
     """Move the suggestions of the listed themes into this one."""
     theme_store.merge(session, theme_id, body.theme_ids, actor=require_curator(actor), now=clock())
@@ -134,7 +135,7 @@ def merge_themes(
 
 @router.post("/themes/{theme_id}/split", response_model=ThemeDetailOut, status_code=201)
 def split_theme(
-    theme_id: int, body: SplitIn, session: SessionDep, actor: StaffDep, clock: ClockDep
+    theme_id: PathId, body: SplitIn, session: SessionDep, actor: StaffDep, clock: ClockDep
 ) -> ThemeDetailOut:
     """Move some suggestions into a new theme; returns the new theme."""
     new = theme_store.split(
@@ -145,7 +146,7 @@ def split_theme(
 
 @router.post("/themes/{theme_id}/promote", response_model=TopicOut, status_code=201)
 def promote_theme(
-    theme_id: int, body: PromoteIn, session: SessionDep, actor: StaffDep, clock: ClockDep
+    theme_id: PathId, body: PromoteIn, session: SessionDep, actor: StaffDep, clock: ClockDep
 ) -> TopicOut:
     """Make the theme a consultation topic (协商议题) that keeps its suggestions."""
     topic = theme_store.promote(
@@ -161,13 +162,13 @@ def list_topics(session: SessionDep, actor: StaffDep) -> list[TopicOut]:
 
 
 @router.get("/topics/{topic_id}", response_model=TopicOut)
-def read_topic(topic_id: int, session: SessionDep, actor: StaffDep) -> TopicOut:
+def read_topic(topic_id: PathId, session: SessionDep, actor: StaffDep) -> TopicOut:
     """One consultation topic with its suggestions."""
     return topic_out(session, theme_store.get_topic(session, topic_id))
 
 
 @router.get("/suggestions/{suggestion_id}/duplicate", response_model=DuplicateOut)
-def duplicate_flag(suggestion_id: int, session: SessionDep, actor: StaffDep) -> DuplicateOut:
+def duplicate_flag(suggestion_id: PathId, session: SessionDep, actor: StaffDep) -> DuplicateOut:
     """The likely-duplicate flag of a suggestion, both ways."""
     queries.get_suggestion(session, suggestion_id)
     link = theme_store.duplicate_link(session, suggestion_id)
