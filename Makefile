@@ -5,7 +5,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 RUN_VENV  := .venv
 TEST_VENV := .venv-test
 
-.PHONY: run test lint clean
+# `make test` runs the suite on SQLite; `make test-postgres` runs it again on a PostgreSQL server
+# (each session creates its own minsheng_test_* databases there and drops them at the end).
+POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run test test-postgres lint clean
 
 $(RUN_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(RUN_VENV)
@@ -30,6 +34,9 @@ lint: $(TEST_VENV)/.installed
 
 test: lint
 	$(TEST_VENV)/bin/pytest
+
+test-postgres: $(TEST_VENV)/.installed
+	MINSHENG_TEST_DATABASE_URL='$(POSTGRES_TEST_URL)' $(TEST_VENV)/bin/pytest
 
 clean:
 	rm -rf $(RUN_VENV) $(TEST_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -12,7 +12,7 @@ from api.context import AppContext
 from models.db import unit_of_work
 
 
-def get_context(request: Request) -> AppContext:
+async def get_context(request: Request) -> AppContext:
     """The AppContext built at start-up."""
     context: AppContext = request.app.state.context
     return context

@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from api.accounts import AccountExists, CsrfRejected, LoginFailed, NotAuthenticated, PermissionDenied
@@ -21,6 +22,7 @@ from intake.engine_openai import EngineUnavailable
 from intake.weights import WeightsMissing
 from models.db import DatabaseUnavailable
 from models.errors import DomainError, InvalidInput, NotFound
+from models.idempotency import IdempotencyConflict
 from models.lifecycle import NotPermitted, WorkflowConflict
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ STATUS: dict[type[DomainError], int] = {
     CsrfRejected: 403,
     AccountExists: 409,
     TooManyRequests: 429,
+    IdempotencyConflict: 409,
 }
 
 
@@ -62,20 +65,27 @@ def error_response(status: int, kind: str, detail: str) -> JSONResponse:
     return JSONResponse({"error": kind, "detail": detail}, status_code=status)
 
 
-def _respond(request: Request, status: int, kind: str, detail: str) -> Response:
+def _respond(
+    request: Request, status: int, kind: str, detail: str, retry_after: int | None = None
+) -> Response:
     """JSON for API clients; the same message as a page for a browser on a web page.
 
     Open311 clients get the GeoReport v2 error shape: a list of ``{code, description}``; a
     malformed request is 400 there, as the spec says.
     """
+    response: Response
     if request.url.path.startswith("/open311/"):
         code = 400 if status == 422 else status
-        return JSONResponse([{"code": code, "description": detail}], status_code=code)
-    if wants_html(request):
-        return render(
+        response = JSONResponse([{"code": code, "description": detail}], status_code=code)
+    elif wants_html(request):
+        response = render(
             request, "error.html", {"status": status, "kind": kind, "detail": detail}, status_code=status
         )
-    return error_response(status, kind, detail)
+    else:
+        response = error_response(status, kind, detail)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def _not_authenticated(request: Request, exc: NotAuthenticated) -> Response:
@@ -125,15 +135,21 @@ def install(app: FastAPI) -> None:
             response.headers.update(exc.headers)
         return response
 
-    @app.exception_handler(OperationalError)
-    async def _db_down(request: Request, exc: OperationalError) -> Response:
-        log.error("database error: %s", exc)
+    async def _db_down(request: Request, exc: Exception) -> Response:
+        log.error("database unavailable: %s: %s", type(exc).__name__, str(exc).splitlines()[0][:300])
         return _respond(
             request,
             503,
             "DatabaseUnavailable",
-            "The database cannot be reached right now. Please try again shortly.",
+            "The database cannot be reached right now; nothing was saved. Please try again shortly.",
+            retry_after=5,
         )
+
+    # Connection refused or lost (OperationalError, InterfaceError) and an exhausted connection
+    # pool (TimeoutError) all mean: the database is not answering. The request's transaction
+    # was rolled back, so the client may safely retry.
+    for db_error in (OperationalError, InterfaceError, PoolTimeout):
+        app.add_exception_handler(db_error, _db_down)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from intake.storage import AudioStore
 from models import queries
 from models.db import unit_of_work
 from models.errors import InvalidInput
+from models.idempotency import MAX_KEY_LENGTH, check_reuse, find_key, record_key
 from models.tables import Status
 
 LANGUAGES = ("auto", "zh", "en")
@@ -36,11 +39,36 @@ class Submitter:
 
 @dataclass(frozen=True)
 class Receipt:
-    """What the villager gets back at once."""
+    """What the villager gets back at once. ``replayed``: an earlier request with the same
+    Idempotency-Key already stored this suggestion, nothing new was written."""
 
     id: int
     tracking_code: str
     status: str
+    replayed: bool = False
+
+
+class _KeyTaken(Exception):
+    """A concurrent request stored the same Idempotency-Key first; this transaction is undone."""
+
+
+def validate_idempotency_key(key: str | None) -> str | None:
+    """A client's Idempotency-Key: 1–200 visible ASCII characters (a UUID is typical), or None."""
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH or not all(33 <= ord(ch) <= 126 for ch in key):
+        raise InvalidInput(
+            f"The Idempotency-Key must be 1 to {MAX_KEY_LENGTH} visible ASCII characters "
+            "(for example a UUID)."
+        )
+    return key
+
+
+def fingerprint(**parts: object) -> str:
+    """A stable hash of what was submitted, to tell a retry from a different suggestion."""
+    canonical = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _clean(value: str | None, field: str, limit: int) -> str | None:
@@ -105,13 +133,17 @@ class Desk:
         submitter: Submitter,
         language: str | None = None,
         *,
+        idempotency_key: str | None = None,
         channel: str = "text",
         attach: Callable[[Session, int], None] | None = None,
     ) -> Receipt:
         """Store a typed suggestion and queue its classification.
 
         ``channel`` says where it came from (``text`` or ``open311``); ``attach`` may add rows that
-        belong to the new suggestion (given its id) in the same transaction.
+        belong to the new suggestion (given its id) in the same transaction. With an
+        ``idempotency_key``, repeating the same submission returns the first receipt
+        (``replayed=True``) and stores nothing; the same key with other content raises
+        IdempotencyConflict.
         """
         text = text.strip()
         if not text:
@@ -122,19 +154,20 @@ class Desk:
             )
         columns = validate_submitter(submitter)
         lang = validate_language(language)
-        with unit_of_work(self.factory) as session:
-            receipt = self._store(
-                session,
+        key = validate_idempotency_key(idempotency_key)
+        print_ = fingerprint(channel=channel, text=text, language=lang, **columns)
+        return self._store_once(
+            key,
+            print_,
+            dict(
                 channel=channel,
                 requested_language=lang,
                 language=None if lang == "auto" else lang,
                 text=text,
                 **columns,
-            )
-            if attach is not None:
-                attach(session, receipt.id)
-        self.on_queued()
-        return receipt
+            ),
+            attach=attach,
+        )
 
     def submit_audio(
         self,
@@ -144,16 +177,20 @@ class Desk:
         language: str | None = None,
         original_name: str | None = None,
         content_type: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Receipt:
         """Validate a staged upload, move it to the audio store, then store the rows and the job.
 
         Decoding here is quick (well under a second) and tells the villager at once when a file
         is not a usable recording; transcription happens later in a worker. A bad file is deleted
-        and nothing is stored; a good one is on disk before any row refers to it.
+        and nothing is stored; a good one is on disk before any row refers to it. If the process
+        dies between the two, the file is left unreferenced under its content hash and a retry
+        of the upload reuses it. ``idempotency_key`` works as in :meth:`submit_text`.
         """
         try:
             columns = validate_submitter(submitter)
             lang = validate_language(language)
+            key = validate_idempotency_key(idempotency_key)
             name = _clean(original_name, "file name", 500)
             mime = _clean(content_type, "content type", 200)
             audio = load_audio(staged, self.limits)
@@ -161,22 +198,56 @@ class Desk:
             staged.unlink(missing_ok=True)
             raise
         sha, relative, size = self.store.commit(staged, audio.format)
+        audio_row = dict(
+            sha256=sha,
+            path=str(relative),
+            original_name=name,
+            content_type=mime,
+            format=audio.format,
+            size_bytes=size,
+            duration_s=round(audio.duration_s, 3),
+            sample_rate=audio.original_sample_rate,
+            channels=audio.original_channels,
+        )
+        print_ = fingerprint(channel="voice", audio_sha256=sha, language=lang, **columns)
+        return self._store_once(
+            key, print_, dict(channel="voice", requested_language=lang, **columns), audio_row
+        )
+
+    def _replay(self, key: str, print_: str) -> Receipt | None:
+        """The receipt of the suggestion this key already stored, if any (conflict if it differs)."""
         with unit_of_work(self.factory) as session:
-            stored = queries.find_audio(session, sha) or queries.add_audio(
-                session,
-                sha256=sha,
-                path=str(relative),
-                original_name=name,
-                content_type=mime,
-                format=audio.format,
-                size_bytes=size,
-                duration_s=round(audio.duration_s, 3),
-                sample_rate=audio.original_sample_rate,
-                channels=audio.original_channels,
-            )
-            receipt = self._store(
-                session, channel="voice", requested_language=lang, audio_id=stored.id, **columns
-            )
+            use = find_key(session, key)
+            if use is None:
+                return None
+            suggestion = queries.get_suggestion(session, check_reuse(use, print_, key))
+            return Receipt(suggestion.id, suggestion.tracking_code, suggestion.status, replayed=True)
+
+    def _store_once(
+        self,
+        key: str | None,
+        print_: str,
+        fields: dict[str, Any],
+        audio_row: dict[str, Any] | None = None,
+        attach: Callable[[Session, int], None] | None = None,
+    ) -> Receipt:
+        """Store audio row, suggestion, job, attached rows and key in one transaction: all or none."""
+        if key is not None and (earlier := self._replay(key, print_)) is not None:
+            return earlier
+        try:
+            with unit_of_work(self.factory) as session:
+                if audio_row is not None:
+                    fields["audio_id"] = queries.ensure_audio(session, **audio_row).id
+                receipt = self._store(session, **fields)
+                if attach is not None:
+                    attach(session, receipt.id)
+                if key is not None and not record_key(session, key, print_, receipt.id):
+                    raise _KeyTaken
+        except _KeyTaken:
+            # A request with the same key committed while this one ran: answer with its result.
+            earlier = self._replay(key or "", print_)
+            assert earlier is not None
+            return earlier
         self.on_queued()
         return receipt
 

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event, text
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.errors import DomainError
@@ -28,14 +29,39 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout for worker threads."""
+# Advisory lock key that serialises schema upgrades when several processes start at once (PG only).
+_UPGRADE_LOCK = 0x6D696E73  # "mins"
+
+
+def is_sqlite(url: str) -> bool:
+    """Whether a SQLAlchemy URL names a SQLite database."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20, connect_timeout: int = 5) -> Engine:
+    """Create an engine for SQLite (the embedded default) or PostgreSQL through psycopg 3.
+
+    Every backend gets ``pool_pre_ping`` so a connection dropped by a database restart is replaced
+    instead of failing a request. SQLite gets WAL, foreign keys and a busy timeout for the worker
+    threads. PostgreSQL gets a bounded pool (``pool_size`` + ``max_overflow`` connections per process,
+    waiting at most ``connect_timeout`` seconds for one) and a connect timeout, so an unreachable
+    server turns into a quick, clear error instead of a hung request.
+    """
     # hide_parameters: row values (villagers' names and phones) never appear in SQL logs or errors.
     kwargs: dict[str, Any] = {"future": True, "pool_pre_ping": True, "hide_parameters": True}
-    if url.startswith("sqlite"):
+    sqlite = is_sqlite(url)
+    if sqlite:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    else:
+        kwargs.update(
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_timeout=connect_timeout,
+            pool_recycle=1800,
+            connect_args={"connect_timeout": connect_timeout, "application_name": "minsheng"},
+        )
     engine = create_engine(url, **kwargs)
-    if url.startswith("sqlite"):
+    if sqlite:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -47,6 +73,30 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
     return engine
+
+
+def insert_ignoring_conflict(
+    session: Session, model: type[Any], values: dict[str, Any], conflict_columns: list[str]
+) -> bool:
+    """INSERT one row of ``model`` unless it breaks the unique key on ``conflict_columns``; True if inserted.
+
+    ``INSERT ... ON CONFLICT DO NOTHING`` on both SQLite and PostgreSQL: race-safe where a
+    select-then-insert is not, and it never aborts the surrounding transaction.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise NotImplementedError(f"unsupported database dialect {dialect!r}")
+    # RETURNING tells reliably whether a row went in (ORM-enabled inserts report rowcount -1).
+    primary_key = sa_inspect(model).primary_key
+    return session.execute(stmt.returning(*primary_key)).first() is not None
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -76,5 +126,8 @@ def upgrade(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Two API or worker nodes starting together must not both create the tables.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK})
         config.attributes["connection"] = conn
         command.upgrade(config, "head")

@@ -385,6 +385,10 @@ def decide_extension(
     if request.state != "pending":
         raise WorkflowConflict(f"Extension request {request_id} has already been {request.state}.")
     suggestion = queries.get_suggestion(session, request.suggestion_id)
+    if approve and suggestion.status not in ON_THE_CLOCK:
+        raise WorkflowConflict(
+            f"Suggestion {suggestion.id} is '{suggestion.status}' now; there is no deadline left to extend."
+        )
     request.state = "approved" if approve else "rejected"
     request.decided_by, request.decided_at = actor, now
     request.decision_note = (note or "").strip() or None

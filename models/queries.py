@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from models.db import utcnow
+from models.db import insert_ignoring_conflict, utcnow
 from models.errors import NotFound
 from models.tables import (
     Audio,
@@ -102,6 +102,15 @@ def add_audio(session: Session, **fields: Any) -> Audio:
     audio = Audio(created_at=utcnow(), **fields)
     session.add(audio)
     session.flush()
+    return audio
+
+
+def ensure_audio(session: Session, *, sha256: str, **fields: Any) -> Audio:
+    """The audio row for this content hash, inserted unless it exists (race-safe: two uploads of
+    the same recording at once both end up pointing at the one row)."""
+    insert_ignoring_conflict(session, Audio, {"sha256": sha256, "created_at": utcnow(), **fields}, ["sha256"])
+    audio = find_audio(session, sha256)
+    assert audio is not None
     return audio
 
 
@@ -283,8 +292,14 @@ def claim_job(session: Session, worker: str, lease: timedelta, now: datetime | N
         (Job.state == "queued") & (Job.run_after <= now),
         (Job.state == "running") & (Job.lease_until < now),
     )
+    # On PostgreSQL, FOR UPDATE SKIP LOCKED lets concurrent workers pass over rows another worker
+    # is claiming instead of queueing behind it; SQLite ignores it (its writers are serialised).
     candidates = session.scalars(
-        select(Job.id).where(runnable).order_by(Job.run_after, Job.id).limit(5)
+        select(Job.id)
+        .where(runnable)
+        .order_by(Job.run_after, Job.id)
+        .limit(5)
+        .with_for_update(skip_locked=True)
     ).all()
     for job_id in candidates:
         result = session.execute(
@@ -350,4 +365,4 @@ def jobs_for(session: Session, suggestion_id: int) -> Sequence[Job]:
 
 def count_open_jobs(session: Session) -> int:
     """How many jobs are queued or running."""
-    return len(session.scalars(select(Job.id).where(Job.state.in_(("queued", "running")))).all())
+    return int(session.scalar(select(func.count(Job.id)).where(Job.state.in_(("queued", "running")))) or 0)

@@ -1,4 +1,19 @@
-"""Shared test fixtures: paths to committed test data and to the evaluation data beside the repo."""
+"""Shared test fixtures: databases on the selected backend, committed test data, evaluation data.
+
+Databases — the whole suite runs on SQLite (default) and on PostgreSQL
+(``MINSHENG_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres``; CI runs both).
+Never make a database file or URL yourself; use one of these and your test runs on both:
+
+- ``database_url`` — a fresh database URL for this test, schema at the newest migration, no rows.
+- ``db_factory`` — a session factory over such a database.
+- ``test_databases`` — the session's :class:`tests.databases.TestDatabases`; ``.new()`` makes
+  another database (``.new(migrated=False)``: an empty one), ``.backend`` is ``sqlite`` or
+  ``postgresql``. Outside fixtures: ``tests.databases.fresh_database_url()``.
+- ``require_postgres`` / ``require_sqlite`` — for the few tests that only make sense on one backend
+  (say why in the test).
+- tests/api/conftest.py: ``make_client(...)`` (an in-process app on a fresh database) and
+  ``start_server(...)`` (a real ``minsheng serve`` subprocess with MINSHENG_DATABASE_URL set).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +24,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.db import make_engine, make_session_factory, upgrade
+from models.db import make_engine, make_session_factory
+from tests.databases import TestDatabases, open_session_databases
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -43,10 +59,43 @@ def data_dir() -> Path:
     return DATA
 
 
+@pytest.fixture(scope="session")
+def test_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabases]:
+    """This session's database maker (SQLite files, or PostgreSQL databases dropped at the end)."""
+    databases = open_session_databases(tmp_path_factory.mktemp("databases"))
+    yield databases
+    databases.close()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _session_databases(test_databases: TestDatabases) -> TestDatabases:
+    """Makes tests.databases.fresh_database_url() (and so make_client/start_server) work anywhere."""
+    return test_databases
+
+
 @pytest.fixture()
-def db_factory(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    """A session factory over a fresh SQLite database built by the Alembic migrations."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
-    upgrade(engine)
+def database_url(test_databases: TestDatabases) -> str:
+    """A fresh database for this test on the selected backend: newest schema, no rows."""
+    return test_databases.new()
+
+
+@pytest.fixture()
+def db_factory(database_url: str) -> Iterator[sessionmaker[Session]]:
+    """A session factory over a fresh database built by the Alembic migrations."""
+    engine = make_engine(database_url)
     yield make_session_factory(engine)
     engine.dispose()
+
+
+@pytest.fixture()
+def require_postgres(test_databases: TestDatabases) -> None:
+    """Skip unless the suite runs on PostgreSQL (CI runs these tests in its PostgreSQL pass)."""
+    if test_databases.backend != "postgresql":
+        pytest.skip("needs a PostgreSQL server (set MINSHENG_TEST_DATABASE_URL); CI runs it there")
+
+
+@pytest.fixture()
+def require_sqlite(test_databases: TestDatabases) -> None:
+    """Skip unless the suite runs on SQLite (tests of SQLite-only settings such as WAL)."""
+    if test_databases.backend != "sqlite":
+        pytest.skip("tests a SQLite-only setting")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -26,6 +26,7 @@ from api.upload import read_form
 from intake.submission import Submitter
 from models import queries, theme_store
 from models.errors import InvalidInput
+from models.idempotency import MAX_KEY_LENGTH
 from models.tables import Suggestion
 
 router = APIRouter(prefix="/api/v1", tags=["suggestions"])
@@ -94,7 +95,20 @@ def _text(form_value: Any) -> str | None:
     dependencies=[Depends(limit_submissions)],
     tags=["villagers"],
 )
-async def submit(request: Request, context: ContextDep) -> ReceiptOut:
+async def submit(
+    request: Request,
+    response: Response,
+    context: ContextDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            description="Any unique string (a UUID) chosen by the client. Resending the same suggestion "
+            "with the same key returns the first receipt and stores nothing new; the same key with a "
+            "different suggestion is refused with 409.",
+            max_length=MAX_KEY_LENGTH,
+        ),
+    ] = None,
+) -> ReceiptOut:
     """Accept a voice note (``audio``) or a typed suggestion (``text``). Processing happens later.
 
     Public and anonymous, limited per client address (429 with Retry-After past the limit).
@@ -124,10 +138,15 @@ async def submit(request: Request, context: ContextDep) -> ReceiptOut:
                 language=language,
                 original_name=upload.filename,
                 content_type=upload.content_type,
+                idempotency_key=idempotency_key,
             )
         elif _text(form.get("text")) is not None:
             receipt = await run_in_threadpool(
-                context.desk.submit_text, _text(form.get("text")) or "", submitter, language
+                context.desk.submit_text,
+                _text(form.get("text")) or "",
+                submitter,
+                language,
+                idempotency_key=idempotency_key,
             )
         else:
             raise InvalidInput(
@@ -136,6 +155,8 @@ async def submit(request: Request, context: ContextDep) -> ReceiptOut:
     finally:
         stop_hiding(pii)
         await form.close()
+    if receipt.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return ReceiptOut(id=receipt.id, tracking_code=receipt.tracking_code, status=receipt.status)
 
 

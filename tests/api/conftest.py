@@ -1,4 +1,9 @@
-"""An app with a real SQLite database, the real worker, Whisper and the seed classifier.
+"""Apps on a fresh database of the selected backend (tests.databases), with the real worker, Whisper
+and the seed classifier; servers as subprocesses come from tests.server.
+
+- ``make_client(data_dir, weights_cache, **settings)``: a TestClient over an in-process app, on a
+  fresh database unless ``database_url=`` is given. ``client`` (module fixture) is one of them.
+- ``wait_until_processed``: poll a suggestion until the worker is done with it.
 
 Staff helpers for other tests: ``staff_headers`` (an API token for a new account with a role),
 ``staff_login`` (a TestClient signed in through the real /login form), ``create_staff`` (an
@@ -26,6 +31,7 @@ from api.app import create_app
 from api.context import AppContext
 from api.settings import Settings
 from models.db import make_session_factory, unit_of_work
+from tests.databases import fresh_database_url
 
 FINAL = {"routed", "needs_review", "failed"}
 T = TypeVar("T")
@@ -38,15 +44,22 @@ TEST_SETTINGS: dict[str, Any] = {
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
 
 
-def make_client(data_dir: Path, weights_cache: Path, **overrides: Any) -> TestClient:
-    """A TestClient over an app whose data lives in ``data_dir``.
+def make_client(
+    data_dir: Path, weights_cache: Path, database_url: str | None = None, **overrides: Any
+) -> TestClient:
+    """A TestClient over an app whose files live in ``data_dir``, on a fresh database by default.
 
     Rate limits are off unless a test turns them on (``submit_rate_limit=3`` etc.): every request
     of a TestClient comes from the same address. The base URL is plain http on loopback, where
     session cookies come without the Secure flag (as for a developer's browser), so the client's
     cookie jar sends them back.
     """
-    settings = Settings(data_dir=data_dir, weights_cache=weights_cache, **{**TEST_SETTINGS, **overrides})
+    settings = Settings(
+        data_dir=data_dir,
+        weights_cache=weights_cache,
+        database_url=database_url or fresh_database_url(),
+        **{**TEST_SETTINGS, **overrides},
+    )
     return TestClient(create_app(settings), base_url="http://127.0.0.1")
 
 

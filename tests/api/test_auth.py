@@ -14,6 +14,7 @@ from api.auth import CSRF_COOKIE, SESSION_COOKIE
 from api.context import AppContext
 from models.db import unit_of_work
 from tests.api.conftest import create_staff, csrf_of, login, make_client, staff_headers, staff_login
+from tests.databases import fresh_database_url
 
 HTML = {"accept": "text/html"}
 
@@ -283,10 +284,11 @@ def test_the_last_administrator_cannot_be_disabled(tmp_path: Path, weights_cache
         assert c.get("/api/v1/staff/me").json()["username"] == "only.admin"
 
 
-def test_create_staff_helper_works_on_a_data_dir_before_the_server_starts(
+def test_create_staff_helper_works_on_a_database_before_the_server_starts(
     tmp_path: Path, weights_cache: Path
 ) -> None:
-    create_staff(tmp_path / "var", "deputy.he", "he password", ["deputy"])
-    with make_client(tmp_path / "var", weights_cache, worker_enabled=False) as c:
+    url = fresh_database_url()
+    create_staff(url, "deputy.he", "he password", ["deputy"])
+    with make_client(tmp_path / "var", weights_cache, database_url=url, worker_enabled=False) as c:
         login(c, "deputy.he", "he password")
         assert c.get("/api/v1/staff/me").json()["roles"] == ["deputy"]

@@ -17,9 +17,10 @@ def _lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
 
 
 @pytest.fixture()
-def data_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, weights_cache: Path) -> Path:
+def data_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, weights_cache: Path, database_url: str) -> Path:
     monkeypatch.setenv("MINSHENG_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("MINSHENG_WEIGHTS_CACHE", str(weights_cache))
+    monkeypatch.setenv("MINSHENG_DATABASE_URL", database_url)
     return tmp_path
 
 

@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import sqlite3
-import subprocess
-import sys
 import time
 import wave
 from pathlib import Path
@@ -22,45 +16,19 @@ from api.context import AppContext
 from intake.audio import load_audio
 from models.tables import Job
 from tests.api.conftest import create_staff_headers, make_client, reader_headers, wait_until_processed
+from tests.databases import count, fetch
+from tests.server import start_server
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start_server(data: Path, weights: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "MINSHENG_DATA_DIR": str(data), "MINSHENG_WEIGHTS_CACHE": str(weights)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    proc.kill()
-    raise AssertionError("server did not start")
-
-
-def _job_state(db: Path) -> tuple[str, int] | None:
-    with sqlite3.connect(db) as conn:
-        row = conn.execute("SELECT state, attempts FROM jobs ORDER BY id DESC LIMIT 1").fetchone()
-    return (row[0], row[1]) if row else None
+def _job_state(url: str) -> tuple[object, ...] | None:
+    rows = fetch(url, "SELECT state, attempts FROM jobs ORDER BY id DESC LIMIT 1")
+    return rows[0] if rows else None
 
 
 def test_server_killed_mid_transcription_finishes_after_restart(
     tmp_path: Path, weights_cache: Path, data_dir: Path
 ) -> None:
     data = tmp_path / "var"
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
     # A longer note (all five voice fixtures back to back) keeps the worker busy for seconds.
     long_note = tmp_path / "long.wav"
     samples = np.concatenate([load_audio(p).samples for p in sorted(data_dir.glob("voice_*.ogg"))] * 2)
@@ -70,44 +38,43 @@ def test_server_killed_mid_transcription_finishes_after_restart(
         out.setframerate(16_000)
         out.writeframes((samples * 32767).astype("<i2").tobytes())
 
-    server = _start_server(data, weights_cache, port)
+    server = start_server(data, weights_cache)
+    db = server.database_url
     try:
         with long_note.open("rb") as fh:
             receipt = httpx.post(
-                f"{base}/api/v1/suggestions", files={"audio": ("long.wav", fh)}, timeout=30
+                f"{server.url}/api/v1/suggestions", files={"audio": ("long.wav", fh)}, timeout=30
             ).json()
         deadline = time.monotonic() + 60
-        while _job_state(data / "minsheng.db") != ("running", 1):
+        while _job_state(db) != ("running", 1):
             assert time.monotonic() < deadline, "the job never started"
             time.sleep(0.05)
         time.sleep(1.0)  # inside the transcription
-        server.send_signal(signal.SIGKILL)
-        server.wait(10)
+        server.kill()
     finally:
-        if server.poll() is None:
+        if server.process.poll() is None:
             server.kill()
-    assert _job_state(data / "minsheng.db") == ("running", 1)
-    with sqlite3.connect(data / "minsheng.db") as conn:
-        assert conn.execute("SELECT count(*) FROM transcripts").fetchone()[0] == 0
+    assert _job_state(db) == ("running", 1)
+    assert count(db, "transcripts") == 0
 
-    headers = create_staff_headers(data, "reviewer")
-    server = _start_server(data, weights_cache, port)
+    headers = create_staff_headers(db, "reviewer")
+    server = start_server(data, weights_cache, database_url=db)
     try:
         deadline = time.monotonic() + 120
         while True:
-            body = httpx.get(f"{base}/api/v1/suggestions/{receipt['id']}", headers=headers, timeout=10).json()
+            body = httpx.get(
+                f"{server.url}/api/v1/suggestions/{receipt['id']}", headers=headers, timeout=10
+            ).json()
             if body["status"] in {"routed", "needs_review", "failed"} or time.monotonic() > deadline:
                 break
             time.sleep(0.3)
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(30)
+        server.stop()
     assert body["status"] in {"routed", "needs_review"}, body
     assert "power" in body["transcript"].lower()
-    with sqlite3.connect(data / "minsheng.db") as conn:
-        assert conn.execute("SELECT count(*) FROM transcripts").fetchone()[0] == 1
-        assert conn.execute("SELECT count(*) FROM suggestions").fetchone()[0] == 1
-    assert _job_state(data / "minsheng.db") == ("done", 2)
+    assert count(db, "transcripts") == 1
+    assert count(db, "suggestions") == 1
+    assert _job_state(db) == ("done", 2)
 
 
 def test_a_job_that_keeps_failing_leaves_the_suggestion_failed_with_its_audio(

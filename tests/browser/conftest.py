@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server import LiveServer, start_server
+from tests.server import Server, start_server
 
 CHROMIUM = Path(os.environ.get("MINSHENG_CHROMIUM", "/usr/bin/chromium"))
 
@@ -58,7 +58,7 @@ def page(launch_browser: LaunchBrowser) -> Page:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory, weights_cache: Path) -> Iterator[LiveServer]:
+def live_server(tmp_path_factory: pytest.TempPathFactory, weights_cache: Path) -> Iterator[Server]:
     """A real ``minsheng serve`` (worker on, SQLite) shared by one test module."""
     server = start_server(tmp_path_factory.mktemp("live"), weights_cache)
     yield server

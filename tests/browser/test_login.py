@@ -5,11 +5,11 @@ from __future__ import annotations
 from playwright.sync_api import Page
 
 from tests.api.conftest import create_staff
-from tests.server import LiveServer
+from tests.server import Server
 
 
-def test_sign_in_and_out_through_the_real_form(page: Page, live_server: LiveServer) -> None:
-    create_staff(live_server.data_dir, "clerk.browser", "browser password", ["admin"])
+def test_sign_in_and_out_through_the_real_form(page: Page, live_server: Server) -> None:
+    create_staff(live_server.database_url, "clerk.browser", "browser password", ["admin"])
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
-from tests.server import LiveServer
+from tests.server import Server
 
 
-def test_language_switch_is_remembered_across_pages(page: Page, live_server: LiveServer) -> None:
+def test_language_switch_is_remembered_across_pages(page: Page, live_server: Server) -> None:
     page.goto(f"{live_server.url}/no-such-page")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     assert "出错了" in page.inner_text("h1")

@@ -13,20 +13,20 @@ from models.db import make_engine, make_session_factory, unit_of_work
 from models.tables import Status
 from tests.api.conftest import create_staff
 from tests.browser.conftest import LaunchBrowser
-from tests.server import LiveServer
+from tests.server import Server
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
-def db(live_server: LiveServer) -> Iterator[sessionmaker[Session]]:
+def db(live_server: Server) -> Iterator[sessionmaker[Session]]:
     """The live server's own database."""
-    engine = make_engine(f"sqlite:///{live_server.data_dir / 'minsheng.db'}")
+    engine = make_engine(live_server.database_url)
     yield make_session_factory(engine)
     engine.dispose()
 
 
-def sign_in(browser: Browser, server: LiveServer, username: str) -> Page:
+def sign_in(browser: Browser, server: Server, username: str) -> Page:
     page = browser.new_context().new_page()
     page.goto(f"{server.url}/login")
     page.fill("input[name=username]", username)
@@ -37,10 +37,10 @@ def sign_in(browser: Browser, server: LiveServer, username: str) -> Page:
 
 
 def test_admin_dispatches_handler_resolves_board_and_villager_see_it(
-    launch_browser: LaunchBrowser, live_server: LiveServer, db: sessionmaker[Session]
+    launch_browser: LaunchBrowser, live_server: Server, db: sessionmaker[Session]
 ) -> None:
-    create_staff(live_server.data_dir, "boss", PASSWORD, ["admin"])
-    create_staff(live_server.data_dir, "li", PASSWORD, ["handler"], department_code="power_station")
+    create_staff(live_server.database_url, "boss", PASSWORD, ["admin"])
+    create_staff(live_server.database_url, "li", PASSWORD, ["handler"], department_code="power_station")
     with unit_of_work(db) as session:
         dept = queries.department_for(session, "power", None)
         assert dept is not None

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import lifecycle, queries
 from models.db import make_engine, make_session_factory, unit_of_work, utcnow
 from tests.browser.conftest import LaunchBrowser
-from tests.server import LiveServer
+from tests.server import Server
 
 PHONE = {
     "viewport": {"width": 360, "height": 740},
@@ -27,9 +27,9 @@ DONE = {"routed", "needs_review", "failed"}
 
 
 @pytest.fixture(scope="module")
-def db(live_server: LiveServer) -> Iterator[sessionmaker[Session]]:
+def db(live_server: Server) -> Iterator[sessionmaker[Session]]:
     """The live server's own database, to check what it stored."""
-    engine = make_engine(f"sqlite:///{live_server.data_dir / 'minsheng.db'}")
+    engine = make_engine(live_server.database_url)
     yield make_session_factory(engine)
     engine.dispose()
 
@@ -46,7 +46,7 @@ def wait_processed(db: sessionmaker[Session], code: str, timeout: float = 120.0)
 
 
 def test_recorded_note_goes_to_a_tracking_code_and_a_transcribed_suggestion(
-    launch_browser: LaunchBrowser, live_server: LiveServer, data_dir: Path, db: sessionmaker[Session]
+    launch_browser: LaunchBrowser, live_server: Server, data_dir: Path, db: sessionmaker[Session]
 ) -> None:
     browser = launch_browser(
         "--use-fake-ui-for-media-stream",
@@ -92,7 +92,7 @@ def test_recorded_note_goes_to_a_tracking_code_and_a_transcribed_suggestion(
 
 
 def test_typed_suggestion_then_track_and_rate_once(
-    page: Page, live_server: LiveServer, db: sessionmaker[Session]
+    page: Page, live_server: Server, db: sessionmaker[Session]
 ) -> None:
     page.goto(f"{live_server.url}/")
     page.fill("#text", "村口的路灯坏了好几天，晚上很黑，请尽快修理。")

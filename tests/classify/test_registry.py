@@ -11,7 +11,8 @@ from classify.model import ModelIntegrityError
 from classify.registry import ClassifierRegistry, NoActiveClassifier, register_artefact
 from classify.train import seed_paths, train_to_dir
 from models import queries
-from models.db import make_engine, make_session_factory, unit_of_work, upgrade
+from models.db import make_engine, make_session_factory, unit_of_work
+from tests.databases import TestDatabases
 
 
 def test_first_start_trains_and_activates_the_seed_model_once(
@@ -31,11 +32,12 @@ def test_first_start_trains_and_activates_the_seed_model_once(
         assert version.n_examples == 1042 and version.metrics["macro_f1"] > 0.6
 
 
-def test_the_seed_model_is_deterministic(db_factory: sessionmaker[Session], tmp_path: Path) -> None:
+def test_the_seed_model_is_deterministic(
+    db_factory: sessionmaker[Session], tmp_path: Path, test_databases: TestDatabases
+) -> None:
     a = ClassifierRegistry(db_factory, tmp_path / "a")
     a.ensure_active()
-    other = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
-    upgrade(other)
+    other = make_engine(test_databases.new())
     b = ClassifierRegistry(make_session_factory(other), tmp_path / "b")
     b.ensure_active()
     texts = ["The bus stop has no shelter", "河水发黑发臭", "my pension is late"]

@@ -330,3 +330,19 @@ def test_two_people_acting_at_once_only_one_wins(db_factory: sessionmaker[Sessio
     with db_factory() as session:
         assert [a for _, _, a in statuses(db_factory, sid)].count("li") == 1
         assert queries.get_suggestion(session, sid).assignee == "li"
+
+
+def test_an_extension_cannot_be_approved_once_the_work_is_done(db_factory: sessionmaker[Session]) -> None:
+    sid = routed(db_factory, "power")
+    with unit_of_work(db_factory) as session:
+        for step in ("dispatch", "accept", "start"):
+            getattr(lifecycle, step)(session, sid, actor="a", now=T0)
+        rid = lifecycle.request_extension(session, sid, actor="li", now=T0, days=5, reason="x").id
+        lifecycle.resolve(session, sid, actor="li", now=T0, result_note="done anyway")
+    with pytest.raises(WorkflowConflict, match="no deadline left"), unit_of_work(db_factory) as session:
+        lifecycle.decide_extension(session, rid, actor="admin1", now=T0, approve=True)
+    with unit_of_work(db_factory) as session:
+        assert (
+            lifecycle.decide_extension(session, rid, actor="admin1", now=T0, approve=False).state
+            == "rejected"
+        )

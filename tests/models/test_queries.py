@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -14,6 +13,7 @@ from models import queries
 from models.db import make_engine, unit_of_work, upgrade, utcnow
 from models.errors import NotFound
 from models.tables import Base, Job, RoutingRule, Status
+from tests.databases import TestDatabases
 
 
 def test_migrations_build_exactly_the_declared_schema(db_factory: sessionmaker[Session]) -> None:
@@ -22,8 +22,11 @@ def test_migrations_build_exactly_the_declared_schema(db_factory: sessionmaker[S
     assert diff == []
 
 
-def test_upgrade_is_idempotent(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'again.db'}")
+def test_upgrade_builds_an_empty_database_and_is_idempotent(test_databases: TestDatabases) -> None:
+    engine = make_engine(test_databases.new(migrated=False))
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     upgrade(engine)
     upgrade(engine)
     engine.dispose()

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_workflow"
-down_revision = "0002_staff"
+down_revision = "0005_idempotency"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,76 @@
+"""Engine set-up per backend, and the portable types (UTC datetimes, JSON) on whichever one runs."""
+
+from __future__ import annotations
+
+import socket
+import time
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import queries
+from models.db import is_sqlite, make_engine, unit_of_work
+from models.tables import Status, Suggestion
+
+
+@pytest.mark.usefixtures("require_sqlite")
+def test_sqlite_connections_use_wal_and_foreign_keys(database_url: str) -> None:
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
+
+
+@pytest.mark.usefixtures("require_postgres")
+def test_postgres_engine_is_pooled_and_an_unreachable_server_fails_fast(database_url: str) -> None:
+    engine = make_engine(database_url)
+    assert engine.dialect.driver == "psycopg"
+    assert engine.pool.size() == 10  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT 1")).scalar() == 1
+    engine.dispose()
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    nowhere = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{port}/x", connect_timeout=2)
+    started = time.monotonic()
+    with pytest.raises(OperationalError):
+        nowhere.connect()
+    assert time.monotonic() - started < 5
+    nowhere.dispose()
+
+
+def test_is_sqlite() -> None:
+    assert is_sqlite("sqlite:////tmp/x.db")
+    assert not is_sqlite("postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def test_datetimes_come_back_as_utc_whatever_zone_they_were_written_in(
+    db_factory: sessionmaker[Session],
+) -> None:
+    shanghai = timezone(timedelta(hours=8))
+    due = datetime(2026, 11, 23, 9, 30, tzinfo=shanghai)
+    with unit_of_work(db_factory) as session:
+        s = queries.create_suggestion(
+            session, status=Status.RECEIVED, actor="villager", channel="text", text="x", due_at=due
+        )
+    with db_factory() as session:
+        stored = session.get(Suggestion, s.id)
+        assert stored is not None and stored.due_at is not None
+        assert stored.due_at.tzinfo is not None and stored.due_at.utcoffset() == timedelta(0)
+        assert stored.due_at == due == datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
+        assert stored.submitted_at.utcoffset() == timedelta(0)
+
+
+def test_json_columns_keep_nested_unicode_data(db_factory: sessionmaker[Session]) -> None:
+    detail = {"说明": "村口的桥", "scores": [0.5, 1], "nested": {"ok": True, "none": None}}
+    with unit_of_work(db_factory) as session:
+        s = queries.create_suggestion(session, status=Status.RECEIVED, actor="villager", channel="text")
+        queries.set_status(session, s, Status.ROUTED, actor="staff", kind="routed", detail=detail)
+    with db_factory() as session:
+        assert queries.history(session, s.id)[-1].detail == detail
