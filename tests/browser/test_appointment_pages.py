@@ -7,14 +7,14 @@ from playwright.sync_api import expect
 from tests.api.conftest import create_staff
 from tests.browser.conftest import LaunchBrowser
 from tests.browser.test_staff_pages import PASSWORD, sign_in
-from tests.server import LiveServer
+from tests.server import Server
 
 
 def test_a_deputy_raises_a_topic_and_the_head_accepts_it(
-    launch_browser: LaunchBrowser, live_server: LiveServer
+    launch_browser: LaunchBrowser, live_server: Server
 ) -> None:
-    create_staff(live_server.data_dir, "wang", PASSWORD, ["deputy"])
-    create_staff(live_server.data_dir, "xiangzhang", PASSWORD, ["admin"])
+    create_staff(live_server.database_url, "wang", PASSWORD, ["deputy"])
+    create_staff(live_server.database_url, "xiangzhang", PASSWORD, ["admin"])
     browser = launch_browser()
 
     deputy = sign_in(browser, live_server, "wang")

@@ -15,21 +15,21 @@ from models.tables import Status
 from tests.api.conftest import create_staff
 from tests.browser.conftest import LaunchBrowser
 from tests.browser.test_staff_pages import PASSWORD, sign_in
-from tests.server import LiveServer
+from tests.server import Server
 
 
 @pytest.fixture(scope="module")
-def db(live_server: LiveServer) -> Iterator[sessionmaker[Session]]:
+def db(live_server: Server) -> Iterator[sessionmaker[Session]]:
     """The live server's own database."""
-    engine = make_engine(f"sqlite:///{live_server.data_dir / 'minsheng.db'}")
+    engine = make_engine(live_server.database_url)
     yield make_session_factory(engine)
     engine.dispose()
 
 
 def test_the_report_page_draws_the_api_numbers_and_prints_without_controls(
-    launch_browser: LaunchBrowser, live_server: LiveServer, db: sessionmaker[Session]
+    launch_browser: LaunchBrowser, live_server: Server, db: sessionmaker[Session]
 ) -> None:
-    create_staff(live_server.data_dir, "head", PASSWORD, ["admin"])
+    create_staff(live_server.database_url, "head", PASSWORD, ["admin"])
     now = utcnow()
     with unit_of_work(db) as session:
         for category, village in (("power", "青山村"), ("power", "白水村"), ("transport", "青山村")):
