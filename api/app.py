@@ -14,13 +14,18 @@ from api.context import AppContext, build_context
 from api.ratelimit import RateLimits
 from api.routes import (
     accounts,
+    appointment_pages,
+    appointments,
     health,
     login,
     open311,
+    reports,
     review,
     review_pages,
     staff_pages,
     suggestions,
+    theme_pages,
+    themes,
     villager_pages,
     workflow,
 )
@@ -80,11 +85,16 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     app.include_router(login.router)
     app.include_router(accounts.router)
     app.include_router(workflow.router)
+    app.include_router(themes.router)
+    app.include_router(reports.router)
+    app.include_router(appointments.router)
+    app.include_router(appointment_pages.router)
     app.include_router(open311.router)
     app.include_router(villager_pages.router)
     app.include_router(staff_pages.router)
     app.include_router(review.router)
     app.include_router(review_pages.router)
+    app.include_router(theme_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     return app

@@ -10,13 +10,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.settings import Settings
 from classify.registry import ClassifierRegistry
+from classify.themes import ThemeOptions
 from intake.audio import AudioLimits
+from intake.duplicates import DuplicatePolicy
 from intake.engines import build_transcriber
 from intake.jobs import Handlers, JobQueue, JobRunner, RunnerOptions
 from intake.learning import RECLASSIFY_JOB, RETRAIN_JOB, Learner, LearningPolicy
 from intake.pipeline import LazyTranscriber, Pipeline, RoutingPolicy
 from intake.storage import AudioStore, S3Options, open_store
 from intake.submission import PROCESS_JOB, Desk
+from intake.theme_job import RECOMPUTE_THEMES_JOB, ThemeBuilder, ThemeSettings
 from models import queries
 from models.db import make_engine, make_session_factory, unit_of_work, upgrade
 
@@ -40,6 +43,7 @@ class AppContext:
     # Where committed jobs go: the embedded runner (default) or the broker (MINSHENG_BROKER_URL).
     queue: JobQueue
     learner: Learner
+    themes: ThemeBuilder
 
 
 def _no_give_up(_target: int, _error: str) -> None:
@@ -93,6 +97,14 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
         classifiers,
         limits=limits,
         policy=RoutingPolicy(settings.min_transcript_confidence, settings.min_classifier_confidence),
+        duplicates=DuplicatePolicy(settings.duplicate_window_days, settings.duplicate_min_similarity),
+    )
+    themes = ThemeBuilder(
+        factory,
+        ThemeSettings(
+            window_days=settings.theme_window_days,
+            options=ThemeOptions(distance_threshold=settings.theme_distance_threshold),
+        ),
     )
     learner = Learner(
         factory,
@@ -107,6 +119,7 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
         PROCESS_JOB: (pipeline.process, pipeline.give_up),
         RETRAIN_JOB: (learner.retrain_job, _no_give_up),
         RECLASSIFY_JOB: (learner.reclassify_job, _no_give_up),
+        RECOMPUTE_THEMES_JOB: (themes.recompute, themes.give_up),
     }
     runner = JobRunner(
         factory,
@@ -147,4 +160,5 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
         handlers,
         queue,
         learner,
+        themes,
     )

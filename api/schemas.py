@@ -113,6 +113,11 @@ class TrackOut(BaseModel):
     result_note: str | None
     can_rate: bool = Field(False, description="Resolved and not yet rated: the villager may rate it.")
     satisfaction: int | None = Field(None, description="The villager's own rating, once given.")
+    already_reported: bool = Field(
+        False, description="A similar issue from the same village or address was reported earlier."
+    )
+    already_reported_status_zh: str | None = Field(None, description="Where that earlier report stands.")
+    already_reported_status_en: str | None = None
     submitted_at: datetime
     updated_at: datetime
 

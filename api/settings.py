@@ -68,6 +68,25 @@ class Settings(BaseSettings):
             )
         return self
 
+    duplicate_window_days: float = Field(
+        30.0, gt=0, description="A new suggestion is compared with open ones from the last N days."
+    )
+    duplicate_min_similarity: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Text similarity (0-1) from which a suggestion is flagged a likely duplicate.",
+    )
+    theme_window_days: int = Field(90, ge=1, description="Themes group the suggestions of the last N days.")
+    theme_distance_threshold: float = Field(
+        0.85, gt=0, lt=1, description="How loose a theme may be (cosine distance; lower: tighter themes)."
+    )
+    appointment_every_months: int = Field(
+        2, ge=1, le=12, description="Fixed sessions with the township head every N months (乡长有约)."
+    )
+    report_min_ratings: int = Field(
+        5, ge=1, description="Fewer ratings than this: the report shows no satisfaction average."
+    )
     open311_api_keys: str = Field(
         "",
         description="Open311 POST keys, comma-separated, each 'client=key' (or just 'key'). Empty: POST off.",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from classify.registry import ClassifierRegistry
 from intake.asr import Transcriber
 from intake.audio import AudioLimits, load_audio
+from intake.duplicates import DuplicatePolicy, flag_if_duplicate
 from intake.storage import AudioStore
 from models import queries
 from models.db import unit_of_work
@@ -78,6 +79,7 @@ class Pipeline:
         *,
         limits: AudioLimits,
         policy: RoutingPolicy,
+        duplicates: DuplicatePolicy | None = None,
     ) -> None:
         self.factory = factory
         self.store = store
@@ -85,11 +87,13 @@ class Pipeline:
         self.classifiers = classifiers
         self.limits = limits
         self.policy = policy
+        self.duplicates = duplicates or DuplicatePolicy()
 
     def process(self, suggestion_id: int) -> None:
         """Take the suggestion as far as it can go without a person."""
         self.transcribe(suggestion_id)
         self.classify(suggestion_id)
+        self.check_duplicate(suggestion_id)
         self.route(suggestion_id)
 
     def transcribe(self, suggestion_id: int) -> None:
@@ -162,6 +166,14 @@ class Pipeline:
                     "classifier_version": version_id,
                 },
             )
+
+    def check_duplicate(self, suggestion_id: int) -> None:
+        """Flag a classified suggestion that repeats an open one from its village or address."""
+        with unit_of_work(self.factory) as session:
+            suggestion = queries.get_suggestion(session, suggestion_id)
+            if suggestion.status != Status.CLASSIFIED:
+                return
+            flag_if_duplicate(session, suggestion, self.duplicates)
 
     def route(self, suggestion_id: int) -> None:
         """Send a classified suggestion to its department, or to review when unsure."""

@@ -215,7 +215,9 @@ class Job(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+import models.appointments  # noqa: E402  (appointments with the township head)
 import models.reviews  # noqa: E402  (review and learning tables)
 import models.staff  # noqa: E402  (staff tables join the metadata)
+import models.themes  # noqa: E402  (themes, consultation topics, duplicate links)
 import models.workflow  # noqa: E402,F401  (the closed loop's tables join the metadata)
 from models import idempotency as _idempotency  # noqa: E402, F401  (registers its table on Base)

@@ -24,7 +24,7 @@ from api.schemas import (
 )
 from api.upload import read_form
 from intake.submission import Submitter
-from models import queries
+from models import queries, theme_store
 from models.errors import InvalidInput
 from models.idempotency import MAX_KEY_LENGTH
 from models.tables import Suggestion
@@ -244,6 +244,9 @@ def track(tracking_code: str, session: SessionDep) -> TrackOut:
     zh, en = STATUS_WORDS.get(suggestion.status, (suggestion.status, suggestion.status))
     routed = suggestion.status in ROUTED_OR_LATER
     dept = suggestion.department if routed else None
+    link = theme_store.duplicate_link(session, suggestion.id)
+    original = queries.get_suggestion(session, link.duplicate_of_id) if link else None
+    earlier = STATUS_WORDS.get(original.status, (original.status, original.status)) if original else None
     return TrackOut(
         tracking_code=suggestion.tracking_code,
         status=suggestion.status,
@@ -255,6 +258,9 @@ def track(tracking_code: str, session: SessionDep) -> TrackOut:
         result_note=suggestion.result_note if suggestion.status in ("resolved", "closed") else None,
         can_rate=suggestion.status in ("resolved", "closed") and suggestion.satisfaction is None,
         satisfaction=suggestion.satisfaction,
+        already_reported=original is not None,
+        already_reported_status_zh=earlier[0] if earlier else None,
+        already_reported_status_en=earlier[1] if earlier else None,
         submitted_at=suggestion.submitted_at,
         updated_at=suggestion.updated_at,
     )

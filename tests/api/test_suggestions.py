@@ -99,6 +99,9 @@ def test_the_villager_tracks_by_code_without_seeing_personal_data(client: TestCl
         "result_note",
         "can_rate",
         "satisfaction",
+        "already_reported",
+        "already_reported_status_zh",
+        "already_reported_status_en",
         "submitted_at",
         "updated_at",
     }

@@ -221,6 +221,9 @@ def test_tracking_leaks_nothing_private(api: TestClient, staffing: Staffing) -> 
         "result_note",
         "can_rate",
         "satisfaction",
+        "already_reported",
+        "already_reported_status_zh",
+        "already_reported_status_en",
         "submitted_at",
         "updated_at",
     }

@@ -18,7 +18,11 @@ if not CHROMIUM.exists():
         raise RuntimeError(f"CI=true but Chromium is missing at {CHROMIUM} (.ci/run installs it)")
     pytest.skip(f"Chromium is absent at {CHROMIUM}; install Debian's chromium", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright  # noqa: E402
+
+# CI machines are small and busy (the server's worker transcribes while a page waits): give
+# assertions and actions more time than Playwright's 5 s before calling them failed.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="session")

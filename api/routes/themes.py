@@ -1,0 +1,181 @@
+"""Themes, consultation topics and duplicate flags: JSON API for staff.
+
+Reading needs any staff sign-in; merging, splitting and promoting need an admin or a reviewer.
+Themes are recomputed by the background job ``recompute_themes``; the API only queues it.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import SessionDep
+from api.ids import PathId
+from api.staff import ClockDep, StaffDep
+from api.theme_schemas import (
+    DuplicateOut,
+    MergeIn,
+    PromoteIn,
+    RecomputeOut,
+    RenameIn,
+    SplitIn,
+    ThemeDetailOut,
+    ThemeMemberOut,
+    ThemeOut,
+    TopicOut,
+)
+from classify.taxonomy import LABELS
+from intake.theme_job import request_recompute
+from models import queries, theme_store
+from models.errors import InvalidInput
+from models.lifecycle import Actor, NotPermitted
+from models.themes import ConsultationTopic
+
+router = APIRouter(prefix="/api/v1", tags=["themes"])
+
+CURATORS = ("admin", "reviewer")
+
+
+def require_curator(actor: Actor) -> str:
+    """The username of an admin or reviewer, else NotPermitted (403)."""
+    if not set(CURATORS) & set(actor.roles):
+        raise NotPermitted("Only an administrator or a reviewer may merge, split or promote themes.")
+    return actor.username
+
+
+def theme_out(summary: theme_store.ThemeSummary) -> ThemeOut:
+    """The API shape of a theme summary."""
+    return ThemeOut(
+        id=summary.id,
+        category=summary.category,
+        title=summary.title,
+        key_phrases=summary.key_phrases,
+        curated=summary.curated,
+        count=summary.count,
+        villages=summary.villages,
+        weekly=summary.weekly,
+        first_at=summary.first_at,
+        last_at=summary.last_at,
+        topic_id=summary.topic_id,
+        topic_title=summary.topic_title,
+    )
+
+
+def detail_out(summary: theme_store.ThemeSummary) -> ThemeDetailOut:
+    """A theme with its suggestions."""
+    return ThemeDetailOut(
+        **theme_out(summary).model_dump(),
+        suggestions=[
+            ThemeMemberOut(
+                id=s.id,
+                tracking_code=s.tracking_code,
+                village=s.village,
+                address=s.address,
+                status=s.status,
+                submitted_at=s.submitted_at,
+                text=s.text,
+            )
+            for s in summary.members
+        ],
+    )
+
+
+def topic_out(session: SessionDep, topic: ConsultationTopic) -> TopicOut:
+    """A consultation topic with its linked suggestion ids."""
+    return TopicOut(
+        id=topic.id,
+        theme_id=topic.theme_id,
+        title=topic.title,
+        note=topic.note,
+        created_by=topic.created_by,
+        created_at=topic.created_at,
+        suggestion_ids=[s.id for s in theme_store.topic_suggestions(session, topic.id)],
+    )
+
+
+@router.get("/themes", response_model=list[ThemeOut])
+def list_themes(
+    session: SessionDep, actor: StaffDep, clock: ClockDep, category: str | None = None
+) -> list[ThemeOut]:
+    """Current themes, largest first, optionally of one category."""
+    if category is not None and category not in LABELS:
+        raise InvalidInput(f"Unknown category {category!r}; use one of {', '.join(LABELS)}.")
+    return [theme_out(s) for s in theme_store.theme_summaries(session, clock(), category=category)]
+
+
+@router.post("/themes/recompute", response_model=RecomputeOut, status_code=202)
+def recompute(session: SessionDep, actor: StaffDep) -> RecomputeOut:
+    """Queue a background recompute of the automatic themes (curated ones are kept)."""
+    job = request_recompute(session)
+    return RecomputeOut(job_id=job.id, state=job.state)
+
+
+@router.get("/themes/{theme_id}", response_model=ThemeDetailOut)
+def read_theme(theme_id: PathId, session: SessionDep, actor: StaffDep, clock: ClockDep) -> ThemeDetailOut:
+    """One theme with its suggestions."""
+    return detail_out(theme_store.theme_detail(session, theme_id, clock()))
+
+
+@router.patch("/themes/{theme_id}", response_model=ThemeDetailOut)
+def rename_theme(
+    theme_id: PathId, body: RenameIn, session: SessionDep, actor: StaffDep, clock: ClockDep
+) -> ThemeDetailOut:
+    """Rename a theme (any staff); the name survives later recomputes."""
+    theme_store.rename(session, theme_id, body.title, actor=actor.username, now=clock())
+    return detail_out(theme_store.theme_detail(session, theme_id, clock()))
+
+
+@router.post("/themes/{theme_id}/merge", response_model=ThemeDetailOut)
+def merge_themes(
+    theme_id: PathId, body: MergeIn, session: SessionDep, actor: StaffDep, clock: ClockDep
+) -> ThemeDetailOut:
+    """Move the suggestions of the listed themes into this one."""
+    theme_store.merge(session, theme_id, body.theme_ids, actor=require_curator(actor), now=clock())
+    return detail_out(theme_store.theme_detail(session, theme_id, clock()))
+
+
+@router.post("/themes/{theme_id}/split", response_model=ThemeDetailOut, status_code=201)
+def split_theme(
+    theme_id: PathId, body: SplitIn, session: SessionDep, actor: StaffDep, clock: ClockDep
+) -> ThemeDetailOut:
+    """Move some suggestions into a new theme; returns the new theme."""
+    new = theme_store.split(
+        session, theme_id, body.suggestion_ids, body.title, actor=require_curator(actor), now=clock()
+    )
+    return detail_out(theme_store.theme_detail(session, new.id, clock()))
+
+
+@router.post("/themes/{theme_id}/promote", response_model=TopicOut, status_code=201)
+def promote_theme(
+    theme_id: PathId, body: PromoteIn, session: SessionDep, actor: StaffDep, clock: ClockDep
+) -> TopicOut:
+    """Make the theme a consultation topic (协商议题) that keeps its suggestions."""
+    topic = theme_store.promote(
+        session, theme_id, body.title, body.note, actor=require_curator(actor), now=clock()
+    )
+    return topic_out(session, topic)
+
+
+@router.get("/topics", response_model=list[TopicOut])
+def list_topics(session: SessionDep, actor: StaffDep) -> list[TopicOut]:
+    """Every consultation topic, newest first."""
+    return [topic_out(session, t) for t in theme_store.topics(session)]
+
+
+@router.get("/topics/{topic_id}", response_model=TopicOut)
+def read_topic(topic_id: PathId, session: SessionDep, actor: StaffDep) -> TopicOut:
+    """One consultation topic with its suggestions."""
+    return topic_out(session, theme_store.get_topic(session, topic_id))
+
+
+@router.get("/suggestions/{suggestion_id}/duplicate", response_model=DuplicateOut)
+def duplicate_flag(suggestion_id: PathId, session: SessionDep, actor: StaffDep) -> DuplicateOut:
+    """The likely-duplicate flag of a suggestion, both ways."""
+    queries.get_suggestion(session, suggestion_id)
+    link = theme_store.duplicate_link(session, suggestion_id)
+    return DuplicateOut(
+        suggestion_id=suggestion_id,
+        duplicate_of=link.duplicate_of_id if link else None,
+        similarity=link.similarity if link else None,
+        matched_on=link.matched_on if link else None,
+        duplicates=[d.suggestion_id for d in theme_store.duplicates_of(session, suggestion_id)],
+    )

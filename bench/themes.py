@@ -1,0 +1,159 @@
+"""Theme quality on FixMyStreet: clusters within each of our classes against ``source_category``.
+
+Run from the repository root:
+
+    nice -n 10 .venv-test/bin/python bench/themes.py                 # every method, a threshold sweep
+    nice -n 10 .venv-test/bin/python bench/themes.py --per-class 400 --methods char_agglo_average
+
+FixMyStreet's council category (634 of them, council-specific spellings such as "Fly Tipping" and
+"Flytip") is a noisy proxy for "the same concrete issue" inside each of our five classes. For each
+class a seeded random sample of ``--per-class`` reports is clustered; each row prints, per method and
+distance threshold, NMI (arithmetic) and purity against ``source_category`` averaged over the classes
+(weighted by sample size), AMI (adjusted for chance: NMI rises with the number of clusters even
+for no grouping at all, so the best method is picked by AMI), the number of clusters, and coverage
+(share of reports that land in a theme of at least two). Two reference rows: ``all_one`` (one
+theme per class) and ``singletons`` (no grouping: purity 1 by construction, which is why purity
+alone cannot pick a method). Reads ../shared/eval/text by path (or $MINSHENG_SHARED_EVAL/text) and
+never copies it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sklearn.metrics import adjusted_mutual_info_score, normalized_mutual_info_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from classify.themes import METHODS, ThemeOptions, cluster
+
+EVAL = Path(
+    os.environ.get("MINSHENG_SHARED_EVAL", Path(__file__).resolve().parent.parent.parent / "shared" / "eval")
+)
+
+
+def purity(labels: list[int], truth: list[str]) -> float:
+    """Share of items whose cluster's majority proxy label equals their own."""
+    groups: dict[int, Counter[str]] = defaultdict(Counter)
+    for label, true in zip(labels, truth, strict=True):
+        groups[label][true] += 1
+    return sum(c.most_common(1)[0][1] for c in groups.values()) / len(labels)
+
+
+def coverage(labels: list[int]) -> float:
+    """Share of items in a cluster of two or more."""
+    sizes = Counter(labels)
+    return sum(1 for label in labels if sizes[label] >= 2) / len(labels)
+
+
+def load(per_class: int, seed: int) -> dict[str, tuple[list[str], list[str]]]:
+    """class → (texts, source categories), a seeded sample per class."""
+    path = EVAL / "text" / "en_fixmystreet_train.csv"
+    if not path.is_file():
+        sys.exit(f"evaluation data {path} is missing")
+    rows: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            rows[row["label"]].append((row["text"], row["source_category"]))
+    rng = random.Random(seed)
+    out = {}
+    for label, items in sorted(rows.items()):
+        sample = rng.sample(items, min(per_class, len(items)))
+        out[label] = ([t for t, _ in sample], [c for _, c in sample])
+    return out
+
+
+def score(
+    name: str,
+    threshold: float | None,
+    data: dict[str, tuple[list[str], list[str]]],
+    fn: Callable[[list[str], list[str]], list[int]],
+) -> dict[str, Any]:
+    """Weighted mean NMI/AMI/purity over classes for one clustering function (texts, classes → labels)."""
+    total = nmi = ami = pur = cov = 0.0
+    clusters = 0
+    started = time.perf_counter()
+    per_class = {}
+    all_texts = [t for texts, _ in data.values() for t in texts]
+    all_classes = [label for label, (texts, _) in data.items() for _ in texts]
+    all_labels = fn(all_texts, all_classes)
+    at = 0
+    for label, (texts, truth) in data.items():
+        labels = all_labels[at : at + len(texts)]
+        at += len(texts)
+        n = len(texts)
+        class_nmi = normalized_mutual_info_score(truth, labels)
+        per_class[label] = round(class_nmi, 4)
+        total += n
+        nmi += class_nmi * n
+        ami += adjusted_mutual_info_score(truth, labels) * n
+        pur += purity(labels, truth) * n
+        cov += coverage(labels) * n
+        clusters += len(set(labels))
+    return {
+        "bench": "themes",
+        "method": name,
+        "distance_threshold": threshold,
+        "nmi": round(nmi / total, 4),
+        "ami": round(ami / total, 4),
+        "purity": round(pur / total, 4),
+        "coverage": round(cov / total, 4),
+        "clusters": clusters,
+        "items": int(total),
+        "nmi_per_class": per_class,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def main() -> None:
+    """Print one JSON line per method and threshold, then the best by AMI."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--per-class", type=int, default=600)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--methods", nargs="*", default=list(METHODS))
+    parser.add_argument("--thresholds", nargs="*", type=float, default=[0.6, 0.7, 0.8, 0.85, 0.9, 0.95])
+    args = parser.parse_args()
+    data = load(args.per_class, args.seed)
+    rows = [
+        score("all_one", None, data, lambda texts, _: [0] * len(texts)),
+        score("singletons", None, data, lambda texts, _: list(range(len(texts)))),
+    ]
+    for row in rows:
+        print(json.dumps(row), flush=True)
+    best = None
+    for method in args.methods:
+        for threshold in args.thresholds:
+            options = ThemeOptions(method=method, distance_threshold=threshold)
+            row = score(method, threshold, data, lambda texts, classes, o=options: cluster(texts, o, classes))  # type: ignore[misc]
+            print(json.dumps(row), flush=True)
+            if best is None or row["ami"] > best["ami"]:
+                best = row
+    if best is not None:
+        print(
+            json.dumps(
+                {
+                    "bench": "themes",
+                    "best": best["method"],
+                    "distance_threshold": best["distance_threshold"],
+                    "nmi": best["nmi"],
+                    "ami": best["ami"],
+                    "purity": best["purity"],
+                }
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""The micro-report over HTTP: JSON, CSV round-trip with Chinese text, and the page's charts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import make_client
+from tests.api.workflow_helpers import ADMIN, T0, Staffing, routed_suggestion
+
+HANDLER = ("li", "handler")
+
+
+@pytest.fixture(scope="module")
+def staffing() -> Staffing:
+    return Staffing()
+
+
+@pytest.fixture(scope="module")
+def api(
+    tmp_path_factory: pytest.TempPathFactory, weights_cache: Path, staffing: Staffing
+) -> Iterator[TestClient]:
+    with make_client(
+        tmp_path_factory.mktemp("var"), weights_cache, worker_enabled=False, report_min_ratings=1
+    ) as c:
+        staffing.install(c)
+        yield c
+
+
+@pytest.fixture(scope="module")
+def resolved(api: TestClient, staffing: Staffing) -> list[int]:
+    """Two power suggestions handled in November 2026, one still open, one rated."""
+    staffing.clock.now = T0
+    ids, codes = [], []
+    for village, text in (("青山村", "村口路灯坏了，晚上很黑"), ("白水村", '路灯不亮，"请"尽快修, 谢谢')):
+        sid, code = routed_suggestion(api, "power", village, text)
+        ids.append(sid)
+        codes.append(code)
+        with staffing.as_(*ADMIN):
+            assert api.post(f"/api/v1/suggestions/{sid}/dispatch", json={}).status_code == 200
+        with staffing.as_(*HANDLER, department="power_station"):
+            api.post(f"/api/v1/suggestions/{sid}/accept")
+    with staffing.as_(*HANDLER, department="power_station"):
+        api.post(f"/api/v1/suggestions/{ids[0]}/start")
+        staffing.clock.advance(days=3)
+        r = api.post(f"/api/v1/suggestions/{ids[0]}/resolve", json={"result_note": "换了灯泡"})
+        assert r.status_code == 200, r.text
+    assert api.post(f"/api/v1/track/{codes[0]}/satisfaction", json={"score": 4}).status_code in (200, 201)
+    staffing.clock.advance(days=40)  # the open one is overdue now
+    return ids
+
+
+def test_the_report_needs_staff(api: TestClient) -> None:
+    assert api.get("/api/v1/reports").status_code == 401
+    assert api.get("/staff/reports").status_code == 401
+
+
+def test_json_csv_and_page_agree(api: TestClient, staffing: Staffing, resolved: list[int]) -> None:
+    params = {"period": "month", "date": "2026-11-15"}
+    with staffing.as_(*HANDLER):
+        body = api.get("/api/v1/reports", params=params).json()
+        assert body["total"] >= 2 and body["by_category"]["power"] >= 2
+        [power] = [d for d in body["departments"] if d["code"] == "power_station"]
+        assert power["dispatched"] == 2 and power["resolved"] == 1 and power["rectification_rate"] == 0.5
+        assert power["median_days_to_resolve"] == pytest.approx(3.0, abs=0.01)
+        assert body["satisfaction_distribution"]["4"] == 1 and body["satisfaction_mean"] == 4.0
+        assert [o["id"] for o in body["overdue"]] == [resolved[1]]
+
+        agg = api.get("/api/v1/reports/aggregates.csv", params=params)
+        assert agg.headers["content-type"].startswith("text/csv")
+        assert agg.content.startswith(b"\xef\xbb\xbf")
+        rows = list(csv.reader(io.StringIO(agg.content.decode("utf-8-sig"))))
+        assert rows[0] == ["section", "key", "measure", "value"]
+        assert ["village", "白水村", "suggestions", "1"] in rows
+        assert ["department", "power_station 供电所", "rectification_rate", "0.5"] in rows
+
+        sug = api.get("/api/v1/reports/suggestions.csv", params=params)
+        assert sug.content.startswith(b"\xef\xbb\xbf")
+        table = list(csv.DictReader(io.StringIO(sug.content.decode("utf-8-sig"))))
+        texts = {int(r["id"]): r["text"] for r in table}
+        assert texts[resolved[1]] == '路灯不亮，"请"尽快修, 谢谢'  # quotes and commas survive
+        assert {r["village"] for r in table} >= {"青山村", "白水村"}
+
+        page = api.get("/staff/reports", params=params)
+        assert page.status_code == 200
+        html = page.text
+        assert 'media="print"' in html or "@media print" in api.get("/static/report.css").text
+        bars = dict(re.findall(r'<g class="bar" data-label="([^"]+)" data-value="([^"]+)"', html))
+        assert bars["电力供应"] == str(body["by_category"]["power"])
+        assert bars["4★"] == "1"
+        points = re.findall(r'<g class="point" data-label="[^"]+" data-value="(\d+)"', html)
+        assert [int(p) for p in points] == [n for _, n in body["trend"]]
+        assert f'<span id="total">{body["total"]}</span>' in html
+
+        assert api.get("/api/v1/reports", params={"period": "year"}).status_code == 422
+        assert api.get("/api/v1/reports", params={"date": "11/15"}).status_code == 422
+        bad_scope = api.get("/api/v1/reports", params={"scope": "department", "key": "nope"})
+        assert bad_scope.status_code == 404
