@@ -282,7 +282,9 @@ def rate_item(
     if item.request_id is None or get_request(session, item.request_id).requested_by != deputy:
         raise NotPermitted("Only the deputy who raised this topic may rate its items.")
     suggestion = queries.get_suggestion(session, item.suggestion_id)
-    return lifecycle.rate(session, suggestion.tracking_code, score=score, comment=comment, now=now)
+    return lifecycle.rate(
+        session, suggestion.tracking_code, score=score, comment=comment, now=now, actor=deputy
+    )
 
 
 @dataclass(frozen=True)

@@ -435,9 +435,18 @@ def chase(session: Session, suggestion_id: int, *, actor: str, now: datetime, no
 
 
 def rate(
-    session: Session, tracking_code: str, *, score: int, comment: str | None, now: datetime
+    session: Session,
+    tracking_code: str,
+    *,
+    score: int,
+    comment: str | None,
+    now: datetime,
+    actor: str = "villager",
 ) -> Suggestion:
-    """The villager's satisfaction (1–5, optional comment), once, after resolution; closes it."""
+    """The satisfaction rating (1–5, optional comment), once, after resolution; closes it.
+
+    The villager rates a suggestion; the deputy who raised an appointment topic rates its items.
+    """
     suggestion = queries.get_by_tracking_code(session, tracking_code)
     if suggestion.status not in (RESOLVED, CLOSED):
         raise IllegalTransition("You can rate the handling once the suggestion has been resolved.")
@@ -458,7 +467,7 @@ def rate(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise AlreadyRated("This suggestion has already been rated; a rating can be given only once.")
     session.refresh(suggestion)
-    _event(session, suggestion, actor="villager", kind="rated", now=now, detail={"satisfaction": score})
+    _event(session, suggestion, actor=actor, kind="rated", now=now, detail={"satisfaction": score})
     if suggestion.status == RESOLVED:
         close(session, suggestion.id, actor="villager", now=now)
     suggestion.updated_at = now

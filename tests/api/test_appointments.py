@@ -126,6 +126,8 @@ def test_a_deputy_topic_from_invitation_to_rating(api: TestClient, staffing: Sta
         )
         assert rated.status_code == 200, rated.text
         assert (rated.json()["satisfaction"], rated.json()["status"]) == (4, "closed")
+        history = api.get(f"/api/v1/suggestions/{s}").json()["history"]
+        assert [e["actor"] for e in history if e["kind"] == "rated"] == ["wang"]  # the deputy, by name
         again = api.post(f"/api/v1/appointments/items/{item['id']}/rating", json={"score": 5})
         assert again.status_code == 409
         assert stage(api, rid) == "rate"
