@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
@@ -154,6 +154,18 @@ def install(app: FastAPI) -> None:
     # was rolled back, so the client may safely retry.
     for db_error in (OperationalError, InterfaceError, PoolTimeout):
         app.add_exception_handler(db_error, _db_down)
+
+    @app.exception_handler(DataError)
+    async def _bad_value(request: Request, exc: DataError) -> Response:
+        # The database refused a value the request carried (a number beyond its integer range, say):
+        # the client's input, not a server fault. The transaction was rolled back.
+        log.info("database refused a request value: %s", str(exc.orig).splitlines()[0][:200])
+        return _respond(
+            request,
+            422,
+            "ValidationError",
+            "A number or value in the request is out of range. Please check it.",
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -56,7 +56,7 @@ KNOWN_STATUSES = (
 
 
 # Row ids fit a signed 64-bit integer on every database; larger numbers are refused as invalid input.
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1  # the INTEGER primary keys of PostgreSQL and SQLite alike
 SuggestionId = Annotated[int, Path(ge=0, le=MAX_ID)]
 VersionId = Annotated[int, Path(ge=0, le=MAX_ID)]
 RunId = Annotated[int, Path(ge=0, le=MAX_ID)]

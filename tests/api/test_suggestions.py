@@ -115,6 +115,16 @@ def test_unknown_ids_and_codes_are_clear_404s(client: TestClient) -> None:
     assert code.status_code == 404 and "tracking code" in code.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "path", ["/api/v1/suggestions/2147483648", "/api/v1/suggestions/2147483648/workflow"]
+)
+def test_ids_beyond_the_database_integer_range_are_client_errors(client: TestClient, path: str) -> None:
+    # PostgreSQL's INTEGER stops at 2**31 - 1; such an id must not become a server error.
+    response = client.get(path, headers=reader_headers(client))
+    assert response.status_code in (404, 422), response.text
+    assert response.json()["detail"]
+
+
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
