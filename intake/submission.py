@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.audio import AudioLimits, load_audio
+from intake.audio import AudioLimits, inspect_audio
 from intake.storage import AudioStore
 from models import queries
 from models.db import unit_of_work
@@ -182,8 +182,9 @@ class Desk:
     ) -> Receipt:
         """Validate a staged upload, move it to the audio store, then store the rows and the job.
 
-        Decoding here is quick (well under a second) and tells the villager at once when a file
-        is not a usable recording; transcription happens later in a worker. A bad file is deleted
+        Inspecting the file here takes milliseconds (see intake.audio.inspect_audio) and tells the
+        villager at once when it is not a usable recording; the full decode and the transcription
+        happen later in a worker. A bad file is deleted
         and nothing is stored; a good one is on disk before any row refers to it. If the process
         dies between the two, the file is left unreferenced under its content hash and a retry
         of the upload reuses it. ``idempotency_key`` works as in :meth:`submit_text`.
@@ -194,7 +195,7 @@ class Desk:
             key = validate_idempotency_key(idempotency_key)
             name = _clean(original_name, "file name", 500)
             mime = _clean(content_type, "content type", 200)
-            audio = load_audio(staged, self.limits)
+            audio = inspect_audio(staged, self.limits)
         except BaseException:
             staged.unlink(missing_ok=True)
             raise
@@ -207,8 +208,8 @@ class Desk:
             format=audio.format,
             size_bytes=size,
             duration_s=round(audio.duration_s, 3),
-            sample_rate=audio.original_sample_rate,
-            channels=audio.original_channels,
+            sample_rate=audio.sample_rate,
+            channels=audio.channels,
         )
         print_ = fingerprint(channel="voice", audio_sha256=sha, language=lang, **columns)
         return self._store_once(
