@@ -92,11 +92,13 @@ def limits_of(request: Request) -> RateLimits:
     return limits
 
 
-def limit_submissions(request: Request) -> None:
+# The dependencies are async: counting is a few in-memory operations, and a sync dependency would
+# cost every request a hop through the thread pool.
+async def limit_submissions(request: Request) -> None:
     """Dependency: count a suggestion submission against the client's limit."""
     enforce(limits_of(request).submit, request, "submissions")
 
 
-def limit_tracking(request: Request) -> None:
+async def limit_tracking(request: Request) -> None:
     """Dependency: count a tracking look-up against the client's limit."""
     enforce(limits_of(request).track, request, "tracking look-ups")

@@ -41,19 +41,22 @@ def is_sqlite(url: str) -> bool:
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20, connect_timeout: int = 5) -> Engine:
     """Create an engine for SQLite (the embedded default) or PostgreSQL through psycopg 3.
 
-    Every backend gets ``pool_pre_ping`` so a connection dropped by a database restart is replaced
-    instead of failing a request. SQLite gets WAL, foreign keys and a busy timeout for the worker
-    threads. PostgreSQL gets a bounded pool (``pool_size`` + ``max_overflow`` connections per process,
-    waiting at most ``connect_timeout`` seconds for one) and a connect timeout, so an unreachable
-    server turns into a quick, clear error instead of a hung request.
+    PostgreSQL gets ``pool_pre_ping`` so a connection dropped by a database restart is replaced
+    instead of failing a request (a local SQLite file cannot drop a connection, and the ping was
+    one extra query per checkout on every request). SQLite gets WAL, foreign keys and a busy
+    timeout for the worker threads. PostgreSQL gets a bounded pool (``pool_size`` +
+    ``max_overflow`` connections per process, waiting at most ``connect_timeout`` seconds for one)
+    and a connect timeout, so an unreachable server turns into a quick, clear error instead of a
+    hung request.
     """
     # hide_parameters: row values (villagers' names and phones) never appear in SQL logs or errors.
-    kwargs: dict[str, Any] = {"future": True, "pool_pre_ping": True, "hide_parameters": True}
+    kwargs: dict[str, Any] = {"future": True, "hide_parameters": True}
     sqlite = is_sqlite(url)
     if sqlite:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
         kwargs.update(
+            pool_pre_ping=True,
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_timeout=connect_timeout,

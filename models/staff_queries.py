@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from models.db import utcnow
 from models.errors import NotFound
@@ -113,16 +113,22 @@ def add_session(
 
 def live_session(session: Session, token_hash: str) -> tuple[StaffSession, StaffAccount] | None:
     """The unexpired, unrevoked session with this token hash and its active account, if any."""
-    row = session.execute(
-        select(StaffSession, StaffAccount)
-        .join(StaffAccount, StaffAccount.id == StaffSession.staff_id)
-        .where(
-            StaffSession.token_hash == token_hash,
-            StaffSession.revoked_at.is_(None),
-            StaffSession.expires_at > utcnow(),
-            StaffAccount.active.is_(True),
+    # Roles in the same query: this runs on every request of a signed-in browser.
+    row = (
+        session.execute(
+            select(StaffSession, StaffAccount)
+            .join(StaffAccount, StaffAccount.id == StaffSession.staff_id)
+            .options(joinedload(StaffAccount.role_rows))
+            .where(
+                StaffSession.token_hash == token_hash,
+                StaffSession.revoked_at.is_(None),
+                StaffSession.expires_at > utcnow(),
+                StaffAccount.active.is_(True),
+            )
         )
-    ).first()
+        .unique()
+        .first()
+    )
     return (row[0], row[1]) if row is not None else None
 
 
@@ -170,15 +176,21 @@ def add_api_token(session: Session, staff_id: int, name: str, token_hash: str, p
 
 def live_api_token(session: Session, token_hash: str) -> tuple[ApiToken, StaffAccount] | None:
     """The unrevoked token with this hash and its active account, if any."""
-    row = session.execute(
-        select(ApiToken, StaffAccount)
-        .join(StaffAccount, StaffAccount.id == ApiToken.staff_id)
-        .where(
-            ApiToken.token_hash == token_hash,
-            ApiToken.revoked_at.is_(None),
-            StaffAccount.active.is_(True),
+    # Roles in the same query: this runs on every request made with a token.
+    row = (
+        session.execute(
+            select(ApiToken, StaffAccount)
+            .join(StaffAccount, StaffAccount.id == ApiToken.staff_id)
+            .options(joinedload(StaffAccount.role_rows))
+            .where(
+                ApiToken.token_hash == token_hash,
+                ApiToken.revoked_at.is_(None),
+                StaffAccount.active.is_(True),
+            )
         )
-    ).first()
+        .unique()
+        .first()
+    )
     return (row[0], row[1]) if row is not None else None
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.auth import Staff, require_roles
-from api.deps import ContextDep, SessionDep
+from api.deps import ContextDep, in_unit_of_work
 from api.ratelimit import limit_submissions, limit_tracking
 from api.redaction import hide_in_logs, stop_hiding
 from api.schemas import (
@@ -166,11 +167,16 @@ def _department(suggestion: Suggestion) -> DepartmentOut | None:
 
 
 @router.get("/suggestions/{suggestion_id}", response_model=SuggestionOut)
-def read(
-    suggestion_id: int, session: SessionDep, staff: Annotated[Staff, Depends(require_roles())]
+async def read(
+    suggestion_id: int, context: ContextDep, staff: Annotated[Staff, Depends(require_roles())]
 ) -> SuggestionOut:
     """Staff view of one suggestion (any staff role): transcript, category, department, history and
     the villager's contact details."""
+    return await in_unit_of_work(context, lambda session: _staff_view(session, suggestion_id))
+
+
+def _staff_view(session: Session, suggestion_id: int) -> SuggestionOut:
+    """Everything staff see about one suggestion (blocking: runs in a worker thread)."""
     suggestion = queries.get_suggestion(session, suggestion_id)
     transcript = queries.transcript_for(session, suggestion_id)
     prediction = queries.latest_prediction(session, suggestion_id)
@@ -235,11 +241,16 @@ def read(
     tags=["villagers"],
     dependencies=[Depends(limit_tracking)],
 )
-def track(tracking_code: str, session: SessionDep) -> TrackOut:
+async def track(tracking_code: str, context: ContextDep) -> TrackOut:
     """The villager's view by tracking code: status in plain words, department, result note.
 
     Public and anonymous, so it never shows personal data; limited per client address.
     """
+    return await in_unit_of_work(context, lambda session: _track_view(session, tracking_code))
+
+
+def _track_view(session: Session, tracking_code: str) -> TrackOut:
+    """What the villager sees for a tracking code (blocking: runs in a worker thread)."""
     suggestion = queries.get_by_tracking_code(session, tracking_code)
     zh, en = STATUS_WORDS.get(suggestion.status, (suggestion.status, suggestion.status))
     routed = suggestion.status in ROUTED_OR_LATER
