@@ -7,9 +7,11 @@ Usage (from the repository root; nice it on a shared machine)::
         [--max-seconds 600]
 
 Without ``--url`` it starts ``minsheng serve`` itself on a free loopback port, with a fresh data
-directory (SQLite unless ``--database-url`` is given) and ``--workers`` worker threads, and stops
-it at the end. With ``--url`` it uses a running server (say how many worker processes/threads it
-has with ``--workers``; the drain phase then needs that server's queue to be otherwise empty).
+directory (SQLite unless ``--database-url`` is given) and ``--workers`` worker threads, creates a
+staff account and API token there with ``minsheng create-admin`` / ``create-token``, and stops the
+server at the end. With ``--url`` it uses a running server (say how many worker processes/threads
+it has with ``--workers``; the drain phase then needs that server's queue to be otherwise empty)
+and a staff API token from ``--token`` or ``$MINSHENG_TOKEN``: reading a suggestion is staff-only.
 
 Phases, each printing one JSON line:
 
@@ -18,8 +20,11 @@ Phases, each printing one JSON line:
    with nothing else running: the speed a worker could reach.
 2. ``upload`` — a backlog of voice notes is queued so the workers are busy, then ``--uploads``
    voice notes arrive at ``--upload-rate`` per second (open loop); latency is the time to the 202.
-3. ``read`` — ``--reads`` GETs of suggestions and tracking codes, ``--read-concurrency`` at a time,
-   still with the workers busy.
+3. ``read_idle`` (before phase 2, on 20 typed suggestions, nothing queued) and ``read`` (after
+   phase 2, on the voice notes, still with the workers busy) — ``--reads`` GETs,
+   ``--read-concurrency`` connections at a time: half are staff reads of a suggestion (API token),
+   half villagers' anonymous tracking look-ups. The client is a minimal keep-alive HTTP/1.1 one
+   (see RawHttp) so that it takes little of the CPU the server needs.
 4. ``drain`` — with no more requests coming in, the time the workers take for the next
    ``--drain-notes`` queued notes (same clip mix as phase 1) gives notes per minute per worker,
    compared with phase 1. The server is stopped with the rest of its queue unprocessed.
@@ -40,7 +45,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +56,7 @@ if str(REPO) not in sys.path:
 
 NOTES = sorted((REPO / "tests" / "data").glob("voice_*.ogg"))
 FINAL = {"routed", "needs_review", "failed"}
+TYPED = "Cars park all over Wuxing Road again and the school bus cannot pass"
 
 
 def emit(record: dict[str, Any]) -> None:
@@ -78,20 +83,51 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(
-    data_dir: Path, weights: Path, workers: int, database_url: str | None
-) -> tuple[subprocess.Popen[bytes], str]:
-    """``minsheng serve`` on a free port; returns once /healthz answers."""
-    port = free_port()
+def server_env(data_dir: Path, weights: Path, workers: int, database_url: str | None) -> dict[str, str]:
+    """The environment of the server this bench starts (and of its CLI commands)."""
     env = {
         **os.environ,
         "MINSHENG_DATA_DIR": str(data_dir),
         "MINSHENG_WEIGHTS_CACHE": str(weights),
         "MINSHENG_WORKER_THREADS": str(workers),
         "MINSHENG_ASR_THREADS": "1",
+        # Every simulated villager comes from 127.0.0.1: per-address limits would refuse the load.
+        "MINSHENG_SUBMIT_RATE_LIMIT": "0",
+        "MINSHENG_TRACK_RATE_LIMIT": "0",
     }
     if database_url:
         env["MINSHENG_DATABASE_URL"] = database_url
+    return env
+
+
+def staff_token(env: dict[str, str]) -> str:
+    """Create a staff account and an API token for it with the product's CLI; return the token."""
+
+    def cli(*args: str, stdin: str = "") -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "api.cli", *args],
+            env=env,
+            cwd=REPO,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode:
+            raise SystemExit(f"minsheng {args[0]} failed: {done.stderr.strip()}")
+        return done.stdout
+
+    cli("create-admin", "--username", "bench", stdin="load-bench-password-1\n")
+    out = cli("create-token", "--username", "bench", "--name", "load benchmark")
+    tokens = [word for word in out.split() if word.startswith("msk_")]
+    if not tokens:
+        raise SystemExit(f"no token in create-token's output: {out!r}")
+    return tokens[0]
+
+
+def start_server(data_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """``minsheng serve`` on a free port; returns once /healthz answers."""
+    port = free_port()
     log = (data_dir / "server.log").open("ab")
     proc = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
@@ -136,27 +172,78 @@ def bare_transcriber(weights: Path, notes: list[Path], language: str | None) -> 
     }
 
 
-async def timed(
-    n: int, concurrency: int, call: Callable[[int], Awaitable[httpx.Response]], deadline: float
+class RawHttp:
+    """One keep-alive HTTP/1.1 connection that sends GETs and reads whole responses.
+
+    The read phase measures the server, so its client must cost little: httpx spends about as much
+    CPU per request as the server does, and on a 2-core machine the client would then take half of
+    the CPU the server needs. This client pre-formats each request and parses only the status line
+    and Content-Length (every minsheng JSON response carries one).
+    """
+
+    def __init__(self, host: str, port: int, headers: dict[str, str]) -> None:
+        self.host, self.port = host, port
+        self.extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        """GET ``path``; returns (status, body). Reconnects when the server closed the connection."""
+        if self.writer is None or self.reader is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        request = f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{self.extra}\r\n"
+        self.writer.write(request.encode("latin-1"))
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        fields = {
+            k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)
+        }
+        if "content-length" not in fields:
+            raise RuntimeError(f"response to {path} without Content-Length: {fields}")
+        body = await self.reader.readexactly(int(fields["content-length"]))
+        if fields.get("connection", "").lower() == "close":
+            await self.close()
+        return status, body
+
+    async def close(self) -> None:
+        """Close the connection (a later get() opens a new one)."""
+        if self.writer is not None:
+            self.writer.close()
+            await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+
+async def timed_reads(
+    url: str, paths: list[tuple[str, dict[str, str]]], concurrency: int, deadline: float
 ) -> tuple[list[float], int, float]:
-    """Run ``call(i)`` for i < n with ``concurrency`` in flight; (latencies, errors, wall seconds)."""
+    """GET each (path, headers) with ``concurrency`` connections; (latencies, errors, wall seconds)."""
+    host, port = url.removeprefix("http://").split(":")
     latencies: list[float] = []
     errors = 0
-    counter = iter(range(n))
+    queue = iter(paths)
 
     async def worker() -> None:
         nonlocal errors
-        for i in counter:
-            if time.monotonic() > deadline:
-                return
-            t0 = time.perf_counter()
-            try:
-                response = await call(i)
-                ok = response.status_code < 400
-            except httpx.HTTPError:
-                ok = False
-            latencies.append(time.perf_counter() - t0)
-            errors += not ok
+        connections: dict[str, RawHttp] = {}
+        try:
+            for path, headers in queue:
+                if time.monotonic() > deadline:
+                    return
+                key = repr(sorted(headers.items()))
+                conn = connections.setdefault(key, RawHttp(host, int(port), headers))
+                t0 = time.perf_counter()
+                try:
+                    status, _ = await conn.get(path)
+                    ok = status < 400
+                except (OSError, asyncio.IncompleteReadError, RuntimeError, ValueError):
+                    await conn.close()
+                    ok = False
+                latencies.append(time.perf_counter() - t0)
+                errors += not ok
+        finally:
+            for conn in connections.values():
+                await conn.close()
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -172,23 +259,61 @@ async def upload(client: httpx.AsyncClient, note: Path, language: str) -> httpx.
     )
 
 
-async def open_jobs(client: httpx.AsyncClient, ids: list[int]) -> int:
+async def open_jobs(staff_client: httpx.AsyncClient, ids: list[int]) -> int:
     """How many of ``ids`` are not yet processed."""
-    bodies = await asyncio.gather(*(client.get(f"/api/v1/suggestions/{i}") for i in ids))
+    bodies = await asyncio.gather(*(staff_client.get(f"/api/v1/suggestions/{i}") for i in ids))
     return sum(1 for b in bodies if b.json().get("status") not in FINAL)
 
 
-async def run(args: argparse.Namespace, url: str, bare: dict[str, Any]) -> None:
-    """Phases 2–4 against the server at ``url``."""
+async def read_phase(
+    url: str, staff_client: httpx.AsyncClient, ids: list[int], args: argparse.Namespace, deadline: float
+) -> dict[str, Any]:
+    """``--reads`` GETs over ``ids``: staff reads of the suggestions alternating with anonymous
+    tracking look-ups of their codes, ``--read-concurrency`` connections at a time."""
+    codes = [(await staff_client.get(f"/api/v1/suggestions/{i}")).json()["tracking_code"] for i in ids[:20]]
+    auth = {"Authorization": staff_client.headers["authorization"]}
+    reads = [
+        (f"/api/v1/track/{codes[i % len(codes)]}", {})
+        if i % 2
+        else (f"/api/v1/suggestions/{ids[i % len(ids)]}", auth)
+        for i in range(args.reads)
+    ]
+    lat, errors, wall = await timed_reads(url, reads, args.read_concurrency, deadline)
+    return {
+        "n": len(lat),
+        "errors": errors,
+        "concurrency": args.read_concurrency,
+        "throughput_rps": round(len(lat) / wall, 1),
+        **percentiles(lat),
+        "target_rps": 300,
+    }
+
+
+async def run(args: argparse.Namespace, url: str, token: str, bare: dict[str, Any]) -> None:
+    """Phases 2–4 against the server at ``url``; ``token`` is a staff API token."""
     deadline = time.monotonic() + args.max_seconds
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+    staff = {"Authorization": f"Bearer {token}"}
+    async with (
+        httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client,
+        httpx.AsyncClient(base_url=url, timeout=60, limits=limits, headers=staff) as staff_client,
+    ):
         # Wait until the server's Whisper is loaded, so the drain measures transcription only.
         while time.monotonic() < deadline:
             ready = (await client.get("/readyz")).json()
             if ready.get("checks", {}).get("asr_model") == "loaded":
                 break
             await asyncio.sleep(0.5)
+
+        # Reads with the workers idle: typed suggestions, processed before the voice backlog arrives.
+        typed = [
+            (await client.post("/api/v1/suggestions", data={"text": f"{TYPED} ({i})"})).json()["id"]
+            for i in range(20)
+        ]
+        while await open_jobs(staff_client, typed) and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        idle = await read_phase(url, staff_client, typed, args, deadline)
+        emit({"phase": "read_idle", **idle, "workers_busy": False})
 
         backlog = [
             (await upload(client, NOTES[i % len(NOTES)], args.language)).json()["id"]
@@ -225,7 +350,7 @@ async def run(args: argparse.Namespace, url: str, bare: dict[str, Any]) -> None:
             await asyncio.sleep(max(0.0, started + (i + 1) / args.upload_rate - time.perf_counter()))
         await asyncio.gather(*tasks)
         wall = time.perf_counter() - started
-        uploaded_busy = await open_jobs(client, backlog)
+        uploaded_busy = await open_jobs(staff_client, backlog)
         emit(
             {
                 "phase": "upload",
@@ -240,28 +365,10 @@ async def run(args: argparse.Namespace, url: str, bare: dict[str, Any]) -> None:
             }
         )
 
-        ids = backlog
-        codes = [(await client.get(f"/api/v1/suggestions/{i}")).json()["tracking_code"] for i in ids[:20]]
-
-        def read(i: int) -> Awaitable[httpx.Response]:
-            if i % 2:
-                return client.get(f"/api/v1/track/{codes[i % len(codes)]}")
-            return client.get(f"/api/v1/suggestions/{ids[i % len(ids)]}")
-
-        lat, errors, wall = await timed(args.reads, args.read_concurrency, read, deadline)
-        read_busy = await open_jobs(client, backlog)
+        busy = await read_phase(url, staff_client, backlog, args, deadline)
+        busy_after = await open_jobs(staff_client, backlog)
         emit(
-            {
-                "phase": "read",
-                "n": len(lat),
-                "errors": errors,
-                "concurrency": args.read_concurrency,
-                "throughput_rps": round(len(lat) / wall, 1),
-                **percentiles(lat),
-                "backlog_unprocessed_after": read_busy,
-                "workers_busy": read_busy > 0,
-                "target_rps": 300,
-            }
+            {"phase": "read", **busy, "backlog_unprocessed_after": busy_after, "workers_busy": busy_after > 0}
         )
 
         # Drain: with nothing else running, time drain_notes consecutive completions of the
@@ -270,7 +377,7 @@ async def run(args: argparse.Namespace, url: str, bare: dict[str, Any]) -> None:
         pending = [
             i
             for i in everything
-            if (await client.get(f"/api/v1/suggestions/{i}")).json()["status"] not in FINAL
+            if (await staff_client.get(f"/api/v1/suggestions/{i}")).json()["status"] not in FINAL
         ]
         if len(pending) < args.drain_notes + 1:
             raise SystemExit(
@@ -279,7 +386,7 @@ async def run(args: argparse.Namespace, url: str, bare: dict[str, Any]) -> None:
 
         async def finished(suggestion_id: int) -> float:
             while time.monotonic() < deadline:
-                if (await client.get(f"/api/v1/suggestions/{suggestion_id}")).json()["status"] in FINAL:
+                if (await staff_client.get(f"/api/v1/suggestions/{suggestion_id}")).json()["status"] in FINAL:
                     return time.perf_counter()
                 await asyncio.sleep(0.1)
             raise SystemExit("ran out of time while timing the drain")
@@ -308,6 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--url", help="a running server (default: start one)")
+    parser.add_argument("--token", default=os.environ.get("MINSHENG_TOKEN"), help="staff API token for --url")
     parser.add_argument("--database-url", help="database of the server this bench starts (default SQLite)")
     parser.add_argument("--weights-cache", type=Path, help="unpacked Whisper weights (default: var/weights)")
     parser.add_argument("--workers", type=int, default=1, help="worker threads/processes of the server")
@@ -329,11 +437,16 @@ def main(argv: list[str] | None = None) -> int:
     emit({"phase": "bare_transcriber", **bare})
 
     proc = None
-    url = args.url
+    url, token = args.url, args.token
     if url is None:
-        proc, url = start_server(work, weights, args.workers, args.database_url)
+        env = server_env(work, weights, args.workers, args.database_url)
+        token = staff_token(env)
+        proc, url = start_server(work, env)
+    elif not token:
+        parser.error("--url needs a staff API token: --token or MINSHENG_TOKEN (minsheng create-token)")
+    assert token is not None
     try:
-        asyncio.run(run(args, url, bare))
+        asyncio.run(run(args, url, token, bare))
     finally:
         if proc is not None:
             proc.terminate()
