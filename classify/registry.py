@@ -1,17 +1,26 @@
-"""Stored classifier versions and the active pointer (MLflow "alias" convention, not "newest file")."""
+"""Stored classifier versions and the active pointer (MLflow "alias" convention, not "newest file").
+
+A version's files live under the registry's root on the node that trained it and, byte for
+byte, in the database (models.artefacts): a node without the files (another machine of a
+deployment, a fresh data directory) writes them back from the database before loading them, so
+no shared directory is needed. Loading always checks the sha256 recorded with the version.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 import threading
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from classify.learning import SEED, SourcedExample, assemble, train_candidate
-from classify.model import Classifier, ModelIntegrityError
+from classify.model import METADATA_FILE, MODEL_FILE, Classifier, ModelIntegrityError
 from classify.train import read_labelled_csv, seed_paths
-from models import queries
+from models import artefacts, queries, review_queries
 from models.db import unit_of_work
 from models.errors import DomainError
 from models.tables import ClassifierVersion
@@ -26,9 +35,10 @@ class NoActiveClassifier(DomainError):
 def register_artefact(
     session: Session, model_dir: Path, root: Path, *, state: str, note: str | None
 ) -> ClassifierVersion:
-    """Record a saved artefact directory (path stored relative to ``root``)."""
-    meta = json.loads((model_dir / "metadata.json").read_text(encoding="utf-8"))
-    return queries.add_classifier_version(
+    """Record a saved artefact directory (path stored relative to ``root``) and keep its files."""
+    meta_text = (model_dir / METADATA_FILE).read_text(encoding="utf-8")
+    meta = json.loads(meta_text)
+    version = queries.add_classifier_version(
         session,
         artefact_path=str(model_dir.relative_to(root)),
         sha256=meta["sha256"],
@@ -39,6 +49,11 @@ def register_artefact(
         state=state,
         note=note,
     )
+    model_file = str(meta.get("model_file", MODEL_FILE))
+    artefacts.store_artefact(
+        session, version.id, model_file, (model_dir / model_file).read_bytes(), meta_text
+    )
+    return version
 
 
 class ClassifierRegistry:
@@ -80,14 +95,58 @@ class ClassifierRegistry:
             version = queries.active_classifier(session)
             if version is None:
                 raise NoActiveClassifier("No classifier is active. Train one or restart the server.")
-            version_id, path, expected = version.id, version.artefact_path, version.sha256
+            version_id = version.id
         with self._lock:
             if self._loaded is None or self._loaded[0] != version_id:
-                classifier = Classifier.load(self.root / path)
-                if classifier.metadata.get("sha256") != expected:
-                    raise ModelIntegrityError(
-                        f"Classifier version {version_id} at {path} is not the artefact that was registered "
-                        "(its sha256 differs from the database record)."
-                    )
-                self._loaded = (version_id, classifier)
+                self._loaded = (version_id, self.load_version(version_id))
             return self._loaded
+
+    def load_version(self, version_id: int) -> Classifier:
+        """Load a stored version, fetching its files from the database when this node lacks them.
+
+        Raises ModelIntegrityError when the files are missing everywhere, or are not the artefact
+        registered for this version (their sha256 differs from the database record).
+        """
+        with unit_of_work(self.factory) as session:
+            version = review_queries.get_classifier_version(session, version_id)
+            path, expected = version.artefact_path, version.sha256
+        local = self.root / path
+        if not (local / METADATA_FILE).is_file():
+            self._fetch(version_id, local)
+        classifier = Classifier.load(local)
+        if classifier.metadata.get("sha256") != expected:
+            raise ModelIntegrityError(
+                f"Classifier version {version_id} at {path} is not the artefact that was registered "
+                "(its sha256 differs from the database record)."
+            )
+        with unit_of_work(self.factory) as session:
+            if not artefacts.has_artefact(session, version_id):  # registered before artefacts were kept
+                model_file = str(classifier.metadata.get("model_file", MODEL_FILE))
+                data = (local / model_file).read_bytes()
+                meta_text = (local / METADATA_FILE).read_text(encoding="utf-8")
+                artefacts.store_artefact(session, version_id, model_file, data, meta_text)
+        return classifier
+
+    def _fetch(self, version_id: int, local: Path) -> None:
+        """Write a version's files from the database to ``local`` (all at once, by a rename)."""
+        with unit_of_work(self.factory) as session:
+            row = artefacts.load_artefact(session, version_id)
+            if row is None:
+                return  # Classifier.load reports the missing files
+            model_file, data, meta_text = row.model_file, row.model, row.metadata_json
+        if Path(model_file).name != model_file:
+            raise ModelIntegrityError(
+                f"Classifier version {version_id} names an odd model file {model_file!r}"
+            )
+        local.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".fetch-", dir=local.parent))
+        try:
+            (staging / model_file).write_bytes(data)
+            (staging / METADATA_FILE).write_text(meta_text, encoding="utf-8")
+            try:
+                os.rename(staging, local)
+            except OSError:
+                if not (local / METADATA_FILE).is_file():  # not another process that got there first
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)

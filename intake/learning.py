@@ -28,7 +28,6 @@ from classify.learning import (
     score,
     train_candidate,
 )
-from classify.model import Classifier
 from classify.registry import ClassifierRegistry, register_artefact
 from classify.taxonomy import LABELS
 from classify.train import Example, read_labelled_csv, seed_paths
@@ -261,7 +260,7 @@ class Learner:
         """Point the active pointer at a stored version (rollback or forward); re-classify in a job."""
         version = rq.get_classifier_version(session, version_id)
         try:
-            Classifier.load(self.registry.root / version.artefact_path)
+            self.registry.load_version(version_id)
         except DomainError as exc:
             raise InvalidInput(f"Version {version_id} cannot be activated: {exc.detail}") from None
         previous = queries.active_classifier(session)

@@ -217,6 +217,7 @@ class Job(Base):
 
 
 import models.appointments  # noqa: E402  (appointments with the township head)
+import models.artefacts  # noqa: E402  (classifier artefacts join the metadata)
 import models.reviews  # noqa: E402  (review and learning tables)
 import models.staff  # noqa: E402  (staff tables join the metadata)
 import models.themes  # noqa: E402  (themes, consultation topics, duplicate links)

@@ -246,10 +246,10 @@ async def track(tracking_code: str, context: ContextDep) -> TrackOut:
 
     Public and anonymous, so it never shows personal data; limited per client address.
     """
-    return await in_unit_of_work(context, lambda session: _track_view(session, tracking_code))
+    return await in_unit_of_work(context, lambda session: tracking_view(session, tracking_code))
 
 
-def _track_view(session: Session, tracking_code: str) -> TrackOut:
+def tracking_view(session: Session, tracking_code: str) -> TrackOut:
     """What the villager sees for a tracking code (blocking: runs in a worker thread)."""
     suggestion = queries.get_by_tracking_code(session, tracking_code)
     zh, en = STATUS_WORDS.get(suggestion.status, (suggestion.status, suggestion.status))

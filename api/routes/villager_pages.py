@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 
 from api.deps import ContextDep, SessionDep
 from api.ratelimit import limit_submissions, limit_tracking
-from api.routes.suggestions import track as track_view
+from api.routes.suggestions import tracking_view
 from api.staff import ClockDep
 from api.upload import read_form
 from api.web.templating import render
@@ -80,7 +80,7 @@ def track_lookup(request: Request, code: str | None = None) -> Response:
 @router.get("/track/{tracking_code}", response_class=HTMLResponse, dependencies=[Depends(limit_tracking)])
 def track_page(tracking_code: str, request: Request, session: SessionDep) -> HTMLResponse:
     """Status in plain words, department and result note; the rating form once it is resolved."""
-    return render(request, "track.html", {"t": track_view(tracking_code, session)})
+    return render(request, "track.html", {"t": tracking_view(session, tracking_code)})
 
 
 @router.post("/track/{tracking_code}/rating", dependencies=[Depends(limit_tracking)])

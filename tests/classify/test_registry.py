@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from classify.model import ModelIntegrityError
 from classify.registry import ClassifierRegistry, NoActiveClassifier, register_artefact
 from classify.train import seed_paths, train_to_dir
-from models import queries
+from models import artefacts, queries
 from models.db import make_engine, make_session_factory, unit_of_work
 from tests.databases import TestDatabases
 
@@ -70,3 +70,45 @@ def test_moving_the_pointer_switches_the_model_and_a_swapped_artefact_is_refused
         version.artefact_path = "english-only"
     with pytest.raises(ModelIntegrityError, match="sha256"):
         ClassifierRegistry(db_factory, root).active()  # the next process to load it
+
+
+def test_another_node_loads_a_version_from_the_database_without_a_shared_directory(
+    db_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    node_a = ClassifierRegistry(db_factory, tmp_path / "node-a")
+    version_id = node_a.ensure_active()
+    node_b = ClassifierRegistry(db_factory, tmp_path / "node-b")  # same database, empty data directory
+    assert not (tmp_path / "node-b").exists()
+    loaded_id, classifier = node_b.active()
+    assert loaded_id == version_id
+    texts = ["路灯坏了，晚上一片黑", "The bus stop has no shelter"]
+    assert classifier.predict(texts) == node_a.active()[1].predict(texts)
+    with db_factory() as session:
+        path = queries.active_classifier(session).artefact_path  # type: ignore[union-attr]
+    assert (tmp_path / "node-b" / path / "metadata.json").is_file()
+    assert not [p for p in (tmp_path / "node-b").iterdir() if p.name.startswith(".fetch-")]
+
+
+def test_files_changed_in_the_database_are_refused_by_the_next_node(
+    db_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    version_id = ClassifierRegistry(db_factory, tmp_path / "node-a").ensure_active()
+    with unit_of_work(db_factory) as session:
+        row = artefacts.load_artefact(session, version_id)
+        assert row is not None
+        row.model = row.model[:-10] + b"0123456789"
+    with pytest.raises(ModelIntegrityError, match="sha256"):
+        ClassifierRegistry(db_factory, tmp_path / "node-c").active()
+
+
+def test_a_version_registered_before_artefacts_were_kept_is_stored_on_first_load(
+    db_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    root = tmp_path / "node-a"
+    version_id = ClassifierRegistry(db_factory, root).ensure_active()
+    with unit_of_work(db_factory) as session:  # as an older release left it: files on disk only
+        session.delete(artefacts.load_artefact(session, version_id))
+    ClassifierRegistry(db_factory, root).active()
+    with db_factory() as session:
+        assert artefacts.has_artefact(session, version_id)
+    assert ClassifierRegistry(db_factory, tmp_path / "node-b").active()[0] == version_id
