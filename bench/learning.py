@@ -100,12 +100,15 @@ def load_stream(lang: str, pool_size: int, test_size: int, seed: int) -> tuple[l
 
 
 MARGIN: float | None = None  # --margin: override the promotion margin (to measure what the gate costs)
+REVIEWED_WEIGHT: float | None = None  # --reviewed-weight: override the product's weight of reviewed examples
 
 
 def _settings(data_dir: Path, batch: int) -> Settings:
     settings = Settings(data_dir=data_dir, worker_enabled=False, retrain_after_reviews=batch)
     if MARGIN is not None:
         settings.promotion_margin = MARGIN
+    if REVIEWED_WEIGHT is not None:
+        settings.reviewed_weight = REVIEWED_WEIGHT
     return settings
 
 
@@ -245,9 +248,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-minutes", type=float, default=60.0, help="stop replaying after this long")
     parser.add_argument("--keep", type=Path, default=None, help="keep the data folders here")
     parser.add_argument("--margin", type=float, default=None, help="promotion margin (default: product's)")
+    parser.add_argument(
+        "--reviewed-weight", type=float, default=None, help="weight of reviewed examples (default: product's)"
+    )
     args = parser.parse_args(argv)
-    global MARGIN
+    global MARGIN, REVIEWED_WEIGHT
     MARGIN = args.margin
+    REVIEWED_WEIGHT = args.reviewed_weight
     if not SHARED_TEXT.is_dir():
         print(f"evaluation data {SHARED_TEXT} is missing", file=sys.stderr)
         return 2
