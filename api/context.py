@@ -112,6 +112,7 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
         LearningPolicy(
             retrain_after_reviews=settings.retrain_after_reviews,
             promotion_margin=settings.promotion_margin,
+            reviewed_weight=settings.reviewed_weight,
             cv_max_examples=settings.retrain_cv_max_examples,
         ),
     )

@@ -114,6 +114,12 @@ class Settings(BaseSettings):
         le=1,
         description="A candidate may score this much lower macro-F1 and still replace the model.",
     )
+    reviewed_weight: float = Field(
+        3.0,
+        gt=0,
+        le=100,
+        description="How many times a seed or imported example a staff-reviewed one weighs in retraining.",
+    )
     retrain_cv_max_examples: int = Field(
         3000, ge=0, description="Cross-validate candidates (for the record) up to this many training texts."
     )

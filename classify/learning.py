@@ -25,6 +25,8 @@ from classify.text import normalise
 from classify.train import Example, cross_validate, evaluate, fingerprint, train
 
 EVAL_PERCENT = 20
+# Staff-reviewed examples weigh this much more than seed and imported ones when a candidate is fitted.
+REVIEWED_WEIGHT = 3.0
 # Cross-validated metrics are added to a candidate's record while its training data is this small.
 CV_MAX_EXAMPLES = 3000
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -66,6 +68,7 @@ class TrainingData:
     eval: list[Example]
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     eval_sources: list[str] = field(default_factory=list)  # where each evaluation example came from
+    train_sources: list[str] = field(default_factory=list)  # where each training example came from
 
     def eval_descriptor(self) -> dict[str, Any]:
         """What identifies the evaluation set: version (fingerprint), size and where it came from."""
@@ -89,6 +92,7 @@ def assemble(examples: Iterable[SourcedExample]) -> TrainingData:
     train_part: list[Example] = []
     eval_part: list[Example] = []
     eval_sources: list[str] = []
+    train_sources: list[str] = []
     counts: dict[str, dict[str, int]] = {"train": {}, "eval": {}}
     for example in chosen.values():
         side = "eval" if in_eval_split(example.text) else "train"
@@ -97,8 +101,9 @@ def assemble(examples: Iterable[SourcedExample]) -> TrainingData:
             eval_sources.append(example.source)
         else:
             train_part.append(Example(example.text, example.label))
+            train_sources.append(example.source)
         counts[side][example.source] = counts[side].get(example.source, 0) + 1
-    return TrainingData(train_part, eval_part, counts, eval_sources)
+    return TrainingData(train_part, eval_part, counts, eval_sources, train_sources)
 
 
 def score(
@@ -152,14 +157,23 @@ def train_candidate(
     *,
     random_state: int = 0,
     cv_max_examples: int = CV_MAX_EXAMPLES,
+    reviewed_weight: float = REVIEWED_WEIGHT,
     note: str = "",
 ) -> ArtefactInfo:
     """Train on ``data.train``, score on ``data.eval`` (and cross-validate while data is small), save.
 
-    The stored ``metrics`` are those on the evaluation set, with ``eval_set`` naming it; ``cv`` holds
-    the cross-validated metrics on the training part when there are at most ``cv_max_examples``.
+    Staff-reviewed training examples weigh ``reviewed_weight`` times as much as seed and imported
+    ones: they are the deployment's own reports, and a few hundred of them would otherwise be
+    swamped by the thousand seed texts written for the product. The stored ``metrics`` are those on
+    the evaluation set, with ``eval_set`` naming it; ``cv`` holds the (unweighted) cross-validated
+    metrics on the training part when there are at most ``cv_max_examples``.
     """
-    classifier = train(data.train, random_state)
+    if reviewed_weight <= 0:
+        raise ValueError(f"reviewed_weight must be positive, not {reviewed_weight}")
+    weights = None
+    if data.train_sources and reviewed_weight != 1.0:
+        weights = [reviewed_weight if source == REVIEWED else 1.0 for source in data.train_sources]
+    classifier = train(data.train, random_state, weights)
     metrics: dict[str, Any] = score(classifier, data.eval, data.eval_sources) if data.eval else {"n": 0}
     metrics["eval_set"] = data.eval_descriptor()
     method = "held-out fixed evaluation set"
@@ -170,5 +184,11 @@ def train_candidate(
         method += "; 5-fold cross-validation on the training part under 'cv'"
     return classifier.save(
         out_dir,
-        {"metrics": metrics, "metrics_method": method, "random_state": random_state, "note": note},
+        {
+            "metrics": metrics,
+            "metrics_method": method,
+            "random_state": random_state,
+            "reviewed_weight": reviewed_weight,
+            "note": note,
+        },
     )

@@ -229,15 +229,24 @@ class ScriptRouter(BaseEstimator, ClassifierMixin):
         return np.asarray(self.classes_[self.predict_proba(texts).argmax(axis=1)])
 
 
-def fit_pipeline(texts: Sequence[str], labels: Sequence[str], random_state: int = 0) -> Pipeline:
+def fit_pipeline(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    random_state: int = 0,
+    sample_weight: Sequence[float] | None = None,
+) -> Pipeline:
     """Normalise ``texts`` and fit a fresh pipeline on them: one per script when both have enough data.
 
     When Chinese and non-Chinese texts each number at least MIN_SCRIPT_EXAMPLES and each cover two
     categories, each script gets its own pipeline (see ScriptRouter) and the result is a one-step
-    Pipeline around the router; otherwise one pipeline reads everything.
+    Pipeline around the router; otherwise one pipeline reads everything. ``sample_weight`` (one per
+    text, default all 1) scales each text's share of the SVM's loss (and of the calibration fit).
     """
     normalised = [normalise(t) for t in texts]
     labels = list(labels)
+    weights = None if sample_weight is None else [float(w) for w in sample_weight]
+    if weights is not None and len(weights) != len(normalised):
+        raise ValueError(f"{len(weights)} sample weights for {len(normalised)} texts")
     groups: dict[str, list[int]] = {}
     for i, text in enumerate(normalised):
         groups.setdefault(script_of(text), []).append(i)
@@ -245,15 +254,25 @@ def fit_pipeline(texts: Sequence[str], labels: Sequence[str], random_state: int 
         len(rows) >= MIN_SCRIPT_EXAMPLES and len({labels[i] for i in rows}) >= 2 for rows in groups.values()
     )
     if len(groups) < 2 or not qualified:
-        return _fit_single(normalised, labels, random_state)
+        return _fit_single(normalised, labels, random_state, weights)
     pipelines = {
-        script: _fit_single([normalised[i] for i in rows], [labels[i] for i in rows], random_state)
+        script: _fit_single(
+            [normalised[i] for i in rows],
+            [labels[i] for i in rows],
+            random_state,
+            None if weights is None else [weights[i] for i in rows],
+        )
         for script, rows in sorted(groups.items())
     }
     return Pipeline([("route", ScriptRouter(pipelines))]).fit(normalised, labels)
 
 
-def _fit_single(normalised: Sequence[str], labels: Sequence[str], random_state: int) -> Pipeline:
+def _fit_single(
+    normalised: Sequence[str],
+    labels: Sequence[str],
+    random_state: int,
+    sample_weight: Sequence[float] | None = None,
+) -> Pipeline:
     """Fit build_pipeline() on normalised texts, adjusted to small data.
 
     Calibration uses fewer folds when a category has fewer than five examples, and a category with
@@ -273,7 +292,11 @@ def _fit_single(normalised: Sequence[str], labels: Sequence[str], random_state: 
     word = pipeline.named_steps["features"].get_params()["word"]
     if not _has_vocabulary(normalised, word.token_pattern, word.min_df):
         pipeline.set_params(features__word="drop")
-    pipeline.fit(list(normalised), list(labels))
+    if sample_weight is None or all(w == 1.0 for w in sample_weight):
+        pipeline.fit(list(normalised), list(labels))
+    else:
+        weights = np.asarray(sample_weight, dtype=np.float64)
+        pipeline.fit(list(normalised), list(labels), clf__sample_weight=weights)
     return pipeline
 
 

@@ -122,15 +122,27 @@ def _check_trainable(examples: Sequence[Example]) -> None:
         raise InvalidInput(f"training needs at least two categories; the data only has {sorted(labels)}")
 
 
-def train(examples: Sequence[Example], random_state: int = 0) -> Classifier:
+def train(
+    examples: Sequence[Example], random_state: int = 0, weights: Sequence[float] | None = None
+) -> Classifier:
     """Fit a classifier on ``examples``; the same examples (in any order) and seed give the same model.
 
-    Examples with blank text are left out, as read_labelled_csv leaves them out.
+    ``weights`` (one per example, default all 1) is each example's weight in the fit. Examples with
+    blank text are left out, as read_labelled_csv leaves them out.
     """
-    examples = [e for e in examples if e.text.strip()]
-    _check_trainable(examples)
-    ordered = sorted(examples, key=lambda e: (e.text, e.label))
-    pipeline = fit_pipeline([e.text for e in ordered], [e.label for e in ordered], random_state)
+    if weights is not None and len(weights) != len(examples):
+        raise ValueError(f"{len(weights)} weights for {len(examples)} examples")
+    given = [1.0] * len(examples) if weights is None else [float(w) for w in weights]
+    pairs = [(e, w) for e, w in zip(examples, given, strict=True) if e.text.strip()]
+    _check_trainable([e for e, _ in pairs])
+    pairs.sort(key=lambda p: (p[0].text, p[0].label, p[1]))
+    ordered = [e for e, _ in pairs]
+    pipeline = fit_pipeline(
+        [e.text for e in ordered],
+        [e.label for e in ordered],
+        random_state,
+        None if weights is None else [w for _, w in pairs],
+    )
     return Classifier(pipeline, n_examples=len(ordered), data_fingerprint=fingerprint(ordered))
 
 

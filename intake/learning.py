@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from classify.learning import (
     IMPORTED,
     REVIEWED,
+    REVIEWED_WEIGHT,
     SEED,
     SourcedExample,
     TrainingData,
@@ -48,10 +49,12 @@ _BATCH = 200
 
 @dataclass(frozen=True)
 class LearningPolicy:
-    """How the classifier learns: auto-retrain cadence, promotion margin, when to cross-validate."""
+    """How the classifier learns: auto-retrain cadence, promotion margin, when to cross-validate, and
+    how much more a staff-reviewed example weighs in training than a seed or imported one."""
 
     retrain_after_reviews: int = 50  # 0 turns automatic retraining off
     promotion_margin: float = 0.01
+    reviewed_weight: float = REVIEWED_WEIGHT
     cv_max_examples: int = 3000
     random_state: int = 0
 
@@ -214,6 +217,7 @@ class Learner:
             out_dir,
             random_state=self.policy.random_state,
             cv_max_examples=self.policy.cv_max_examples,
+            reviewed_weight=self.policy.reviewed_weight,
             note=f"training run {run_id}",
         )
         candidate_metrics: dict[str, Any] = info.metadata["metrics"]

@@ -49,7 +49,7 @@ def active_version(client: TestClient) -> dict[str, Any]:
 def test_retraining_promotes_a_candidate_and_reclassifies_only_unreviewed_items_and_rollback_works(
     tmp_path: Path, weights_cache: Path
 ) -> None:
-    with make_client(tmp_path / "var", weights_cache, retrain_after_reviews=0) as client:
+    with make_client(tmp_path / "var", weights_cache, retrain_after_reviews=0, reviewed_weight=2.5) as client:
         client.headers.update(staff_headers(client, "admin"))
         seed = active_version(client)
         assert seed["metrics"]["eval_set"]["n"] > 100 and "per_class" in seed["metrics"]
@@ -70,6 +70,9 @@ def test_retraining_promotes_a_candidate_and_reclassifies_only_unreviewed_items_
         assert run["eval_set"]["version"].startswith("eval-") and run["eval_set"]["n"] > 100
         assert run["candidate_metrics"]["eval_set"] == run["eval_set"]
         assert "macro_f1" in run["baseline_metrics"] and "cv" in run["candidate_metrics"]
+        # The candidate weighed the staff's reviews as configured.
+        (metadata,) = (tmp_path / "var").rglob(f"run-{run['id']}/metadata.json")
+        assert json.loads(metadata.read_text(encoding="utf-8"))["reviewed_weight"] == 2.5
         if again["run"]["id"] != run["id"]:
             wait_for_run(client, again["run"]["id"])
         new = active_version(client)

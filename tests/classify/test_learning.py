@@ -64,3 +64,23 @@ def test_a_candidate_is_scored_on_the_held_out_part_only(tmp_path: Path) -> None
     assert set(metrics["by_language"]) == {"zh", "en"} and metrics["macro_f1"] > 0.6
     assert metrics["cv"]["n"] == len(data.train)  # cross-validated while the data is small
     assert Classifier.load(tmp_path / "m").predict(["停电了"])[0].label == "power"
+
+
+def test_reviewed_examples_outweigh_seed_examples_in_a_candidate(tmp_path: Path) -> None:
+    # Staff relabel a handful of seed texts' paraphrases; with the default weight their label wins
+    # where the seed set says otherwise, and the weight is recorded with the model.
+    seed = [SourcedExample(e.text, e.label, SEED) for e in read_labelled_csv(seed_paths())]
+    probe = "The street light outside the school has been broken for a week"
+    reviewed = [
+        SourcedExample(probe, "urban_construction", REVIEWED),
+        SourcedExample(probe + " now", "urban_construction", REVIEWED),
+        SourcedExample("The street lights on the high street are broken", "urban_construction", REVIEWED),
+    ]
+    data = assemble(seed + reviewed)
+    assert data.train_sources.count(REVIEWED) == sum(not in_eval_split(r.text) for r in reviewed) >= 2
+    weighted = train_candidate(data, tmp_path / "w", reviewed_weight=10.0, cv_max_examples=0)
+    plain = train_candidate(data, tmp_path / "p", reviewed_weight=1.0, cv_max_examples=0)
+    assert weighted.metadata["reviewed_weight"] == 10.0 and plain.metadata["reviewed_weight"] == 1.0
+    p_weighted = Classifier.load(tmp_path / "w").predict([probe])[0].probabilities["urban_construction"]
+    p_plain = Classifier.load(tmp_path / "p").predict([probe])[0].probabilities["urban_construction"]
+    assert p_weighted > p_plain

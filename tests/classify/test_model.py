@@ -232,3 +232,20 @@ def test_one_script_with_too_few_examples_gets_a_single_pipeline(seed_examples: 
 )
 def test_script_of(text: str, script: str) -> None:
     assert script_of(text) == script
+
+
+def test_sample_weights_decide_between_contradicting_examples(small_examples: list[Example]) -> None:
+    # The same report labelled twice: transport by one teacher, other by another. The label whose
+    # example weighs more wins; equal (or absent) weights give the unweighted model.
+    text = "The footbridge over the canal is covered in pigeon droppings"
+    extra = [Example(text, "transport"), Example(text + ".", "other")]
+    examples = small_examples + extra
+    plain = [1.0] * len(small_examples)
+    favour_transport = train(examples, weights=[*plain, 20.0, 1.0]).predict([text])[0]
+    favour_other = train(examples, weights=[*plain, 1.0, 20.0]).predict([text])[0]
+    assert (favour_transport.label, favour_other.label) == ("transport", "other")
+    unweighted = train(examples).predict_proba([text])
+    ones = train(examples, weights=[1.0] * len(examples)).predict_proba([text])
+    assert (unweighted == ones).all()
+    with pytest.raises(ValueError, match="weights"):
+        train(examples, weights=[1.0])
