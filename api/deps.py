@@ -20,7 +20,13 @@ async def get_context(request: Request) -> AppContext:
 
 
 def get_session(context: Annotated[AppContext, Depends(get_context)]) -> Iterator[Session]:
-    """A session for the request, committed by the unit of work when the handler succeeds."""
+    """A session for the request, committed by the unit of work when the handler succeeds.
+
+    Used with ``scope="function"`` (SessionDep): the commit happens before the response is sent.
+    FastAPI's default for a dependency with yield runs the code after the yield once the response
+    has gone out, so a client could be told "stored" (or follow a redirect and read the old state)
+    before the commit, which could still fail.
+    """
     with unit_of_work(context.factory) as session:
         yield session
 
@@ -45,4 +51,4 @@ async def in_unit_of_work(context: AppContext, work: Callable[[Session], T]) -> 
 
 
 ContextDep = Annotated[AppContext, Depends(get_context)]
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
