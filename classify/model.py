@@ -154,9 +154,11 @@ class NBSVMClassifier(BaseEstimator, ClassifierMixin):
         self.cv = cv
         self.random_state = random_state
 
-    def _fit_linear(self, x: Any, y: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Effective (coef, intercept) of the per-category SVMs on x (csr, non-negative)."""
-        present = (x > 0).astype(np.float32)
+    def _fit_linear(
+        self, x: Any, y: np.ndarray, w: np.ndarray, classes: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Effective (coef, intercept) of the per-category SVMs on x (csr, non-negative), weights w."""
+        present = sparse.diags(w.astype(np.float32)) @ (x > 0).astype(np.float32)
         counts = np.vstack([np.asarray(present[y == c].sum(axis=0)).ravel() for c in classes])
         total = counts.sum(axis=0)
         coef = np.zeros((len(classes), x.shape[1]))
@@ -166,32 +168,39 @@ class NBSVMClassifier(BaseEstimator, ClassifierMixin):
             q = total - counts[k] + self.alpha
             ratio = np.log(p / p.sum()) - np.log(q / q.sum())
             positive = y == c
+            # Counts, not weights, as LinearSVC(class_weight="balanced") counts them.
             weights = {1: len(y) / (len(classes) * positive.sum()), 0: 1.0}
             svm = LinearSVC(C=self.C, class_weight=weights, random_state=self.random_state)
-            svm.fit(x.multiply(ratio).tocsr(), positive.astype(int))
+            svm.fit(x.multiply(ratio).tocsr(), positive.astype(int), sample_weight=w)
             coef[k] = svm.coef_[0] * ratio
             intercept[k] = svm.intercept_[0]
         return coef, intercept
 
-    def fit(self, x: Any, y: Sequence[str]) -> NBSVMClassifier:
-        """Fit the per-category SVMs on all of ``x`` and the temperature on out-of-fold scores."""
+    def fit(self, x: Any, y: Sequence[str], sample_weight: Sequence[float] | None = None) -> NBSVMClassifier:
+        """Fit the per-category SVMs on all of ``x`` and the temperature on out-of-fold scores.
+
+        ``sample_weight`` (default all 1) scales each example's document counts in the ratios, its
+        share of the SVMs' loss and of the temperature's log-loss.
+        """
         x = _csr(x)
         labels = np.asarray([str(v) for v in y])
+        w = np.ones(len(labels)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         self.classes_ = np.unique(labels)
         if len(self.classes_) < 2:
             raise ValueError("NBSVMClassifier needs at least two categories")
-        self.coef_, self.intercept_ = self._fit_linear(x, labels, self.classes_)
+        self.coef_, self.intercept_ = self._fit_linear(x, labels, w, self.classes_)
         scores = np.zeros((x.shape[0], len(self.classes_)))
         folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
         for train, test in folds.split(np.zeros(len(labels)), labels):
-            coef, intercept = self._fit_linear(x[train], labels[train], self.classes_)
+            coef, intercept = self._fit_linear(x[train], labels[train], w[train], self.classes_)
             scores[test] = x[test] @ coef.T + intercept
         truth = np.searchsorted(self.classes_, labels)
 
         def log_loss(log_t: float) -> float:
             logits = scores / math.exp(log_t)
             logits -= logits.max(axis=1, keepdims=True)
-            return float(-(logits[np.arange(len(truth)), truth] - np.log(np.exp(logits).sum(axis=1))).mean())
+            losses = np.log(np.exp(logits).sum(axis=1)) - logits[np.arange(len(truth)), truth]
+            return float(np.average(losses, weights=w))
 
         self.temperature_ = math.exp(float(minimize_scalar(log_loss, bounds=(-7.0, 5.0), method="bounded").x))
         return self
