@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 import skops.io
 from scipy import sparse
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.svm import LinearSVC
 
 from classify.model import (
@@ -25,6 +24,7 @@ from classify.model import (
     NBSVMClassifier,
     Prediction,
     ScriptRouter,
+    SVMNBEnsemble,
     script_of,
 )
 from classify.taxonomy import LABELS
@@ -253,7 +253,14 @@ def test_nbsvm_is_one_svm_per_category_on_ratio_scaled_features() -> None:
 def test_each_script_gets_its_classifier(seed_classifier: Classifier) -> None:
     router = seed_classifier.pipeline.named_steps["route"]
     assert isinstance(router.pipelines["latin"].named_steps["clf"], NBSVMClassifier)
-    assert isinstance(router.pipelines["cjk"].named_steps["clf"], CalibratedClassifierCV)
+    ensemble = router.pipelines["cjk"].named_steps["clf"]
+    assert isinstance(ensemble, SVMNBEnsemble)
+    x = router.pipelines["cjk"][:-1].transform([normalise("村里又停电了"), normalise("垃圾没人清理")])
+    proba = ensemble.predict_proba(x)
+    # The normalised geometric mean of the members' probabilities.
+    mean = np.sqrt(ensemble.svm_.predict_proba(x) * ensemble.nbsvm_.predict_proba(x))
+    assert proba == pytest.approx(mean / mean.sum(axis=1, keepdims=True))
+    assert list(ensemble.predict(x)) == ["power", "environment"]
 
 
 @pytest.mark.parametrize(
