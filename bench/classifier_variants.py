@@ -25,10 +25,12 @@ Variant names are ``<features>_<classifier>`` (``--list`` shows them all). ``cho
 classify.model.build_pipeline: ``wb14_jn_letters`` features (char_wb 1-4 + letter-word 1-2 TF-IDF,
 sublinear, min_df 2, one L2 norm over both) capped at 100k/50k features, then, when most training
 texts are not Chinese, NB-SVM (classify.model.NBSVMClassifier, C from svm_c: 0.5 up to 2,000
-training examples, 0.2 from 10,000), else a LinearSVC (balanced, C 0.5 … 0.1) with temperature
-scaling on 5-fold CV (one SVM on all data predicts; ``ensemble=False``). ``chosen_svm_temp_sized``
-is that LinearSVC on any data (the product's classifier before NB-SVM); ``chosen_nbsvm_x<m>`` is
-NB-SVM with m times the LinearSVC's C. ``chosen_<classifier>`` puts
+training examples, 0.2 from 10,000), else classify.model.SVMNBEnsemble: the geometric mean of a
+LinearSVC (balanced, C from svm_c) with temperature scaling on 5-fold CV (one SVM on all data
+predicts; ``ensemble=False``) and NB-SVM at twice the C. ``chosen_svm_temp_sized`` is the
+product's classifier before NB-SVM (that LinearSVC at C 0.5 … 0.1) on any data;
+``chosen_nbsvm_x<m>`` is NB-SVM with m times that C; ``chosen_svm_nb_ensemble`` is
+SVMNBEnsemble on any data. ``chosen_<classifier>`` puts
 other classifiers on the chosen features; ``jn_letters_<classifier>`` on the same features uncapped;
 ``baseline`` is the README's plain baseline. ``product`` is classify.model.fit_pipeline itself: the
 chosen pipeline, once per script (Chinese / the rest) when both have at least 50 training examples.
@@ -81,7 +83,14 @@ from sklearn.svm import LinearSVC
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from classify.model import NBSVMClassifier, build_pipeline, fit_pipeline, script_of, svm_c  # noqa: E402
+from classify.model import (  # noqa: E402
+    NBSVMClassifier,
+    SVMNBEnsemble,
+    build_pipeline,
+    fit_pipeline,
+    script_of,
+    svm_c,
+)
 from classify.taxonomy import LABELS  # noqa: E402
 from classify.text import normalise  # noqa: E402
 from classify.train import read_labelled_csv, seed_paths  # noqa: E402
@@ -256,6 +265,7 @@ SIZED_CLASSIFIERS: dict[str, Callable[[int], BaseEstimator]] = {
         for m in (1, 2, 4)
     },
     "nbsvm_x2_a0.5": lambda n: NBSVMClassifier(C=2 * svm_c(n, large=(10_000, 0.1)), alpha=0.5),
+    "svm_nb_ensemble": lambda n: SVMNBEnsemble(C=svm_c(n), nb_C=2 * svm_c(n)),
 }
 
 # name → (features, classifier); "baseline" is the README's plain baseline.
