@@ -7,9 +7,10 @@ number becomes a "word". When the training data has enough of both, Chinese text
 get their own fitted pipeline (ScriptRouter), so neither language's vocabulary, class balance or
 regularisation is set by the other. Jieba word segmentation was not added: character n-grams span
 the words (jieba words on top measured no better), and the segmented training rows are joined back
-into plain text by normalise(). Non-Chinese text is classified by NB-SVM, Chinese by a calibrated
-linear SVM (see build_pipeline for why). Features and classifier were chosen by measurement with
-bench/classifier_variants.py (numbers in that script's output; summary in build_pipeline and svm_c).
+into plain text by normalise(). Non-Chinese text is classified by NB-SVM, Chinese by the geometric
+mean of NB-SVM and a calibrated linear SVM (see build_pipeline for why). Features and classifier
+were chosen by measurement with bench/classifier_variants.py (numbers in that script's output;
+summary in build_pipeline and svm_c).
 """
 
 from __future__ import annotations
