@@ -3,8 +3,8 @@
 Usage (from the repository root; nice it on a shared machine)::
 
     nice -n 10 .venv-test/bin/python bench/load.py [--url http://127.0.0.1:8000] [--workers 1]
-        [--uploads 40] [--upload-rate 4] [--reads 3000] [--read-concurrency 16] [--drain-notes 10]
-        [--max-seconds 600]
+        [--backlog 40] [--uploads 40] [--upload-rate 4] [--reads 3000] [--read-concurrency 16]
+        [--drain-notes 10] [--max-seconds 600] [--database-url URL] [--token TOKEN]
 
 Without ``--url`` it starts ``minsheng serve`` itself on a free loopback port, with a fresh data
 directory (SQLite unless ``--database-url`` is given) and ``--workers`` worker threads, creates a
@@ -31,6 +31,7 @@ Phases, each printing one JSON line:
 
 Every phase is bounded in count and the whole run by ``--max-seconds``. Targets (issue 5): upload
 p95 < 100 ms while workers are busy, reads >= 300 requests/s, drain >= 90 % of the bare speed.
+Measured figures are in the README (section "Benchmarks").
 """
 
 from __future__ import annotations
@@ -420,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights-cache", type=Path, help="unpacked Whisper weights (default: var/weights)")
     parser.add_argument("--workers", type=int, default=1, help="worker threads/processes of the server")
     parser.add_argument("--language", default="auto", choices=["auto", "zh", "en"])
-    parser.add_argument("--backlog", type=int, default=20, help="notes queued to keep the workers busy")
+    parser.add_argument("--backlog", type=int, default=40, help="notes queued to keep the workers busy")
     parser.add_argument("--uploads", type=int, default=40)
     parser.add_argument("--upload-rate", type=float, default=4.0, help="upload arrivals per second")
     parser.add_argument("--reads", type=int, default=3000)
