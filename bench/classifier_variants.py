@@ -23,14 +23,9 @@ Reads ../shared/eval/text by path (or $MINSHENG_SHARED_EVAL/text) and never copi
 
 Variant names are ``<features>_<classifier>`` (``--list`` shows them all). ``chosen`` is
 classify.model.build_pipeline: ``wb14_jn_letters`` features (char_wb 1-4 + letter-word 1-2 TF-IDF,
-sublinear, min_df 2, one L2 norm over both) capped at 100k/50k features, then, when most training
-texts are not Chinese, NB-SVM (classify.model.NBSVMClassifier, C from svm_c: 0.5 up to 2,000
-training examples, 0.2 from 10,000), else classify.model.SVMNBEnsemble: the geometric mean of a
-LinearSVC (balanced, C from svm_c) with temperature scaling on 5-fold CV (one SVM on all data
-predicts; ``ensemble=False``) and NB-SVM at twice the C. ``chosen_svm_temp_sized`` is the
-product's classifier before NB-SVM (that LinearSVC at C 0.5 … 0.1) on any data;
-``chosen_nbsvm_x<m>`` is NB-SVM with m times that C; ``chosen_svm_nb_ensemble`` is
-SVMNBEnsemble on any data. ``chosen_<classifier>`` puts
+sublinear, min_df 2, one L2 norm over both) capped at 100k/50k features, then a LinearSVC (balanced,
+C from classify.model.svm_c: 0.5 up to 2,000 training examples, 0.1 from 10,000) with temperature
+scaling on 5-fold CV (one SVM on all data predicts; ``ensemble=False``). ``chosen_<classifier>`` puts
 other classifiers on the chosen features; ``jn_letters_<classifier>`` on the same features uncapped;
 ``baseline`` is the README's plain baseline. ``product`` is classify.model.fit_pipeline itself: the
 chosen pipeline, once per script (Chinese / the rest) when both have at least 50 training examples.
@@ -83,14 +78,7 @@ from sklearn.svm import LinearSVC
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from classify.model import (  # noqa: E402
-    NBSVMClassifier,
-    SVMNBEnsemble,
-    build_pipeline,
-    fit_pipeline,
-    script_of,
-    svm_c,
-)
+from classify.model import build_pipeline, fit_pipeline  # noqa: E402
 from classify.taxonomy import LABELS  # noqa: E402
 from classify.text import normalise  # noqa: E402
 from classify.train import read_labelled_csv, seed_paths  # noqa: E402
@@ -250,24 +238,6 @@ CLASSIFIERS: dict[str, Callable[[], BaseEstimator]] = {
     "cnb": lambda: ComplementNB(alpha=0.3),
 }
 
-
-def ovr_svm_temp(n_examples: int) -> CalibratedClassifierCV:
-    """The pre-NB-SVM product classifier: LinearSVC (balanced, C from svm_c) + temperature, no ensemble."""
-    svm = LinearSVC(C=svm_c(n_examples, large=(10_000, 0.1)), class_weight="balanced", random_state=0)
-    return CalibratedClassifierCV(svm, method="temperature", cv=5, ensemble=False)
-
-
-# Classifiers whose C follows the training set's size (svm_c), built per split.
-SIZED_CLASSIFIERS: dict[str, Callable[[int], BaseEstimator]] = {
-    "svm_temp_sized": ovr_svm_temp,
-    **{
-        f"nbsvm_x{m}": partial(lambda m, n: NBSVMClassifier(C=m * svm_c(n, large=(10_000, 0.1))), m)
-        for m in (1, 2, 4)
-    },
-    "nbsvm_x2_a0.5": lambda n: NBSVMClassifier(C=2 * svm_c(n, large=(10_000, 0.1)), alpha=0.5),
-    "svm_nb_ensemble": lambda n: SVMNBEnsemble(C=svm_c(n), nb_C=2 * svm_c(n)),
-}
-
 # name → (features, classifier); "baseline" is the README's plain baseline.
 VARIANTS: dict[str, tuple[str, str]] = {
     "chosen": ("chosen", "chosen"),
@@ -279,7 +249,6 @@ VARIANTS: dict[str, tuple[str, str]] = {
     **{f"jn_letters_{c}": ("wb14_jn_letters", c) for c in CLASSIFIERS if c != "chosen"},
     # The chosen features (capped) with other classifiers.
     **{f"chosen_{c}": ("chosen", c) for c in CLASSIFIERS if c != "chosen"},
-    **{f"chosen_{c}": ("chosen", c) for c in SIZED_CLASSIFIERS},
 }
 
 # --------------------------------------------------------------------------- data
@@ -554,13 +523,8 @@ def run(protocol_name: str, variant_names: Sequence[str]) -> None:
             x_test = feats.transform([texts[i] for i in test_idx])
             y_train = [labels[i] for i in train_idx]
             for n in names:
-                if VARIANTS[n][1] == "chosen":  # its C and kind depend on the training set
-                    cjk = sum(script_of(texts[i]) == "cjk" for i in train_idx)
-                    script = "cjk" if 2 * cjk > len(train_idx) else "latin"
-                    pipeline = build_pipeline(0, n_examples=len(train_idx), script=script)
-                    clf = pipeline.named_steps["clf"]
-                elif VARIANTS[n][1] in SIZED_CLASSIFIERS:
-                    clf = SIZED_CLASSIFIERS[VARIANTS[n][1]](len(train_idx))
+                if VARIANTS[n][1] == "chosen":  # its C depends on the training set's size
+                    clf = build_pipeline(0, n_examples=len(train_idx)).named_steps["clf"]
                 else:
                     clf = clone(CLASSIFIERS[VARIANTS[n][1]]())
                 t0 = time.perf_counter()

@@ -8,11 +8,8 @@ import os
 import pickle
 from pathlib import Path
 
-import numpy as np
 import pytest
 import skops.io
-from scipy import sparse
-from sklearn.svm import LinearSVC
 
 from classify.model import (
     METADATA_FILE,
@@ -21,10 +18,8 @@ from classify.model import (
     Classifier,
     CompactTfidfVectorizer,
     ModelIntegrityError,
-    NBSVMClassifier,
     Prediction,
     ScriptRouter,
-    SVMNBEnsemble,
     script_of,
 )
 from classify.taxonomy import LABELS
@@ -223,44 +218,6 @@ def test_one_script_with_too_few_examples_gets_a_single_pipeline(seed_examples: 
     model = train([e for e in seed_examples if script_of(e.text) == "latin"] + chinese)
     assert "route" not in model.pipeline.named_steps
     assert model.predict(["Street light out again"])[0].label == "power"
-
-
-def test_nbsvm_is_one_svm_per_category_on_ratio_scaled_features() -> None:
-    rng = np.random.default_rng(0)
-    y = np.array(["a", "b", "c"] * 20)
-    x = sparse.random(60, 30, density=0.3, format="lil", random_state=1, dtype=np.float64)
-    x[np.flatnonzero(y == "a"), 0] = 1.0  # feature 0 marks category a
-    x = x.tocsr()
-    model = NBSVMClassifier(C=0.5, alpha=1.0, cv=3).fit(x, y)
-    # The stored linear model equals binary SVMs fitted on the features times each category's ratio.
-    present = (x > 0).toarray()
-    for k, c in enumerate(model.classes_):
-        p = present[y == c].sum(axis=0) + 1.0
-        q = present[y != c].sum(axis=0) + 1.0
-        ratio = np.log(p / p.sum()) - np.log(q / q.sum())
-        svm = LinearSVC(C=0.5, class_weight={1: 60 / (3 * 20), 0: 1.0}, random_state=0)
-        svm.fit(x.multiply(ratio).tocsr(), (y == c).astype(int))
-        expected = svm.decision_function(x.multiply(ratio))
-        assert model.decision_function(x)[:, k] == pytest.approx(expected, abs=1e-6)
-    dense = rng.random((5, 30))
-    proba = model.predict_proba(dense)
-    assert proba.sum(axis=1) == pytest.approx(np.ones(5))
-    assert list(model.classes_[proba.argmax(axis=1)]) == list(model.predict(dense))
-    assert model.temperature_ > 0
-    assert model.predict(x[np.flatnonzero(y == "a")]).tolist().count("a") > 15
-
-
-def test_each_script_gets_its_classifier(seed_classifier: Classifier) -> None:
-    router = seed_classifier.pipeline.named_steps["route"]
-    assert isinstance(router.pipelines["latin"].named_steps["clf"], NBSVMClassifier)
-    ensemble = router.pipelines["cjk"].named_steps["clf"]
-    assert isinstance(ensemble, SVMNBEnsemble)
-    x = router.pipelines["cjk"][:-1].transform([normalise("村里又停电了"), normalise("垃圾没人清理")])
-    proba = ensemble.predict_proba(x)
-    # The normalised geometric mean of the members' probabilities.
-    mean = np.sqrt(ensemble.svm_.predict_proba(x) * ensemble.nbsvm_.predict_proba(x))
-    assert proba == pytest.approx(mean / mean.sum(axis=1, keepdims=True))
-    assert list(ensemble.predict(x)) == ["power", "environment"]
 
 
 @pytest.mark.parametrize(
