@@ -142,7 +142,7 @@ def build_pipeline(random_state: int = 0, n_examples: int | None = None) -> Pipe
     (- / 0.878), 50k cap (- / 0.900), isotonic or sigmoid instead of temperature (seed ECE
     0.063 / 0.067 vs 0.036).
 
-    Measured and not adopted (branch ``clf2``, 2026-11-23): NB-SVM (SVMs on naive-Bayes
+    Measured and not adopted (2026-11-23; the code is in the reverted merge "clf2"): NB-SVM (SVMs on naive-Bayes
     log-count-ratio features, Wang & Manning 2012) for non-Chinese text and the geometric mean of
     this SVM and NB-SVM for Chinese scored a little higher with plenty of data (``minsheng train``
     stand-ins 0.738 / 0.890; en_time 0.738 vs 0.732; zh_cv 4 classes 0.924 vs 0.911 over all rows,
