@@ -142,16 +142,16 @@ def build_pipeline(random_state: int = 0, n_examples: int | None = None) -> Pipe
     (- / 0.878), 50k cap (- / 0.900), isotonic or sigmoid instead of temperature (seed ECE
     0.063 / 0.067 vs 0.036).
 
-    Measured and not adopted (2026-11-23; the code is in the reverted merge "clf2"): NB-SVM (SVMs on naive-Bayes
-    log-count-ratio features, Wang & Manning 2012) for non-Chinese text and the geometric mean of
-    this SVM and NB-SVM for Chinese scored a little higher with plenty of data (``minsheng train``
-    stand-ins 0.738 / 0.890; en_time 0.738 vs 0.732; zh_cv 4 classes 0.924 vs 0.911 over all rows,
-    0.899 vs 0.893 over the raw messages; seed 5-fold 0.863 vs 0.847) but worse where the product
+    Measured and not adopted (2026-11-23; the code is in the reverted merge "clf2"): NB-SVM (SVMs on
+    naive-Bayes log-count-ratio features, Wang & Manning 2012) for non-Chinese text and the geometric
+    mean of this SVM and NB-SVM for Chinese scored a little higher with plenty of data (``minsheng
+    train`` stand-ins 0.738 / 0.890; en_time 0.738 vs 0.732; zh_cv 4 classes 0.924 vs 0.911 over all
+    rows, 0.899 vs 0.893 over the raw messages; seed 5-fold 0.863 vs 0.847) but worse where the product
     spends its early life: on a seed-sized sample its ECE rose from 0.045 to 0.059, and in the
-    review-and-retrain replay (bench/learning.py, same run settings) English after 200
-    corrections fell from 0.606 to 0.554 because the promotion gate rejected its candidates.
-    Also no better there: jieba words added to the characters, punctuation removed, char_wb 2-5,
-    char 2-5, a per-category bias tuned for macro-F1, stacking with ComplementNB.
+    review-and-retrain replay (bench/learning.py, same run settings) English after 200 corrections fell
+    from 0.606 to 0.554 because the promotion gate rejected its candidates. Also no better there: jieba
+    words added to the characters, punctuation removed, char_wb 2-5, char 2-5, a per-category bias tuned
+    for macro-F1, stacking with ComplementNB.
     ``random_state`` seeds the SVM's solver.
     """
     features = FeatureUnion(
