@@ -184,10 +184,10 @@ class Desk:
 
         Inspecting the file here takes milliseconds (see intake.audio.inspect_audio) and tells the
         villager at once when it is not a usable recording; the full decode and the transcription
-        happen later in a worker. A bad file is deleted
-        and nothing is stored; a good one is on disk before any row refers to it. If the process
-        dies between the two, the file is left unreferenced under its content hash and a retry
-        of the upload reuses it. ``idempotency_key`` works as in :meth:`submit_text`.
+        happen later in a worker. A bad file is deleted and nothing is stored; a good one is on
+        disk before any row refers to it. If the process dies between the two, the file is left
+        unreferenced under its content hash and a retry of the upload reuses it.
+        ``idempotency_key`` works as in :meth:`submit_text`.
         """
         try:
             columns = validate_submitter(submitter)

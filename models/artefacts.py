@@ -8,7 +8,7 @@ sha256 recorded with the version still decides whether they may be loaded.
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.tables import Base
@@ -43,8 +43,11 @@ def store_artefact(
 
 
 def has_artefact(session: Session, version_id: int) -> bool:
-    """Whether the database holds the files of this version."""
-    return session.get(ClassifierArtefact, version_id) is not None
+    """Whether the database holds the files of this version (without reading them)."""
+    found = session.scalar(
+        select(ClassifierArtefact.version_id).where(ClassifierArtefact.version_id == version_id)
+    )
+    return found is not None
 
 
 def load_artefact(session: Session, version_id: int) -> ClassifierArtefact | None:
