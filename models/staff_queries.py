@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from models.db import utcnow
@@ -113,23 +114,9 @@ def add_session(
 
 def live_session(session: Session, token_hash: str) -> tuple[StaffSession, StaffAccount] | None:
     """The unexpired, unrevoked session with this token hash and its active account, if any."""
-    # Roles in the same query: this runs on every request of a signed-in browser.
-    row = (
-        session.execute(
-            select(StaffSession, StaffAccount)
-            .join(StaffAccount, StaffAccount.id == StaffSession.staff_id)
-            .options(joinedload(StaffAccount.role_rows))
-            .where(
-                StaffSession.token_hash == token_hash,
-                StaffSession.revoked_at.is_(None),
-                StaffSession.expires_at > utcnow(),
-                StaffAccount.active.is_(True),
-            )
-        )
-        .unique()
-        .first()
+    return _live_credential(
+        session, StaffSession, StaffSession.token_hash == token_hash, StaffSession.expires_at > utcnow()
     )
-    return (row[0], row[1]) if row is not None else None
 
 
 def revoke_session(session: Session, token_hash: str) -> None:
@@ -176,17 +163,23 @@ def add_api_token(session: Session, staff_id: int, name: str, token_hash: str, p
 
 def live_api_token(session: Session, token_hash: str) -> tuple[ApiToken, StaffAccount] | None:
     """The unrevoked token with this hash and its active account, if any."""
-    # Roles in the same query: this runs on every request made with a token.
+    return _live_credential(session, ApiToken, ApiToken.token_hash == token_hash)
+
+
+_Credential = TypeVar("_Credential", StaffSession, ApiToken)
+
+
+def _live_credential(
+    session: Session, model: type[_Credential], *conditions: ColumnElement[bool]
+) -> tuple[_Credential, StaffAccount] | None:
+    """The unrevoked ``model`` row meeting ``conditions`` and its active account, with the account's
+    roles loaded in the same query: this runs on every staff request."""
     row = (
         session.execute(
-            select(ApiToken, StaffAccount)
-            .join(StaffAccount, StaffAccount.id == ApiToken.staff_id)
+            select(model, StaffAccount)
+            .join(StaffAccount, StaffAccount.id == model.staff_id)
             .options(joinedload(StaffAccount.role_rows))
-            .where(
-                ApiToken.token_hash == token_hash,
-                ApiToken.revoked_at.is_(None),
-                StaffAccount.active.is_(True),
-            )
+            .where(*conditions, model.revoked_at.is_(None), StaffAccount.active.is_(True))
         )
         .unique()
         .first()
