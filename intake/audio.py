@@ -575,6 +575,13 @@ def _check_size(path: Path, limits: AudioLimits) -> int:
     return size
 
 
+def _recognise(path: Path, limits: AudioLimits) -> _Plan:
+    """Check the file's size, recognise its container and choose how ffmpeg reads it."""
+    size = _check_size(path, limits)
+    with path.open("rb") as f:
+        return _plan(f, f.read(HEAD_BYTES), size)
+
+
 def _check_duration(duration: float, limits: AudioLimits, cap: float) -> None:
     """Refuse a recording outside [min_seconds, max_seconds] (``cap``: where decoding stopped)."""
     if duration > limits.max_seconds:
@@ -604,10 +611,7 @@ def load_audio(path: Path, limits: AudioLimits | None = None) -> NormalisedAudio
     """
     limits = limits or AudioLimits()
     path = Path(path).resolve()  # absolute, so ffmpeg never reads a name as "protocol:..."
-    size = _check_size(path, limits)
-    with path.open("rb") as f:
-        head = f.read(HEAD_BYTES)
-        plan = _plan(f, head, size)
+    plan = _recognise(path, limits)
     cap = limits.max_seconds + 1.0
     segment = _decode(path, plan, cap)
     samples, rate, channels = _to_mono_16k(segment)
@@ -692,10 +696,7 @@ def inspect_audio(path: Path, limits: AudioLimits | None = None) -> AudioInfo:
     """
     limits = limits or AudioLimits()
     path = Path(path).resolve()
-    size = _check_size(path, limits)
-    with path.open("rb") as f:
-        head = f.read(HEAD_BYTES)
-        plan = _plan(f, head, size)
+    plan = _recognise(path, limits)
     cap = limits.max_seconds + 1.0
     try:
         info = _inspect_packets(path, plan, cap)
