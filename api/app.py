@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors, redaction
 from api.context import AppContext, build_context
+from api.logs import configure_logging
 from api.ratelimit import RateLimits
 from api.routes import (
     accounts,
@@ -32,34 +33,58 @@ from api.routes import (
 from api.security_headers import SecurityHeaders
 from api.settings import Settings
 from api.web.templating import STATIC_DIR
+from api.worker_lock import WorkerLock, worker_lock_path
 
 
-def create_app(settings: Settings | None = None, context: AppContext | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    context: AppContext | None = None,
+    *,
+    migrate: bool = True,
+    shared_worker: bool = False,
+) -> FastAPI:
     """Build the app. Start-up opens the database and starts the in-process worker if enabled.
 
     With a broker (MINSHENG_BROKER_URL) the server runs no jobs itself: it publishes them to
-    the ``minsheng worker`` processes.
+    the ``minsheng worker`` processes. ``migrate=False`` skips the schema upgrade (someone else
+    did it); ``shared_worker=True`` runs the embedded worker only while this process holds the
+    data directory's worker lock (api.worker_lock), for ``minsheng serve --processes N``.
     """
     settings = settings or Settings()
     redaction.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ctx = context or build_context(settings)
+        ctx = context or build_context(settings, migrate=migrate)
         app.state.context = ctx
-        loader: threading.Thread | None = None
-        if ctx.settings.embedded_worker:
+        loaders: list[threading.Thread] = []
+
+        def start_worker() -> None:
             ctx.runner.start()
             # Load Whisper now, off the event loop, so the first note does not wait for it.
             loader = threading.Thread(target=ctx.transcriber.get, name="minsheng-asr-load", daemon=True)
             loader.start()
+            loaders.append(loader)
+
+        lock: WorkerLock | None = None
+        if ctx.settings.embedded_worker:
+            if shared_worker:
+                lock = WorkerLock(worker_lock_path(ctx.settings.data_dir), start_worker)
+                lock.start()
+                app.state.worker_lock = lock
+            else:
+                start_worker()
         try:
             yield
         finally:
+            if lock is not None:
+                lock.cancel()
             ctx.runner.stop()
-            if loader is not None:
+            for loader in loaders:
                 # Native model code aborts the process if the interpreter exits mid-load.
                 loader.join()
+            if lock is not None:
+                lock.release()
             if context is None:
                 ctx.engine.dispose()
 
@@ -98,3 +123,15 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     return app
+
+
+def served_app() -> FastAPI:
+    """The app in each process of ``minsheng serve --processes N`` (a uvicorn factory).
+
+    Settings come from the environment. The parent process upgraded the schema, seeded the
+    departments and made sure a classifier is active before starting the processes, so they
+    skip that (N processes migrating at once would race); one of them at a time runs the
+    embedded worker.
+    """
+    configure_logging()
+    return create_app(Settings(), migrate=False, shared_worker=True)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from models.errors import DomainError, InvalidInput
 
@@ -17,17 +18,37 @@ def _print_json(obj: object) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Run the API, the pages and the in-process worker."""
+    """Run the API, the pages and the in-process worker (in one or several processes)."""
     import uvicorn
 
     from api.app import create_app
+    from api.context import build_context
+    from api.logs import configure_logging
     from api.settings import Settings
 
-    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    overrides = {
+        k: v
+        for k, v in (("host", args.host), ("port", args.port), ("api_processes", args.processes))
+        if v is not None
+    }
     settings = Settings(**overrides)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
+    if settings.api_processes == 1:
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            access_log=settings.access_log,
+        )
+        return 0
+    # Upgrade the schema, seed and activate a classifier once, here, before the processes start;
+    # they take every other setting from the same environment.
+    build_context(settings).engine.dispose()
     uvicorn.run(
-        create_app(settings),
+        "api.app:served_app",
+        factory=True,
+        workers=settings.api_processes,
         host=settings.host,
         port=settings.port,
         log_level="info",
@@ -38,11 +59,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run a Celery worker node (needs MINSHENG_BROKER_URL)."""
+    from api.logs import configure_logging
     from api.settings import Settings
     from api.worker import run_worker
 
     settings = Settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     run_worker(settings, concurrency=args.concurrency or settings.worker_concurrency, loglevel=args.loglevel)
     return 0
 
@@ -281,6 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the server with its in-process worker")
     serve.add_argument("--host", default=None, help="default 127.0.0.1 (MINSHENG_HOST)")
     serve.add_argument("--port", type=int, default=None, help="default 8000 (MINSHENG_PORT)")
+    serve.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        help="processes serving HTTP; one runs the worker (MINSHENG_API_PROCESSES, default 1)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="run a Celery worker node (needs MINSHENG_BROKER_URL)")
@@ -359,6 +387,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except FileNotFoundError as exc:
         print(f"minsheng: file not found: {exc.filename}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:  # a MINSHENG_* setting (or an option that sets one) is invalid
+        for error in exc.errors():
+            name = "MINSHENG_" + "_".join(str(part) for part in error["loc"]).upper()
+            print(f"minsheng: invalid setting {name}: {error['msg']}", file=sys.stderr)
         return 2
     except (EOFError, KeyboardInterrupt):
         print("minsheng: cancelled", file=sys.stderr)

@@ -20,6 +20,12 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+    api_processes: int = Field(
+        1,
+        ge=1,
+        le=32,
+        description="Processes serving HTTP (`minsheng serve`); one of them runs the embedded worker.",
+    )
     access_log: bool = Field(True, description="Log one line per HTTP request (costs ~20 % of a read).")
     asr_engine: str = Field("faster-whisper", description="faster-whisper or openai-whisper.")
     asr_compute_type: str = Field("int8", description="CTranslate2 compute type for faster-whisper.")

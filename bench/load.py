@@ -3,11 +3,13 @@
 Usage (from the repository root; nice it on a shared machine)::
 
     nice -n 10 .venv-test/bin/python bench/load.py [--url http://127.0.0.1:8000] [--workers 1]
+        [--api-processes 2]
         [--backlog 40] [--uploads 40] [--upload-rate 4] [--reads 3000] [--read-concurrency 16]
         [--drain-notes 10] [--max-seconds 600] [--database-url URL] [--token TOKEN]
 
 Without ``--url`` it starts ``minsheng serve`` itself on a free loopback port, with a fresh data
-directory (SQLite unless ``--database-url`` is given) and ``--workers`` worker threads, creates a
+directory (SQLite unless ``--database-url`` is given), ``--api-processes`` HTTP processes (default 2:
+one per core; one of them runs the embedded worker) and ``--workers`` worker threads, creates a
 staff account and API token there with ``minsheng create-admin`` / ``create-token``, and stops the
 server at the end. With ``--url`` it uses a running server (say how many worker processes/threads
 it has with ``--workers``; the drain phase then needs that server's queue to be otherwise empty)
@@ -84,11 +86,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def server_env(data_dir: Path, weights: Path, workers: int, database_url: str | None) -> dict[str, str]:
+def server_env(
+    data_dir: Path, weights: Path, workers: int, database_url: str | None, api_processes: int = 1
+) -> dict[str, str]:
     """The environment of the server this bench starts (and of its CLI commands)."""
     env = {
         **os.environ,
         "MINSHENG_DATA_DIR": str(data_dir),
+        "MINSHENG_API_PROCESSES": str(api_processes),
         "MINSHENG_WEIGHTS_CACHE": str(weights),
         "MINSHENG_WORKER_THREADS": str(workers),
         "MINSHENG_ASR_THREADS": "1",
@@ -284,6 +289,7 @@ async def read_phase(
         "n": len(lat),
         "errors": errors,
         "concurrency": args.read_concurrency,
+        "api_processes": args.api_processes,
         "throughput_rps": round(len(lat) / wall, 1),
         **percentiles(lat),
         "target_rps": 300,
@@ -299,12 +305,14 @@ async def run(args: argparse.Namespace, url: str, token: str, bare: dict[str, An
         httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client,
         httpx.AsyncClient(base_url=url, timeout=60, limits=limits, headers=staff) as staff_client,
     ):
-        # Wait until the server's Whisper is loaded, so the drain measures transcription only.
+        # Wait until the server's Whisper is loaded, so the drain measures transcription only. A new
+        # connection each time: with several API processes only the one running the jobs knows.
         while time.monotonic() < deadline:
-            ready = (await client.get("/readyz")).json()
+            async with httpx.AsyncClient(base_url=url, timeout=60) as probe:
+                ready = (await probe.get("/readyz")).json()
             if ready.get("checks", {}).get("asr_model") == "loaded":
                 break
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.2)
 
         # Reads with the workers idle: typed suggestions, processed before the voice backlog arrives.
         typed = [
@@ -420,6 +428,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="database of the server this bench starts (default SQLite)")
     parser.add_argument("--weights-cache", type=Path, help="unpacked Whisper weights (default: var/weights)")
     parser.add_argument("--workers", type=int, default=1, help="worker threads/processes of the server")
+    parser.add_argument(
+        "--api-processes", type=int, default=2, help="HTTP processes of the server this bench starts"
+    )
     parser.add_argument("--language", default="auto", choices=["auto", "zh", "en"])
     parser.add_argument("--backlog", type=int, default=40, help="notes queued to keep the workers busy")
     parser.add_argument("--uploads", type=int, default=40)
@@ -440,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     proc = None
     url, token = args.url, args.token
     if url is None:
-        env = server_env(work, weights, args.workers, args.database_url)
+        env = server_env(work, weights, args.workers, args.database_url, args.api_processes)
         token = staff_token(env)
         proc, url = start_server(work, env)
     elif not token:

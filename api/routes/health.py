@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import os
+
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from api.deps import ContextDep
+from api.worker_lock import WorkerLock
 from intake.weights import weights_status
 from models import queries
 from models.db import unit_of_work
@@ -21,8 +24,12 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-def readyz(context: ContextDep) -> JSONResponse:
-    """Ready when the database answers, the Whisper weights are in place and a classifier is active."""
+def readyz(request: Request, context: ContextDep) -> JSONResponse:
+    """Ready when the database answers, the Whisper weights are in place and a classifier is active.
+
+    With several API processes (``minsheng serve --processes N``) the answer comes from whichever
+    process took the connection; only one of them runs the worker and loads Whisper.
+    """
     checks: dict[str, str] = {}
     try:
         with unit_of_work(context.factory) as session:
@@ -34,12 +41,19 @@ def readyz(context: ContextDep) -> JSONResponse:
         checks["database"] = f"unreachable: {type(exc).__name__}"
         checks.setdefault("classifier", "unknown")
     checks["asr_weights"] = weights_status(context.settings.weights_dir)
-    checks["asr_model"] = "loaded" if context.transcriber.loaded else "not loaded yet"
-    checks["jobs"] = (
-        "published to the broker; `minsheng worker` nodes run them"
-        if context.settings.broker_url
-        else "run by this server"
-    )
+    lock: WorkerLock | None = getattr(request.app.state, "worker_lock", None)
+    if context.settings.broker_url:
+        checks["jobs"] = "published to the broker; `minsheng worker` nodes run them"
+    elif lock is None:
+        checks["jobs"] = "run by this server"
+    elif lock.held:
+        checks["jobs"] = f"run by this process ({os.getpid()}) for all of this server's processes"
+    else:
+        checks["jobs"] = f"run by another process of this server (its id is in {lock.path})"
+    if lock is not None and not lock.held:
+        checks["asr_model"] = "loaded by the process that runs the jobs"
+    else:
+        checks["asr_model"] = "loaded" if context.transcriber.loaded else "not loaded yet"
     checks["audio_store"] = context.store.describe()
     ready = all(checks[k].startswith("ok") for k in ("database", "classifier", "asr_weights"))
     return JSONResponse(

@@ -9,7 +9,8 @@ Staff helpers for other tests: ``staff_headers`` (an API token for a new account
 ``staff_login`` (a TestClient signed in through the real /login form), ``create_staff`` (an
 account in a data directory or database URL, e.g. for a server subprocess driven by a browser),
 ``create_staff_headers`` (the same, returning bearer headers) and ``reader_headers`` (a cached
-reviewer token per TestClient, used by ``wait_until_processed``).
+reviewer token per TestClient, used by ``wait_until_processed``). Workflow tests act as staff
+through ``staffing`` (module fixture) and ``staffed_client``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import secrets
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,6 +33,7 @@ from api.app import create_app
 from api.context import AppContext
 from api.settings import Settings
 from models.db import make_session_factory, unit_of_work
+from tests.api.workflow_helpers import Staffing
 from tests.databases import fresh_database_url
 
 FINAL = {"routed", "needs_review", "failed"}
@@ -68,6 +71,22 @@ def client(tmp_path_factory: pytest.TempPathFactory, weights_cache: Path) -> Ite
     """A running app (worker on) shared by the tests of one module."""
     with make_client(tmp_path_factory.mktemp("var"), weights_cache) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def staffing() -> Staffing:
+    """Staff accounts and a movable clock for one module's ``staffed_client``."""
+    return Staffing()
+
+
+@contextmanager
+def staffed_client(
+    staffing: Staffing, data_dir: Path, weights_cache: Path, **overrides: Any
+) -> Iterator[TestClient]:
+    """``make_client`` whose staff requests go through ``staffing`` (tests.api.workflow_helpers)."""
+    with make_client(data_dir, weights_cache, **overrides) as client:
+        staffing.install(client)
+        yield client
 
 
 def _context(client: TestClient) -> AppContext:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import make_client
+from tests.api.conftest import staffed_client
 from tests.api.workflow_helpers import ADMIN, T0, Staffing, routed_suggestion
 
 KEY = "s3cret-key"
@@ -39,21 +39,16 @@ REQUEST_FIELDS = {
 
 
 @pytest.fixture(scope="module")
-def staffing() -> Staffing:
-    return Staffing()
-
-
-@pytest.fixture(scope="module")
 def api(
     tmp_path_factory: pytest.TempPathFactory, weights_cache: Path, staffing: Staffing
 ) -> Iterator[TestClient]:
-    with make_client(
+    with staffed_client(
+        staffing,
         tmp_path_factory.mktemp("var"),
         weights_cache,
         worker_enabled=False,
         open311_api_keys=f"citizenapp={KEY}",
     ) as c:
-        staffing.install(c)
         yield c
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import make_client, staff_login, wait_until_processed
+from tests.api.conftest import staff_login, staffed_client, wait_until_processed
 from tests.api.workflow_helpers import Staffing, context_of
 
 REVIEWER = ("zhou", "reviewer")
@@ -24,16 +24,10 @@ PARKING = [
 
 
 @pytest.fixture(scope="module")
-def staffing() -> Staffing:
-    return Staffing()
-
-
-@pytest.fixture(scope="module")
 def api(
     tmp_path_factory: pytest.TempPathFactory, weights_cache: Path, staffing: Staffing
 ) -> Iterator[TestClient]:
-    with make_client(tmp_path_factory.mktemp("var"), weights_cache) as c:
-        staffing.install(c)
+    with staffed_client(staffing, tmp_path_factory.mktemp("var"), weights_cache) as c:
         yield c
 
 

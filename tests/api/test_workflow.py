@@ -8,23 +8,17 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import make_client
+from tests.api.conftest import staffed_client
 from tests.api.workflow_helpers import ADMIN, T0, Staffing, routed_suggestion
 
 POWER = ("li", "handler")
 
 
 @pytest.fixture(scope="module")
-def staffing() -> Staffing:
-    return Staffing()
-
-
-@pytest.fixture(scope="module")
 def api(
     tmp_path_factory: pytest.TempPathFactory, weights_cache: Path, staffing: Staffing
 ) -> Iterator[TestClient]:
-    with make_client(tmp_path_factory.mktemp("var"), weights_cache, worker_enabled=False) as c:
-        staffing.install(c)
+    with staffed_client(staffing, tmp_path_factory.mktemp("var"), weights_cache, worker_enabled=False) as c:
         yield c
 
 

@@ -11,23 +11,17 @@ from fastapi.testclient import TestClient
 
 from models import queries
 from models.db import unit_of_work
-from tests.api.conftest import make_client
+from tests.api.conftest import staffed_client
 from tests.api.workflow_helpers import ADMIN, Staffing, context_of, routed_suggestion
 
 HTML = {"accept": "text/html"}
 
 
 @pytest.fixture(scope="module")
-def staffing() -> Staffing:
-    return Staffing()
-
-
-@pytest.fixture(scope="module")
 def web(
     tmp_path_factory: pytest.TempPathFactory, weights_cache: Path, staffing: Staffing
 ) -> Iterator[TestClient]:
-    with make_client(tmp_path_factory.mktemp("var"), weights_cache, worker_enabled=False) as c:
-        staffing.install(c)
+    with staffed_client(staffing, tmp_path_factory.mktemp("var"), weights_cache, worker_enabled=False) as c:
         yield c
 
 

@@ -1,0 +1,55 @@
+"""api.worker_lock: one holder at a time; the next waiter takes over on release; cancel stops waiting."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from api.worker_lock import WorkerLock
+
+
+def test_one_holder_and_the_waiter_takes_over_on_release(tmp_path: Path) -> None:
+    path = tmp_path / "var" / "embedded-worker.lock"
+    first_started, second_started = threading.Event(), threading.Event()
+    first = WorkerLock(path, first_started.set, poll_seconds=0.05)
+    second = WorkerLock(path, second_started.set, poll_seconds=0.05)
+    first.start()
+    assert first_started.wait(5) and first.held
+    second.start()
+    assert not second_started.wait(0.5) and not second.held
+
+    first.release()
+    assert second_started.wait(5) and second.held and not first.held
+    second.release()
+
+
+def test_cancel_means_never_started(tmp_path: Path) -> None:
+    path = tmp_path / "embedded-worker.lock"
+    holder = WorkerLock(path, lambda: None, poll_seconds=0.05)
+    holder.start()
+    started = threading.Event()
+    waiter = WorkerLock(path, started.set, poll_seconds=0.05)
+    waiter.start()
+    waiter.cancel()
+    holder.release()
+    assert not started.wait(0.5)
+    waiter.release()
+
+
+def test_a_failing_start_gives_the_lock_up(tmp_path: Path) -> None:
+    path = tmp_path / "embedded-worker.lock"
+    attempts = 0
+
+    def broken() -> None:
+        nonlocal attempts
+        attempts += 1
+        raise RuntimeError("no worker today")
+
+    failing = WorkerLock(path, broken, poll_seconds=0.05)
+    failing.start()
+    started = threading.Event()
+    healthy = WorkerLock(path, started.set, poll_seconds=0.05)
+    healthy.start()
+    assert started.wait(5) and attempts >= 1
+    failing.release()
+    healthy.release()
