@@ -388,10 +388,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"minsheng: file not found: {exc.filename}", file=sys.stderr)
         return 2
-    except ValidationError as exc:  # a MINSHENG_* setting (or an option that sets one) is invalid
+    except ValidationError as exc:
+        if exc.title != "Settings":
+            raise
+        # A MINSHENG_* variable (or an option that sets one) is invalid.
         for error in exc.errors():
-            name = "MINSHENG_" + "_".join(str(part) for part in error["loc"]).upper()
-            print(f"minsheng: invalid setting {name}: {error['msg']}", file=sys.stderr)
+            if error["loc"]:
+                name = "MINSHENG_" + "_".join(str(part) for part in error["loc"]).upper()
+                print(f"minsheng: invalid setting {name}: {error['msg']}", file=sys.stderr)
+            else:
+                print(f"minsheng: invalid settings: {error['msg']}", file=sys.stderr)
         return 2
     except (EOFError, KeyboardInterrupt):
         print("minsheng: cancelled", file=sys.stderr)

@@ -173,3 +173,18 @@ def test_a_visibility_timeout_shorter_than_the_lease_is_refused(
     monkeypatch.setenv("MINSHENG_BROKER_VISIBILITY_TIMEOUT", "60")
     with pytest.raises(ValidationError, match="VISIBILITY_TIMEOUT must be longer"):
         Settings()
+
+
+def test_invalid_settings_get_a_message_naming_the_variable(
+    data_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--processes", "0"]) == 2
+    assert "invalid setting MINSHENG_API_PROCESSES" in capsys.readouterr().err
+    monkeypatch.setenv("MINSHENG_PORT", "eighty")
+    assert main(["serve"]) == 2
+    assert "invalid setting MINSHENG_PORT" in capsys.readouterr().err
+    monkeypatch.delenv("MINSHENG_PORT")
+    monkeypatch.setenv("MINSHENG_JOB_LEASE_SECONDS", "120")
+    monkeypatch.setenv("MINSHENG_BROKER_VISIBILITY_TIMEOUT", "60")
+    assert main(["worker"]) == 2
+    assert "VISIBILITY_TIMEOUT must be longer" in capsys.readouterr().err
