@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from api.auth import Staff, require_roles
+from api.auth import StaffGate, staff_gate
 from api.deps import ContextDep, in_unit_of_work
 from api.ratelimit import limit_submissions, limit_tracking
 from api.redaction import hide_in_logs, stop_hiding
@@ -168,11 +168,17 @@ def _department(suggestion: Suggestion) -> DepartmentOut | None:
 
 @router.get("/suggestions/{suggestion_id}", response_model=SuggestionOut)
 async def read(
-    suggestion_id: int, context: ContextDep, staff: Annotated[Staff, Depends(require_roles())]
+    suggestion_id: int, context: ContextDep, gate: Annotated[StaffGate, Depends(staff_gate())]
 ) -> SuggestionOut:
     """Staff view of one suggestion (any staff role): transcript, category, department, history and
     the villager's contact details."""
-    return await in_unit_of_work(context, lambda session: _staff_view(session, suggestion_id))
+
+    def admitted_view(session: Session) -> SuggestionOut:
+        gate.admit(session)
+        return _staff_view(session, suggestion_id)
+
+    # One thread-pool hop and one transaction for the credential check and the read together.
+    return await in_unit_of_work(context, admitted_view)
 
 
 def _staff_view(session: Session, suggestion_id: int) -> SuggestionOut:

@@ -292,3 +292,35 @@ def test_create_staff_helper_works_on_a_database_before_the_server_starts(
     with make_client(tmp_path / "var", weights_cache, database_url=url, worker_enabled=False) as c:
         login(c, "deputy.he", "he password")
         assert c.get("/api/v1/staff/me").json()["roles"] == ["deputy"]
+
+
+def test_the_staff_read_of_a_suggestion_checks_credentials_in_its_own_transaction(
+    browser: TestClient,
+) -> None:
+    """GET /api/v1/suggestions/{id} checks the token or session inside the read's unit of work
+    (api.auth.staff_gate): the same answers as every other staff endpoint, and the token's use is
+    recorded by the read's own commit."""
+    suggestion = browser.post("/api/v1/suggestions", data={"text": "五星路又停满了车"}).json()
+    path = f"/api/v1/suggestions/{suggestion['id']}"
+    anonymous = browser.get(path)
+    assert anonymous.status_code == 401
+    assert anonymous.json()["detail"] == "Please sign in with a staff account first."
+    assert browser.get(path, headers={"Authorization": "Bearer msk_nonsense"}).status_code == 401
+
+    headers = staff_headers(browser, "handler")
+    token = headers["Authorization"].split()[1]
+    read = browser.get(path, headers=headers)
+    assert read.status_code == 200 and read.json()["tracking_code"] == suggestion["tracking_code"]
+    from models import staff_queries
+
+    with unit_of_work(_context(browser).factory) as session:
+        found = staff_queries.live_api_token(session, accounts.sha256_hex(token))  # reads only
+        assert found is not None
+        token_row = found[0]
+        assert token_row.last_used_at is not None  # written and committed by the read above
+        accounts.revoke_api_token(session, token_row.id)
+    revoked = browser.get(path, headers=headers)
+    assert revoked.status_code == 401 and "revoked" in revoked.json()["detail"]
+
+    staff_login(browser, "reviewer")  # a signed-in browser reads without a CSRF token (a GET)
+    assert browser.get(path).status_code == 200
