@@ -80,6 +80,9 @@ _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 # Declared for the OpenAPI document (the lock on staff endpoints); the checks are done below.
 _bearer_scheme = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer msk_...`")
 _cookie_scheme = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="A staff session.")
+# Parameters of every staff dependency, so the OpenAPI document shows both ways in.
+DeclaredBearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)]
+DeclaredCookie = Annotated[str | None, Depends(_cookie_scheme)]
 
 
 @dataclass(frozen=True)
@@ -184,8 +187,8 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[Staff]]:
 
     async def staff_dependency(
         request: Request,
-        _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
-        _cookie: Annotated[str | None, Depends(_cookie_scheme)],
+        _bearer: DeclaredBearer,
+        _cookie: DeclaredCookie,
     ) -> Staff:
         identity = await run_in_threadpool(identify, request)
         if identity is not None and identity.via == "session" and request.method in UNSAFE_METHODS:
@@ -222,8 +225,8 @@ def staff_gate(*roles: str) -> Callable[..., Awaitable[StaffGate]]:
 
     async def gate_dependency(
         request: Request,
-        _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
-        _cookie: Annotated[str | None, Depends(_cookie_scheme)],
+        _bearer: DeclaredBearer,
+        _cookie: DeclaredCookie,
     ) -> StaffGate:
         if request.method in UNSAFE_METHODS:  # a programming error: these need the CSRF check
             raise RuntimeError("staff_gate is for reads; use require_roles on a request that changes data")
