@@ -15,6 +15,16 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("var"), description="Where the database, audio and models live.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir.")
+    database_pool_size: int = Field(
+        20,
+        ge=1,
+        le=200,
+        description="PostgreSQL connections each process keeps open; set it to at least the requests "
+        "a process has in flight at busy times (a smaller pool opens a connection per request).",
+    )
+    database_max_overflow: int = Field(
+        10, ge=0, le=200, description="Extra PostgreSQL connections a process may open briefly."
+    )
     weights_cache: Path | None = Field(
         None, description="Where Whisper weights are unpacked; default data_dir."
     )

@@ -7,12 +7,12 @@ import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import queries
-from models.db import is_sqlite, make_engine, unit_of_work
+from models.db import is_sqlite, make_engine, make_read_session_factory, make_session_factory, unit_of_work
 from models.tables import Status, Suggestion
 
 
@@ -29,7 +29,7 @@ def test_sqlite_connections_use_wal_and_foreign_keys(database_url: str) -> None:
 def test_postgres_engine_is_pooled_and_an_unreachable_server_fails_fast(database_url: str) -> None:
     engine = make_engine(database_url)
     assert engine.dialect.driver == "psycopg"
-    assert engine.pool.size() == 10  # type: ignore[attr-defined]
+    assert engine.pool.size() == 20  # type: ignore[attr-defined]
     with engine.connect() as conn:
         assert conn.execute(text("SELECT 1")).scalar() == 1
     engine.dispose()
@@ -43,6 +43,41 @@ def test_postgres_engine_is_pooled_and_an_unreachable_server_fails_fast(database
         nowhere.connect()
     assert time.monotonic() - started < 5
     nowhere.dispose()
+
+
+@pytest.mark.usefixtures("require_postgres")
+def test_a_pool_as_big_as_the_requests_in_flight_reuses_its_connections(database_url: str) -> None:
+    """No connection is opened per request once the pool holds as many as are in use at once."""
+    engine = make_engine(database_url, pool_size=3, max_overflow=5)
+    opened: list[object] = []
+    event.listen(engine, "connect", lambda conn, _record: opened.append(conn))
+    for _ in range(4):  # four rounds of three requests in flight together
+        held = [engine.connect() for _ in range(3)]
+        for conn in held:
+            conn.execute(text("SELECT 1"))
+            conn.close()
+    assert len(opened) == 3
+    engine.dispose()
+
+
+def test_read_sessions_autocommit_on_postgres_and_keep_transactions_on_sqlite(database_url: str) -> None:
+    """A read unit of work needs no BEGIN/COMMIT round trips on PostgreSQL; its writes land as it
+    makes them. SQLite keeps its transaction, so an error still undoes everything."""
+    engine = make_engine(database_url)
+    reads, plain = make_read_session_factory(engine), make_session_factory(engine)
+    with unit_of_work(plain) as session:
+        s = queries.create_suggestion(session, status=Status.RECEIVED, actor="villager", channel="text")
+    with pytest.raises(RuntimeError), unit_of_work(reads) as session:
+        row = session.get(Suggestion, s.id)
+        assert row is not None
+        row.text = "changed"
+        session.flush()
+        raise RuntimeError("the read failed after its write")
+    with plain() as session:
+        stored = session.get(Suggestion, s.id)
+        assert stored is not None
+        assert stored.text == ("changed" if engine.dialect.name == "postgresql" else None)
+    engine.dispose()
 
 
 def test_is_sqlite() -> None:
