@@ -105,6 +105,17 @@ def staff_of(account: StaffAccount) -> Staff:
     )
 
 
+def _staff_of_credential(found: staff_queries.LiveCredential) -> Staff:
+    """The immutable view of the account a live session or token signs in."""
+    return Staff(
+        id=found.staff_id,
+        username=found.username,
+        display_name=found.display_name,
+        roles=found.roles,
+        department_code=found.department_code,
+    )
+
+
 def sha256_hex(token: str) -> str:
     """How a token is stored and looked up."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -270,10 +281,9 @@ def start_session(session: Session, staff: Staff, lifetime: timedelta) -> Sessio
 def session_identity(session: Session, token: str) -> tuple[Staff, str] | None:
     """The staff member and CSRF token of a live session cookie, or None."""
     found = staff_queries.live_session(session, sha256_hex(token))
-    if found is None:
+    if found is None or found.csrf_token is None:
         return None
-    row, account = found
-    return staff_of(account), row.csrf_token
+    return _staff_of_credential(found), found.csrf_token
 
 
 def end_session(session: Session, token: str) -> None:
@@ -304,12 +314,11 @@ def token_identity(session: Session, token: str) -> Staff | None:
     found = staff_queries.live_api_token(session, sha256_hex(token))
     if found is None:
         return None
-    row, account = found
     now = utcnow()
     # Record use at most once a minute, so busy clients do not write on every request.
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-        row.last_used_at = now
-    return staff_of(account)
+    if found.last_used_at is None or now - found.last_used_at > timedelta(minutes=1):
+        staff_queries.touch_api_token(session, found.credential_id, now)
+    return _staff_of_credential(found)
 
 
 def revoke_api_token(session: Session, token_id: int) -> ApiToken:

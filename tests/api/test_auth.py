@@ -316,9 +316,8 @@ def test_the_staff_read_of_a_suggestion_checks_credentials_in_its_own_transactio
     with unit_of_work(_context(browser).factory) as session:
         found = staff_queries.live_api_token(session, accounts.sha256_hex(token))  # reads only
         assert found is not None
-        token_row = found[0]
-        assert token_row.last_used_at is not None  # written and committed by the read above
-        accounts.revoke_api_token(session, token_row.id)
+        assert found.last_used_at is not None  # written and committed by the read above
+        accounts.revoke_api_token(session, found.credential_id)
     revoked = browser.get(path, headers=headers)
     assert revoked.status_code == 401 and "revoked" in revoked.json()["detail"]
 

@@ -52,7 +52,8 @@ def test_expired_revoked_and_disabled_sessions_are_not_live(db_factory: sessionm
         staff_queries.get_staff(session, b).active = False
     with unit_of_work(db_factory) as session:
         found = staff_queries.live_session(session, "live")
-        assert found is not None and found[0].csrf_token == "c1" and found[1].username == "a"
+        assert found is not None and found.csrf_token == "c1" and found.username == "a"
+        assert found.roles == frozenset({"reviewer"}) and found.last_used_at is None
         for dead in ("expired", "revoked", "disabled", "unknown"):
             assert staff_queries.live_session(session, dead) is None, dead
         assert staff_queries.delete_dead_sessions(session) == 2  # expired and revoked
@@ -75,3 +76,37 @@ def test_revoked_tokens_are_not_live(db_factory: sessionmaker[Session]) -> None:
         assert staff_queries.live_api_token(session, "hash1") is None
         assert staff_queries.live_api_token(session, "hash2") is not None
         assert [t.name for t in staff_queries.tokens_of(session, a)] == ["two", "one"]
+
+
+def test_a_live_token_brings_its_account_with_every_role_and_the_department(
+    db_factory: sessionmaker[Session],
+) -> None:
+    with unit_of_work(db_factory) as session:
+        queries.seed_departments(session)
+        dept = staff_queries.department_by_code(session, "power_station")
+        assert dept is not None
+        li = staff_queries.add_staff(
+            session,
+            username="li",
+            display_name="Li Ming",
+            password_hash="h",
+            roles=["handler", "deputy"],
+            department_id=dept.id,
+        ).id
+        no_roles = _account(session, "zhao")
+        staff_queries.add_api_token(session, li, "li's", "hash-li", "msk_li")
+        staff_queries.add_api_token(session, no_roles, "zhao's", "hash-zhao", "msk_zh")
+    with unit_of_work(db_factory) as session:
+        found = staff_queries.live_api_token(session, "hash-li")
+        assert found is not None
+        assert (found.staff_id, found.username, found.display_name) == (li, "li", "Li Ming")
+        assert found.roles == frozenset({"handler", "deputy"})
+        assert found.department_code == "power_station"
+        assert found.csrf_token is None and found.last_used_at is None
+        used = utcnow()
+        staff_queries.touch_api_token(session, found.credential_id, used)
+        bare = staff_queries.live_api_token(session, "hash-zhao")
+        assert bare is not None and bare.roles == frozenset() and bare.department_code is None
+    with unit_of_work(db_factory) as session:
+        found = staff_queries.live_api_token(session, "hash-li")
+        assert found is not None and found.last_used_at == used
