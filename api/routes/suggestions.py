@@ -183,9 +183,8 @@ async def read(
 
 def _staff_view(session: Session, suggestion_id: int) -> SuggestionOut:
     """Everything staff see about one suggestion (blocking: runs in a worker thread)."""
-    suggestion = queries.get_suggestion(session, suggestion_id)
-    transcript = queries.transcript_for(session, suggestion_id)
-    prediction = queries.latest_prediction(session, suggestion_id)
+    record = queries.get_record(session, suggestion_id)
+    suggestion, transcript, prediction = record.suggestion, record.transcript, record.prediction
     return SuggestionOut(
         id=suggestion.id,
         tracking_code=suggestion.tracking_code,

@@ -229,3 +229,31 @@ def test_one_active_classifier_at_a_time(db_factory: sessionmaker[Session]) -> N
         active = queries.active_classifier(session)
         assert active is not None and active.id == v2.id
         assert session.get(type(active), v1.id).state == "retired"  # type: ignore[union-attr]
+
+
+def test_a_record_brings_the_transcript_and_the_newest_prediction(db_factory: sessionmaker[Session]) -> None:
+    fields = dict(artefact_path="a", sha256="0" * 64, data_fingerprint="f", n_examples=1)
+    with unit_of_work(db_factory) as session:
+        version = queries.add_classifier_version(session, **fields).id
+        bare = queries.create_suggestion(session, status=Status.RECEIVED, actor="villager", channel="text")
+        voiced = queries.create_suggestion(session, status=Status.RECEIVED, actor="villager", channel="voice")
+        other = queries.create_suggestion(session, status=Status.RECEIVED, actor="villager", channel="text")
+        queries.add_transcript(
+            session, voiced.id, engine="e", model="m", language="zh", language_probability=1.0,
+            text="路灯坏了", confidence=0.9, seconds=1.0,
+        )  # fmt: skip
+        for suggestion, label in ((voiced, "transport"), (other, "environment"), (voiced, "power")):
+            queries.add_prediction(
+                session, suggestion.id, classifier_version_id=version, label=label, confidence=0.5
+            )
+    with db_factory() as session:
+        record = queries.get_record(session, bare.id)
+        assert (record.suggestion.id, record.transcript, record.prediction) == (bare.id, None, None)
+        record = queries.get_record(session, voiced.id)
+        assert record.transcript is not None and record.transcript.text == "路灯坏了"
+        assert record.prediction is not None and record.prediction.label == "power"
+        record = queries.get_record(session, other.id)
+        assert record.transcript is None
+        assert record.prediction is not None and record.prediction.label == "environment"
+        with pytest.raises(NotFound):
+            queries.get_record(session, 999_999)
