@@ -194,7 +194,7 @@ class SuggestionRecord:
     prediction: Prediction | None
 
 
-def _record_statement() -> Select[tuple[Suggestion, Transcript, Prediction]]:
+def _record_statement() -> Select[Suggestion, Transcript, Prediction]:
     newer = aliased(Prediction)
     newest = (
         ~select(newer.id)
