@@ -224,11 +224,16 @@ def get_record(session: Session, suggestion_id: int) -> SuggestionRecord:
     return SuggestionRecord(row[0], row[1], row[2])
 
 
+# Built once (the public tracking look-up and the staff read run these on every request).
+_BY_TRACKING_CODE = select(Suggestion).where(Suggestion.tracking_code == bindparam("code"))
+_HISTORY = select(Event).where(Event.suggestion_id == bindparam("suggestion_id")).order_by(Event.id)
+
+
 def get_by_tracking_code(session: Session, code: str) -> Suggestion:
     """A suggestion by its tracking code (case and dash insensitive), or NotFound."""
     cleaned = "".join(ch for ch in code.upper() if ch.isalnum())
     normalised = f"{cleaned[:4]}-{cleaned[4:]}" if len(cleaned) == 8 else code
-    suggestion = session.scalar(select(Suggestion).where(Suggestion.tracking_code == normalised))
+    suggestion = session.scalar(_BY_TRACKING_CODE, {"code": normalised})
     if suggestion is None:
         raise NotFound(f"No suggestion has the tracking code {code!r}. Please check the code and try again.")
     return suggestion
@@ -236,7 +241,7 @@ def get_by_tracking_code(session: Session, code: str) -> Suggestion:
 
 def history(session: Session, suggestion_id: int) -> Sequence[Event]:
     """A suggestion's events, oldest first."""
-    return session.scalars(select(Event).where(Event.suggestion_id == suggestion_id).order_by(Event.id)).all()
+    return session.scalars(_HISTORY, {"suggestion_id": suggestion_id}).all()
 
 
 def transcript_for(session: Session, suggestion_id: int) -> Transcript | None:
