@@ -21,7 +21,7 @@ from intake.storage import AudioStore, S3Options, open_store
 from intake.submission import PROCESS_JOB, Desk
 from intake.theme_job import RECOMPUTE_THEMES_JOB, ThemeBuilder, ThemeSettings
 from models import queries
-from models.db import make_engine, make_read_session_factory, make_session_factory, unit_of_work, upgrade
+from models.db import make_engine, make_session_factory, unit_of_work, upgrade
 
 
 @dataclass
@@ -31,8 +31,6 @@ class AppContext:
     settings: Settings
     engine: Engine
     factory: sessionmaker[Session]
-    # For the busiest reads (api.deps.in_unit_of_work): no BEGIN/COMMIT round trips on PostgreSQL.
-    read_factory: sessionmaker[Session]
     store: AudioStore
     limits: AudioLimits
     classifiers: ClassifierRegistry
@@ -67,7 +65,6 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
     if migrate:
         upgrade(engine)
     factory = make_session_factory(engine)
-    read_factory = make_read_session_factory(engine)
     if migrate:
         with unit_of_work(factory) as session:
             queries.seed_departments(session)
@@ -158,7 +155,6 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
         settings,
         engine,
         factory,
-        read_factory,
         store,
         limits,
         classifiers,

@@ -37,10 +37,6 @@ T = TypeVar("T")
 async def in_unit_of_work(context: AppContext, work: Callable[[Session], T]) -> T:
     """Run ``work(session)`` in one unit of work on a worker thread, for the busiest read endpoints.
 
-    The session comes from ``context.read_factory`` (autocommit on PostgreSQL, see
-    models.db.make_read_session_factory): ``work`` may write a row or two, but must not need
-    several writes to succeed or fail together.
-
     A sync endpoint with SessionDep goes through the thread pool three times per request (opening
     the session, the endpoint, closing the session); this goes once. Server CPU per tracking
     look-up, measured with bench/load.py's read client (machine loaded, so compare as a ratio):
@@ -48,7 +44,7 @@ async def in_unit_of_work(context: AppContext, work: Callable[[Session], T]) -> 
     """
 
     def run() -> T:
-        with unit_of_work(context.read_factory) as session:
+        with unit_of_work(context.factory) as session:
             return work(session)
 
     return await run_in_threadpool(run)

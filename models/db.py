@@ -113,20 +113,6 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, future=True)
 
 
-def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """A session factory for the busiest read-mostly requests (a look-up plus, at most, small
-    single-row writes such as a token's last use).
-
-    On PostgreSQL each statement commits by itself (autocommit), which saves the BEGIN and COMMIT
-    round trips of every request. The reads see the same data as in a transaction: under READ
-    COMMITTED, PostgreSQL's default, every statement of a transaction takes its own snapshot
-    anyway. SQLite has no round trips to save and keeps its transactions (and their snapshot).
-    """
-    if engine.dialect.name == "postgresql":
-        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return make_session_factory(engine)
-
-
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """The one place that commits: commit on success, roll back on any error, always close."""

@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import queries
-from models.db import is_sqlite, make_engine, make_read_session_factory, make_session_factory, unit_of_work
+from models.db import is_sqlite, make_engine, unit_of_work
 from models.tables import Status, Suggestion
 
 
@@ -57,26 +57,6 @@ def test_a_pool_as_big_as_the_requests_in_flight_reuses_its_connections(database
             conn.execute(text("SELECT 1"))
             conn.close()
     assert len(opened) == 3
-    engine.dispose()
-
-
-def test_read_sessions_autocommit_on_postgres_and_keep_transactions_on_sqlite(database_url: str) -> None:
-    """A read unit of work needs no BEGIN/COMMIT round trips on PostgreSQL; its writes land as it
-    makes them. SQLite keeps its transaction, so an error still undoes everything."""
-    engine = make_engine(database_url)
-    reads, plain = make_read_session_factory(engine), make_session_factory(engine)
-    with unit_of_work(plain) as session:
-        s = queries.create_suggestion(session, status=Status.RECEIVED, actor="villager", channel="text")
-    with pytest.raises(RuntimeError), unit_of_work(reads) as session:
-        row = session.get(Suggestion, s.id)
-        assert row is not None
-        row.text = "changed"
-        session.flush()
-        raise RuntimeError("the read failed after its write")
-    with plain() as session:
-        stored = session.get(Suggestion, s.id)
-        assert stored is not None
-        assert stored.text == ("changed" if engine.dialect.name == "postgresql" else None)
     engine.dispose()
 
 
