@@ -229,13 +229,22 @@ _BY_TRACKING_CODE = select(Suggestion).where(Suggestion.tracking_code == bindpar
 _HISTORY = select(Event).where(Event.suggestion_id == bindparam("suggestion_id")).order_by(Event.id)
 
 
+def normalise_tracking_code(code: str) -> str:
+    """A tracking code as stored (``7K3F-9QMB``) from what a villager typed (any case, any dashes)."""
+    cleaned = "".join(ch for ch in code.upper() if ch.isalnum())
+    return f"{cleaned[:4]}-{cleaned[4:]}" if len(cleaned) == 8 else code
+
+
+def unknown_tracking_code(code: str) -> NotFound:
+    """The error for a tracking code that names no suggestion."""
+    return NotFound(f"No suggestion has the tracking code {code!r}. Please check the code and try again.")
+
+
 def get_by_tracking_code(session: Session, code: str) -> Suggestion:
     """A suggestion by its tracking code (case and dash insensitive), or NotFound."""
-    cleaned = "".join(ch for ch in code.upper() if ch.isalnum())
-    normalised = f"{cleaned[:4]}-{cleaned[4:]}" if len(cleaned) == 8 else code
-    suggestion = session.scalar(_BY_TRACKING_CODE, {"code": normalised})
+    suggestion = session.scalar(_BY_TRACKING_CODE, {"code": normalise_tracking_code(code)})
     if suggestion is None:
-        raise NotFound(f"No suggestion has the tracking code {code!r}. Please check the code and try again.")
+        raise unknown_tracking_code(code)
     return suggestion
 
 

@@ -256,13 +256,13 @@ async def track(tracking_code: str, context: ContextDep) -> TrackOut:
 
 def tracking_view(session: Session, tracking_code: str) -> TrackOut:
     """What the villager sees for a tracking code (blocking: runs in a worker thread)."""
-    suggestion = queries.get_by_tracking_code(session, tracking_code)
+    suggestion, original_status = theme_store.tracked(session, tracking_code)
     zh, en = STATUS_WORDS.get(suggestion.status, (suggestion.status, suggestion.status))
     routed = suggestion.status in ROUTED_OR_LATER
     dept = suggestion.department if routed else None
-    link = theme_store.duplicate_link(session, suggestion.id)
-    original = queries.get_suggestion(session, link.duplicate_of_id) if link else None
-    earlier = STATUS_WORDS.get(original.status, (original.status, original.status)) if original else None
+    earlier = (
+        STATUS_WORDS.get(original_status, (original_status, original_status)) if original_status else None
+    )
     return TrackOut(
         tracking_code=suggestion.tracking_code,
         status=suggestion.status,
@@ -274,7 +274,7 @@ def tracking_view(session: Session, tracking_code: str) -> TrackOut:
         result_note=suggestion.result_note if suggestion.status in ("resolved", "closed") else None,
         can_rate=suggestion.status in ("resolved", "closed") and suggestion.satisfaction is None,
         satisfaction=suggestion.satisfaction,
-        already_reported=original is not None,
+        already_reported=original_status is not None,
         already_reported_status_zh=earlier[0] if earlier else None,
         already_reported_status_en=earlier[1] if earlier else None,
         submitted_at=suggestion.submitted_at,

@@ -170,3 +170,14 @@ def test_duplicate_candidates_are_open_earlier_reports_from_the_same_place(
         assert [d.suggestion_id for d in theme_store.duplicates_of(session, same_village)] == [new]
         assert queries.get_suggestion(session, new).status == Status.ROUTED
         assert queries.history(session, new)[-1].kind == "duplicate_suspected"
+        # The villager's tracking look-up sees the earlier report's status, by any spelling of the code.
+        repeat = queries.get_suggestion(session, new)
+        code = repeat.tracking_code.lower().replace("-", "")
+        assert theme_store.tracked(session, code) == (
+            repeat,
+            queries.get_suggestion(session, same_village).status,
+        )
+        earlier = queries.get_suggestion(session, same_village)
+        assert theme_store.tracked(session, earlier.tracking_code) == (earlier, None)
+        with pytest.raises(NotFound, match="tracking code"):
+            theme_store.tracked(session, "ZZZZ-ZZZZ")
