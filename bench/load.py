@@ -5,11 +5,14 @@ Usage (from the repository root; nice it on a shared machine)::
     nice -n 10 .venv-test/bin/python bench/load.py [--url http://127.0.0.1:8000] [--workers 1]
         [--api-processes 2]
         [--backlog 40] [--uploads 40] [--upload-rate 4] [--reads 3000] [--read-concurrency 16]
-        [--drain-notes 10] [--max-seconds 600] [--database-url URL] [--token TOKEN]
+        [--drain-notes 10] [--max-seconds 600] [--postgres SERVER_URL | --database-url URL]
+        [--token TOKEN]
 
 Without ``--url`` it starts ``minsheng serve`` itself on a free loopback port, with a fresh data
-directory (SQLite unless ``--database-url`` is given), ``--api-processes`` HTTP processes (default 2:
-one per core; one of them runs the embedded worker) and ``--workers`` worker threads, creates a
+directory (SQLite unless ``--postgres`` names a server, where it makes a fresh database and drops
+it at the end, or ``--database-url`` an existing empty database), ``--api-processes`` HTTP
+processes (default 2: one per core; one of them runs the embedded worker) and ``--workers`` worker
+threads, creates a
 staff account and API token there with ``minsheng create-admin`` / ``create-token``, and stops the
 server at the end. With ``--url`` it uses a running server (say how many worker processes/threads
 it has with ``--workers``; the drain phase then needs that server's queue to be otherwise empty)
@@ -26,7 +29,9 @@ Phases, each printing one JSON line:
    phase 2, on the voice notes, still with the workers busy) — ``--reads`` GETs,
    ``--read-concurrency`` connections at a time: half are staff reads of a suggestion (API token),
    half villagers' anonymous tracking look-ups. The client is a minimal keep-alive HTTP/1.1 one
-   (see RawHttp) so that it takes little of the CPU the server needs.
+   (see RawHttp) so that it takes little of the CPU the server needs. ``read_idle`` also gives the
+   CPU time the server's processes and PostgreSQL spent per read (when the bench started the
+   server): a figure that, unlike throughput, hardly moves with the rest of the machine's load.
 4. ``drain`` — with no more requests coming in, the time the workers take for the next
    ``--drain-notes`` queued notes (same clip mix as phase 1) gives notes per minute per worker,
    compared with phase 1. The server is stopped with the rest of its queue unprocessed.
@@ -85,6 +90,50 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _process_tree(root: int) -> set[int]:
+    """``root`` and all its descendants (from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return tree
+
+
+def _postgres_pids() -> set[int]:
+    """Every PostgreSQL server process on this machine (the bench's database server is local)."""
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                pids.add(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
+def cpu_seconds(pids: set[int]) -> float:
+    """CPU time (user + system) of ``pids`` and of their children that have exited and been reaped
+    (PostgreSQL's per-connection processes end up in the postmaster's count)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        ticks += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def server_env(
@@ -273,10 +322,19 @@ async def open_jobs(staff_client: httpx.AsyncClient, ids: list[int]) -> int:
 
 
 async def read_phase(
-    url: str, staff_client: httpx.AsyncClient, ids: list[int], args: argparse.Namespace, deadline: float
+    url: str,
+    staff_client: httpx.AsyncClient,
+    ids: list[int],
+    args: argparse.Namespace,
+    deadline: float,
+    server_pid: int | None = None,
 ) -> dict[str, Any]:
     """``--reads`` GETs over ``ids``: staff reads of the suggestions alternating with anonymous
-    tracking look-ups of their codes, ``--read-concurrency`` connections at a time."""
+    tracking look-ups of their codes, ``--read-concurrency`` connections at a time.
+
+    With ``server_pid`` (a server this bench started, its workers idle) it also gives the CPU the
+    server's processes and PostgreSQL spent per read: unlike throughput, that hardly depends on
+    what else the shared machine is doing."""
     codes = [(await staff_client.get(f"/api/v1/suggestions/{i}")).json()["tracking_code"] for i in ids[:20]]
     auth = {"Authorization": staff_client.headers["authorization"]}
     reads = [
@@ -285,8 +343,19 @@ async def read_phase(
         else (f"/api/v1/suggestions/{ids[i % len(ids)]}", auth)
         for i in range(args.reads)
     ]
+    server = _process_tree(server_pid) if server_pid else set()
+    postgres = _postgres_pids() if server_pid else set()
+    before = (cpu_seconds(server), cpu_seconds(postgres))
     lat, errors, wall = await timed_reads(url, reads, args.read_concurrency, deadline)
+    after = (cpu_seconds(server), cpu_seconds(postgres))
+    cpu: dict[str, Any] = {}
+    if server_pid and lat:
+        cpu = {
+            "server_cpu_ms_per_read": round((after[0] - before[0]) / len(lat) * 1000, 3),
+            "postgres_cpu_ms_per_read": round((after[1] - before[1]) / len(lat) * 1000, 3),
+        }
     return {
+        **cpu,
         "n": len(lat),
         "errors": errors,
         "concurrency": args.read_concurrency,
@@ -297,8 +366,11 @@ async def read_phase(
     }
 
 
-async def run(args: argparse.Namespace, url: str, token: str, bare: dict[str, Any]) -> None:
-    """Phases 2–4 against the server at ``url``; ``token`` is a staff API token."""
+async def run(
+    args: argparse.Namespace, url: str, token: str, bare: dict[str, Any], server_pid: int | None = None
+) -> None:
+    """Phases 2–4 against the server at ``url``; ``token`` is a staff API token; ``server_pid`` the
+    server's process when this bench started it."""
     deadline = time.monotonic() + args.max_seconds
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     staff = {"Authorization": f"Bearer {token}"}
@@ -322,7 +394,7 @@ async def run(args: argparse.Namespace, url: str, token: str, bare: dict[str, An
         ]
         while await open_jobs(staff_client, typed) and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
-        idle = await read_phase(url, staff_client, typed, args, deadline)
+        idle = await read_phase(url, staff_client, typed, args, deadline, server_pid)
         emit({"phase": "read_idle", **idle, "workers_busy": False})
 
         backlog = [
@@ -426,7 +498,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--url", help="a running server (default: start one)")
     parser.add_argument("--token", default=os.environ.get("MINSHENG_TOKEN"), help="staff API token for --url")
-    parser.add_argument("--database-url", help="database of the server this bench starts (default SQLite)")
+    parser.add_argument(
+        "--database-url", help="an existing, empty database for the server this bench starts (default SQLite)"
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="SERVER_URL",
+        help="a PostgreSQL server (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres): the bench "
+        "creates a fresh database there for its server and drops it at the end",
+    )
     parser.add_argument("--weights-cache", type=Path, help="unpacked Whisper weights (default: var/weights)")
     parser.add_argument("--workers", type=int, default=1, help="worker threads/processes of the server")
     parser.add_argument(
@@ -451,22 +531,50 @@ def main(argv: list[str] | None = None) -> int:
 
     proc = None
     url, token = args.url, args.token
-    if url is None:
-        env = server_env(work, weights, args.workers, args.database_url, args.api_processes)
-        token = staff_token(env)
-        proc, url = start_server(work, env)
-    elif not token:
-        parser.error("--url needs a staff API token: --token or MINSHENG_TOKEN (minsheng create-token)")
-    assert token is not None
+    database_url, scratch = args.database_url, None
+    if args.postgres:
+        scratch = ScratchDatabase(args.postgres)
+        database_url = scratch.url
     try:
+        if url is None:
+            env = server_env(work, weights, args.workers, database_url, args.api_processes)
+            token = staff_token(env)
+            proc, url = start_server(work, env)
+        elif not token:
+            parser.error("--url needs a staff API token: --token or MINSHENG_TOKEN (minsheng create-token)")
+        assert token is not None
         # uvloop (a dependency of the server already) costs the client less CPU than asyncio's own
         # loop, leaving more of the two cores to the server being measured.
-        uvloop.run(run(args, url, token, bare))
+        uvloop.run(run(args, url, token, bare, proc.pid if proc is not None else None))
     finally:
         if proc is not None:
             proc.terminate()
             proc.wait(60)
+        if scratch is not None:
+            scratch.drop()
     return 0
+
+
+class ScratchDatabase:
+    """A fresh, empty database on a PostgreSQL server, for one run (dropped by ``drop``)."""
+
+    def __init__(self, server_url: str) -> None:
+        """Create ``minsheng_load_<random>`` on the server that ``server_url`` names."""
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        self.name = f"minsheng_load_{os.urandom(4).hex()}"
+        self._server = create_engine(server_url, isolation_level="AUTOCOMMIT")
+        self._text = text
+        with self._server.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+        self.url = make_url(server_url).set(database=self.name).render_as_string(hide_password=False)
+
+    def drop(self) -> None:
+        """Drop the database (closing anything still connected to it)."""
+        with self._server.connect() as conn:
+            conn.execute(self._text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self._server.dispose()
 
 
 if __name__ == "__main__":
