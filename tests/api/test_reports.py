@@ -33,7 +33,7 @@ def resolved(api: TestClient, staffing: Staffing) -> list[int]:
     staffing.clock.now = T0
     ids, codes = [], []
     for village, text in (("青山村", "村口路灯坏了，晚上很黑"), ("白水村", '路灯不亮，"请"尽快修, 谢谢')):
-        sid, code = routed_suggestion(api, "power", village, text)
+        sid, code = routed_suggestion(api, "power", village, text, submitted_at=T0)
         ids.append(sid)
         codes.append(code)
         with staffing.as_(*ADMIN):

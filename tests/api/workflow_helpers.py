@@ -92,9 +92,16 @@ def context_of(client: TestClient) -> AppContext:
 
 
 def routed_suggestion(
-    client: TestClient, category: str = "power", village: str | None = None, text: str = "村口路灯坏了"
+    client: TestClient,
+    category: str = "power",
+    village: str | None = None,
+    text: str = "村口路灯坏了",
+    submitted_at: datetime | None = None,
 ) -> tuple[int, str]:
-    """Store a suggestion as the pipeline leaves it after routing; returns (id, tracking code)."""
+    """Store a suggestion as the pipeline leaves it after routing; returns (id, tracking code).
+
+    ``submitted_at`` backdates it (default: now), for tests whose reports cover a fixed period.
+    """
     with unit_of_work(context_of(client).factory) as session:
         dept = queries.department_for(session, category, village)
         s = queries.create_suggestion(
@@ -110,4 +117,6 @@ def routed_suggestion(
             submitter_phone="13800000000",
             address="河西村3组",
         )
+        if submitted_at is not None:
+            s.submitted_at = submitted_at
         return s.id, s.tracking_code
