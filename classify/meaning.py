@@ -61,8 +61,9 @@ class MeaningUnavailable(DomainError):
     kind = "MeaningUnavailable"
 
 
-def text_key(text: str) -> str:
-    """The key a text's vector is stored under (sha256 of the UTF-8 text)."""
+def vector_key(text: str) -> str:
+    """The key a text's vector is stored under (sha256 of the UTF-8 text; not classify.learning's
+    text_key, which is the normalised text itself)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -135,26 +136,28 @@ class SentenceEncoder:
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         with self._lock:
             seed = self._seed_vectors()
-            missing: dict[str, list[int]] = {}
+            missing: dict[str, list[int]] = {}  # key -> rows of out
+            texts_of: dict[str, str] = {}
             for i, text in enumerate(texts):
-                key = text_key(text)
+                key = vector_key(text)
                 found = seed.get(key)
                 if found is None:
                     found = self._cache.get(key)
                 if found is None:
-                    missing.setdefault(text, []).append(i)
+                    missing.setdefault(key, []).append(i)
+                    texts_of[key] = text
                 else:
                     out[i] = found
             if missing:
                 model = self._load()
-                todo = list(missing)
-                vectors = model.query([self._truncate(model, t) for t in todo])
-                self.embedded += len(todo)
+                keys = list(missing)
+                vectors = model.query([self._truncate(model, texts_of[k]) for k in keys])
+                self.embedded += len(keys)
                 # Kept and used at half precision, like the shipped seed vectors: a text then gets the
                 # very same features whether it was embedded just now or found in a store.
-                for text, vector in zip(todo, vectors.astype(np.float16), strict=True):
-                    out[missing[text]] = vector
-                    self._remember(text_key(text), vector)
+                for key, vector in zip(keys, vectors.astype(np.float16), strict=True):
+                    out[missing[key]] = vector
+                    self._remember(key, vector)
         return out
 
     def _remember(self, key: str, vector: np.ndarray) -> None:
@@ -231,7 +234,7 @@ def write_seed_vectors(texts: Sequence[str], path: Path = SEED_VECTORS) -> int:
     vectors = SentenceEncoder(seed_vectors=Path("/nonexistent")).encode(unique).astype(np.float16)
     np.savez_compressed(
         path,
-        keys=np.array([text_key(t) for t in unique]),
+        keys=np.array([vector_key(t) for t in unique]),
         vectors=vectors,
         model_sha256=np.array(MODEL_SHA256),
     )

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import queries, staff_queries
 from models.db import unit_of_work, utcnow
+from models.staff import StaffAccount
 
 
 def _account(session: Session, username: str, *roles: str) -> int:
@@ -16,19 +17,24 @@ def _account(session: Session, username: str, *roles: str) -> int:
     ).id
 
 
+def _power_station_handler(session: Session, display_name: str) -> StaffAccount:
+    """Account "li": handler and deputy at the power station (departments seeded on the way)."""
+    queries.seed_departments(session)
+    dept = staff_queries.department_by_code(session, "power_station")
+    assert dept is not None
+    return staff_queries.add_staff(
+        session,
+        username="li",
+        display_name=display_name,
+        password_hash="h",
+        roles=["handler", "deputy"],
+        department_id=dept.id,
+    )
+
+
 def test_roles_are_rows_and_can_be_replaced(db_factory: sessionmaker[Session]) -> None:
     with unit_of_work(db_factory) as session:
-        queries.seed_departments(session)
-        dept = staff_queries.department_by_code(session, "power_station")
-        assert dept is not None
-        account = staff_queries.add_staff(
-            session,
-            username="li",
-            display_name="Li",
-            password_hash="h",
-            roles=["handler", "deputy"],
-            department_id=dept.id,
-        )
+        account = _power_station_handler(session, "Li")
         _account(session, "wang", "reviewer")
     with unit_of_work(db_factory) as session:
         account = staff_queries.get_staff(session, account.id)
@@ -82,17 +88,7 @@ def test_a_live_token_brings_its_account_with_every_role_and_the_department(
     db_factory: sessionmaker[Session],
 ) -> None:
     with unit_of_work(db_factory) as session:
-        queries.seed_departments(session)
-        dept = staff_queries.department_by_code(session, "power_station")
-        assert dept is not None
-        li = staff_queries.add_staff(
-            session,
-            username="li",
-            display_name="Li Ming",
-            password_hash="h",
-            roles=["handler", "deputy"],
-            department_id=dept.id,
-        ).id
+        li = _power_station_handler(session, "Li Ming").id
         no_roles = _account(session, "zhao")
         staff_queries.add_api_token(session, li, "li's", "hash-li", "msk_li")
         staff_queries.add_api_token(session, no_roles, "zhao's", "hash-zhao", "msk_zh")
