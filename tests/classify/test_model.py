@@ -8,8 +8,11 @@ import os
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 import skops.io
+from scipy import sparse
+from sklearn.svm import LinearSVC
 
 from classify.model import (
     METADATA_FILE,
@@ -18,6 +21,7 @@ from classify.model import (
     Classifier,
     CompactTfidfVectorizer,
     ModelIntegrityError,
+    NeighbourSVM,
     Prediction,
     ScriptRouter,
     script_of,
@@ -249,3 +253,60 @@ def test_sample_weights_decide_between_contradicting_examples(small_examples: li
     assert (unweighted == ones).all()
     with pytest.raises(ValueError, match="weights"):
         train(examples, weights=[1.0])
+
+
+def _corners(rng: np.random.Generator, per_corner: int) -> tuple[np.ndarray, np.ndarray]:
+    """Points around the four corners (±1, ±1) labelled by XOR: no straight line separates them."""
+    centres = np.array([[1.0, 1.0], [-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0]])
+    labels = np.array(["environment", "environment", "transport", "transport"])
+    points = np.repeat(centres, per_corner, axis=0) + rng.normal(0.0, 0.15, (4 * per_corner, 2))
+    return points, np.repeat(labels, per_corner)
+
+
+def test_neighbours_carry_what_a_straight_boundary_cannot() -> None:
+    rng = np.random.default_rng(0)
+    X, y = _corners(rng, 40)
+    X_test, y_test = _corners(rng, 10)
+    model = NeighbourSVM(C=0.5, k=10).fit(sparse.csr_matrix(X), y)
+    plain = LinearSVC(C=0.5, class_weight="balanced").fit(X, y)
+    assert (plain.predict(X_test) == y_test).mean() < 0.8
+    assert (model.predict(sparse.csr_matrix(X_test)) == y_test).mean() > 0.95
+    assert model.beta_ > 0.5  # the out-of-fold fit found the votes worth a lot
+    proba = model.predict_proba(sparse.csr_matrix(X_test))
+    assert proba.shape == (40, 2) and np.allclose(proba.sum(axis=1), 1.0)
+
+
+def test_uninformative_neighbours_count_for_little() -> None:
+    # One informative feature, and labels that follow it: the SVM alone is right, and the vote of
+    # neighbours (which also see a large random feature) is given little weight.
+    rng = np.random.default_rng(1)
+    signal = rng.choice([-1.0, 1.0], 400)
+    X = np.column_stack([signal * 0.3 + rng.normal(0, 0.05, 400), rng.normal(0, 3.0, (400, 5))])
+    y = np.where(signal > 0, "power", "other")
+    model = NeighbourSVM(C=0.5, k=10).fit(sparse.csr_matrix(X), y)
+    assert model.beta_ < 0.3
+    assert (model.predict(sparse.csr_matrix(X)) == y).mean() > 0.95
+
+
+def test_neighbour_votes_follow_weights_and_stay_out_of_the_saved_state(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    X, y = _corners(rng, 20)
+    # Both categories weigh 80 in all; transport's (1, -1) corner weighs 3 a point, environment 2.
+    weights = np.repeat([2.0, 2.0, 3.0, 1.0], 20)
+    model = NeighbourSVM(C=0.5, k=40).fit(sparse.csr_matrix(X), y, sample_weight=weights)
+    assert list(model.classes_) == ["environment", "transport"]
+    corner = model.neighbour_votes(sparse.csr_matrix([[1.0, 1.0]]))
+    assert corner[0, 0] > 0.99
+    # Halfway between an environment corner and the heavy transport corner (all 40 points of the
+    # two near corners vote): transport gets more.
+    far = sparse.csr_matrix([[1.0, 0.0]])
+    votes = model.neighbour_votes(far)
+    assert votes.sum() == pytest.approx(1.0) and votes[0, 1] > votes[0, 0]
+    assert model.neighbour_votes(sparse.csr_matrix([[0.0, 0.0]])).sum() == 0.0  # nothing in common
+    model.predict_proba(far)
+    assert "_rows_cache" in model.__dict__ and "_rows_cache" not in model.__getstate__()
+    assert model.rows_data_.dtype == np.float16
+    data = skops.io.dumps(model)
+    restored = skops.io.loads(data, trusted=skops.io.get_untrusted_types(data=data))
+    assert np.array_equal(restored.predict_proba(far), model.predict_proba(far))
+    assert np.array_equal(restored.neighbour_votes(far), votes)
