@@ -102,11 +102,11 @@ CALIBRATION_FOLDS = 5
 # The SVM's regularisation C (smaller is stronger) for small and for large training sets; in between
 # it follows a straight line in log(C) against log(number of examples). See svm_c().
 SMALL_DATA = (2_000, 0.5)
+LARGE_DATA = (10_000, 0.1)
 # The nearest training texts that vote beside the SVM (see NeighbourSVM), and the floor under a
 # vote before its logarithm (so a category no neighbour voted for is not ruled out).
 NEIGHBOURS = 10
 VOTE_FLOOR = 1e-3
-LARGE_DATA = (10_000, 0.1)
 
 
 def svm_c(n_examples: int | None) -> float:
@@ -497,7 +497,8 @@ def _fit_single(
 ) -> Pipeline:
     """Fit build_pipeline() on normalised texts, adjusted to small data.
 
-    Calibration uses fewer folds when a category has fewer than five examples, and a category with
+    Calibration uses fewer folds when a category has fewer than five examples (NeighbourSVM sees to
+    that), and a category with
     a single example cannot be calibrated by cross-validation at all, so then logistic regression
     (probabilistic by itself) replaces the calibrated SVM. The word part is dropped when no non-CJK
     word occurs in two texts (say, a small all-Chinese set): TfidfVectorizer refuses to fit an
@@ -509,8 +510,6 @@ def _fit_single(
         pipeline.set_params(
             clf=LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000, random_state=random_state)
         )
-    elif smallest < CALIBRATION_FOLDS:
-        pipeline.set_params(clf__folds=smallest)
     word = pipeline.get_params()["features__text__tfidf__word"]
     if not _has_vocabulary(normalised, word.token_pattern, word.min_df):
         pipeline.set_params(features__text__tfidf__word="drop")
