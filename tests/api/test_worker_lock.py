@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from api.worker_lock import WorkerLock
@@ -47,9 +48,15 @@ def test_a_failing_start_gives_the_lock_up(tmp_path: Path) -> None:
 
     failing = WorkerLock(path, broken, poll_seconds=0.05)
     failing.start()
+    # The failing one must have taken the lock (and failed) first: on a busy machine the healthy
+    # one's thread could otherwise win the lock before the failing one ever ran.
+    deadline = time.monotonic() + 5
+    while attempts < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert attempts >= 1
     started = threading.Event()
     healthy = WorkerLock(path, started.set, poll_seconds=0.05)
     healthy.start()
-    assert started.wait(5) and attempts >= 1
+    assert started.wait(5)
     failing.release()
     healthy.release()
