@@ -24,10 +24,12 @@ models on the fixed evaluation set, it compares their recipes by paired 5-fold c
 all current training data. For each fold one model is fitted on the candidate's data and one on
 the active model's data (seed and the reviews it was trained on), both without the fold; the score
 is the mean of the macro-F1 over all out-of-fold items and over the reviewed ones, and the same
-margin applies. Measured 2026-12-04 (stream seeds 0 and 1, macro-F1 at 200 / 500): EN queue
-0.624 / 0.655 and 0.629 / 0.654 (the product's gate: 0.628 / 0.639 and 0.617 / 0.645), EN random
-0.600 / 0.643 and 0.620 / 0.642 (0.615 / 0.643 and 0.523 / 0.648); ZH seed 0 queue 0.781 / 0.863,
-random 0.770 / 0.790 (0.782 / 0.830 and 0.760 / 0.790). It costs 10 more fits per run.
+margin applies. Measured 2026-12-04, English, mean over stream seeds 0-3 at 200 / 500 decisions
+(the product's gate in brackets): queue 0.629 / 0.656 (0.630 / 0.663), random 0.617 / 0.645
+(0.586 / 0.647); queue beat random at 500 on seeds 0, 1 and 3 (the product's gate: 2 and 3).
+Chinese, seed 0: queue 0.781 / 0.863 (0.782 / 0.830), random 0.770 / 0.790 (0.760 / 0.790). So on
+English it is no better on average (either gate's close calls decide queue against random there),
+and it costs 10 more fits per retraining run.
 """
 
 from __future__ import annotations
