@@ -48,50 +48,62 @@ from sklearn.model_selection import StratifiedKFold
 
 from api.settings import Settings
 from bench.learning import SHARED_TEXT, load_stream
-from classify.learning import REVIEWED, SEED, SourcedExample, assemble, gate, score, text_key
+from classify.learning import (
+    REVIEWED,
+    SEED,
+    SourcedExample,
+    TrainingData,
+    assemble,
+    gate,
+    score,
+    text_key,
+)
 from classify.model import Classifier
-from classify.train import Example, read_labelled_csv, seed_paths, train
+from classify.train import read_labelled_csv, seed_paths, train
+
+
+def _weights(sources: Sequence[str], reviewed_weight: float) -> list[float]:
+    """Each training example's weight, as the retraining job gives them."""
+    return [reviewed_weight if source == REVIEWED else 1.0 for source in sources]
 
 
 def _fit(
     seed: Sequence[SourcedExample], reviewed: Sequence[SourcedExample], reviewed_weight: float
-) -> tuple[list[Example], Classifier]:
-    """(the evaluation set, a classifier trained on the rest), as the retraining job makes them."""
+) -> tuple[TrainingData, Classifier]:
+    """(the merged data, a classifier trained on its training part), as the retraining job makes them."""
     data = assemble([*seed, *reviewed])
-    weights = [reviewed_weight if source == REVIEWED else 1.0 for source in data.train_sources]
-    return data.eval, train(data.train, 0, weights)
+    return data, train(data.train, 0, _weights(data.train_sources, reviewed_weight))
 
 
 def paired_cv(
-    seed: Sequence[SourcedExample],
-    reviewed: Sequence[SourcedExample],
-    active_reviewed: Sequence[SourcedExample],
-    reviewed_weight: float,
+    data: TrainingData, active_reviewed: Sequence[SourcedExample], reviewed_weight: float
 ) -> tuple[float, float]:
-    """(candidate, active) scores of ``--gate paired_cv``: both recipes cross-validated on the same folds."""
-    data = assemble([*seed, *reviewed])
+    """(candidate, active) scores of ``--gate paired_cv``: both recipes cross-validated on the same folds.
+
+    The candidate's recipe learns from every training row of ``data``; the active model's from its
+    seed rows and the reviews in ``active_reviewed`` (those it was trained on).
+    """
     labels = [e.label for e in data.train]
     known = {text_key(e.text) for e in active_reviewed}
     candidate_pred: list[str] = [""] * len(labels)
     active_pred: list[str] = [""] * len(labels)
+
+    def fit_and_predict(rows: Sequence[int], test_rows: Sequence[int], out: list[str]) -> None:
+        weights = _weights([data.train_sources[i] for i in rows], reviewed_weight)
+        model = train([data.train[i] for i in rows], 0, weights)
+        predictions = model.predict([data.train[i].text for i in test_rows])
+        for i, prediction in zip(test_rows, predictions, strict=True):
+            out[i] = prediction.label
+
     folds = StratifiedKFold(5, shuffle=True, random_state=0)
     for train_rows, test_rows in folds.split(labels, labels):
-        texts = [data.train[i].text for i in test_rows]
-        for predictions, rows in (
-            (candidate_pred, list(train_rows)),
-            (
-                active_pred,
-                [
-                    i
-                    for i in train_rows
-                    if data.train_sources[i] != REVIEWED or text_key(data.train[i].text) in known
-                ],
-            ),
-        ):
-            weights = [reviewed_weight if data.train_sources[i] == REVIEWED else 1.0 for i in rows]
-            model = train([data.train[i] for i in rows], 0, weights)
-            for i, prediction in zip(test_rows, model.predict(texts), strict=True):
-                predictions[i] = prediction.label
+        active_rows = [
+            i
+            for i in train_rows
+            if data.train_sources[i] != REVIEWED or text_key(data.train[i].text) in known
+        ]
+        fit_and_predict(list(train_rows), list(test_rows), candidate_pred)
+        fit_and_predict(active_rows, list(test_rows), active_pred)
     reviewed_rows = [i for i, source in enumerate(data.train_sources) if source == REVIEWED]
 
     def mean_f1(predictions: list[str]) -> float:
@@ -143,12 +155,12 @@ def replay(
         chosen = set(picked)
         remaining = [i for i in remaining if i not in chosen]
         reviewed += [SourcedExample(pool[i].text, pool[i].label, REVIEWED) for i in picked]
-        eval_set, candidate = _fit(seed_examples, reviewed, reviewed_weight)
+        data, candidate = _fit(seed_examples, reviewed, reviewed_weight)
         if gate_kind == "paired_cv":
-            candidate_f1, active_f1 = paired_cv(seed_examples, reviewed, active_reviewed, reviewed_weight)
+            candidate_f1, active_f1 = paired_cv(data, active_reviewed, reviewed_weight)
         else:
-            candidate_f1 = float(score(candidate, eval_set)["macro_f1"])
-            active_f1 = float(score(active, eval_set)["macro_f1"])
+            candidate_f1 = float(score(candidate, data.eval)["macro_f1"])
+            active_f1 = float(score(active, data.eval)["macro_f1"])
         decision = gate(candidate_f1, active_f1, margin)
         if decision.promote:
             active = candidate
@@ -165,7 +177,7 @@ def replay(
                 "candidate_test_f1": round(float(score(candidate, test)["macro_f1"]), 4),
                 "gate_candidate_f1": round(candidate_f1, 4),
                 "gate_active_f1": round(active_f1, 4),
-                "eval_set_n": len(eval_set),
+                "eval_set_n": len(data.eval),
                 "elapsed_s": round(time.perf_counter() - started, 1),
             }
         )
