@@ -16,21 +16,24 @@ same files); the summary line then judges the targets on the mean over those str
 each stream's value, because one stream's curve swings by a few hundredths with the gate's close
 calls.
 
-Measured 2026-12-06, English over stream seeds 0-3, same settings as below (sentence vectors
+Measured 2026-12-06 over stream seeds 0-3, same settings as below (sentence vectors
 preloaded as below; about 4 minutes a seed for both orders, seeds 0-1 and 2-3 in two
 processes side by side on 2 shared cores):
 
     nice -n 5 .venv-test/bin/python -m bench.learning --lang en --seed 0 --seed 1 --seed 2 --seed 3
+    # and the same with --lang zh
 
 mean macro-F1 at 0 / 100 / 200 / 300 / 500 decisions
   EN queue  0.517 / 0.591 / 0.630 / 0.648 / 0.661   (at 200 by seed 0.628 0.617 0.649 0.626;
                                                      at 500 0.639 0.645 0.695 0.666)
   EN random 0.517 / 0.577 / 0.586 / 0.602 / 0.647   (at 500 by seed 0.643 0.648 0.673 0.624)
-Both targets hold on the mean: 0.630 at 200, and queue ahead of random at 500 by 0.014 (ahead on
-seeds 2 and 3 by 0.02-0.04, behind on seeds 0 and 1 by 0.004 and 0.003). Seed 0's figures are
-those of the single-stream run below, and bench/learning_offline.py gives every seed the same
-figures as this replay. Chinese, measured on seed 0 only (below): 0.782 at 200, queue 0.830 vs
-random 0.790 at 500.
+  ZH queue  0.734 / 0.769 / 0.831 / 0.857 / 0.862   (at 200 by seed 0.782 0.831 0.854 0.856;
+                                                     at 500 0.830 0.864 0.864 0.891)
+  ZH random 0.734 / 0.761 / 0.773 / 0.809 / 0.837   (at 500 by seed 0.790 0.881 0.838 0.841)
+All targets hold on the mean: EN 0.630 and ZH 0.831 at 200; at 500 queue ahead of random by 0.014
+in English (ahead on seeds 2 and 3 by 0.02-0.04, behind on seeds 0 and 1 by 0.004 and 0.003) and
+by 0.025 in Chinese (behind on seed 1 by 0.016). Seed 0's figures are those of the single-stream
+runs below, and bench/learning_offline.py gives each English seed the same figures as this replay.
 
 Measured 2026-12-04 with the NeighbourSVM classifier (classify.model), same settings (pool 2000,
 test EN 1000 / ZH 243, batch 50, margin 0.01, reviewed weight 3). The stream's sentence vectors
