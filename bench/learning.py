@@ -305,6 +305,14 @@ def replay(
 TARGETS_AT_200 = {"en": 0.62, "zh": 0.55}
 
 
+def mean_curve(curves: Sequence[dict[int, float]]) -> dict[int, float]:
+    """The mean of several macro-F1 curves at each number of decisions that all of them reached."""
+    if not curves:
+        return {}
+    steps = sorted(set.intersection(*(set(c) for c in curves)))
+    return {n: round(sum(c[n] for c in curves) / len(curves), 4) for n in steps}
+
+
 def summarise(
     lang: str, orders: dict[str, dict[int, dict[int, float]]], seeds: Sequence[int]
 ) -> dict[str, Any]:
@@ -314,12 +322,14 @@ def summarise(
     judged on the mean over the seeds that were run (each seed's value is listed beside it).
     """
 
+    # An order that did not run on every seed (the time limit) has no mean.
+    means = {
+        order: mean_curve(list(runs.values())) if len(runs) == len(seeds) else {}
+        for order, runs in orders.items()
+    }
+
     def mean_at(order: str, decisions: int) -> float | None:
-        runs = orders.get(order, {})
-        values = [curve[decisions] for curve in runs.values() if decisions in curve]
-        if not values or len(values) < len(seeds):
-            return None
-        return round(sum(values) / len(values), 4)
+        return means.get(order, {}).get(decisions)
 
     def by_seed(order: str, decisions: int) -> dict[int, float | None]:
         return {seed: orders.get(order, {}).get(seed, {}).get(decisions) for seed in seeds}

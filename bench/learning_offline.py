@@ -56,7 +56,7 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
 from api.settings import Settings
-from bench.learning import SHARED_TEXT, load_stream
+from bench.learning import SHARED_TEXT, load_stream, mean_curve
 from classify.learning import (
     REVIEWED,
     SEED,
@@ -255,9 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 for seed in seeds
             ]
-            steps = sorted(set.intersection(*(set(c) for c in curves)))
-            mean = {n: round(sum(c[n] for c in curves) / len(curves), 4) for n in steps}
-            emit({"summary": lang, "order": order, "seeds": seeds, "mean_macro_f1": mean})
+            emit({"summary": lang, "order": order, "seeds": seeds, "mean_macro_f1": mean_curve(curves)})
     return 0
 
 
