@@ -182,6 +182,7 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     from api.settings import Settings
     from models import review_queries
     from models.db import unit_of_work
+    from models.reviews import RunState
 
     context = build_context(Settings())
     try:
@@ -207,7 +208,7 @@ def cmd_retrain(args: argparse.Namespace) -> int:
                     "baseline_macro_f1": run.baseline_metrics.get("macro_f1"),
                     "reclassified": run.reclassified,
                 }
-            if record["state"] not in ("queued", "running") or time.monotonic() > deadline:
+            if record["state"] not in RunState.OPEN or time.monotonic() > deadline:
                 break
             time.sleep(1.0)
         _print_json(record)

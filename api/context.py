@@ -47,7 +47,7 @@ class AppContext:
 
 
 def _no_give_up(_target: int, _error: str) -> None:
-    """Jobs without a suggestion record their own failure (a retraining run is marked failed)."""
+    """Re-classification has nothing to close: the next pass (or model change) does the rest."""
 
 
 def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
@@ -122,7 +122,7 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
     )
     handlers: Handlers = {
         PROCESS_JOB: (pipeline.process, pipeline.give_up),
-        RETRAIN_JOB: (learner.retrain_job, _no_give_up),
+        RETRAIN_JOB: (learner.retrain_job, learner.retrain_given_up),
         RECLASSIFY_JOB: (learner.reclassify_job, _no_give_up),
         RECOMPUTE_THEMES_JOB: (themes.recompute, themes.give_up),
     }

@@ -108,7 +108,10 @@ class RunOut(BaseModel):
     trigger: str
     requested_by: str
     requested_at: datetime
-    state: str = Field(description="queued, running, promoted, rejected or failed.")
+    state: str = Field(
+        description="queued, running, reclassifying (the candidate is active; open suggestions are "
+        "being given its categories), promoted, rejected or failed."
+    )
     started_at: datetime | None
     finished_at: datetime | None
     candidate_version_id: int | None

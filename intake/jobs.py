@@ -148,8 +148,8 @@ class JobExecutor:
             gave_up = queries.retry_or_fail_job(
                 session, row, error, self.backoff * (2 ** max(job.attempt - 1, 0))
             )
-        if gave_up and job.target is not None and job.kind in self.handlers:
-            self.handlers[job.kind][1](job.target, error)
+        if gave_up and job.kind in self.handlers:
+            self.handlers[job.kind][1](job.target if job.target is not None else 0, error)
 
     def _heartbeat(self, job_id: int, worker: str, stop: threading.Event) -> None:
         interval = max(self.lease.total_seconds() / 3, 0.05)

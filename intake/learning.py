@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 RETRAIN_JOB = "retrain_classifier"
 RECLASSIFY_JOB = "reclassify_open"
 WORKER = "worker"
+# A worker that dies in a run (killed, out of memory) gets one more try, which resumes a run that had
+# already promoted its candidate; after that the run is closed (retrain_given_up), never left open.
+RETRAIN_ATTEMPTS = 2
+RECLASSIFY_ATTEMPTS = 3
 _BATCH = 200
 
 
@@ -166,12 +170,16 @@ class Learner:
         if existing is not None:
             return existing, False
         run = rq.create_run(session, trigger=trigger, requested_by=requested_by)
-        job = queries.enqueue_job(session, RETRAIN_JOB, None, max_attempts=1)
+        job = queries.enqueue_job(session, RETRAIN_JOB, None, max_attempts=RETRAIN_ATTEMPTS)
         self._announce_after_commit(session, job.id)
         return run, True
 
     def retrain_job(self, _target: int = 0) -> None:
-        """Job handler: run the queued retraining run, if any (safe to call when there is none)."""
+        """Job handler: run the queued retraining run, if any (safe to call when there is none).
+
+        A run cut off while training starts again; one cut off while re-classifying (its candidate
+        already active) resumes the re-classification.
+        """
         with unit_of_work(self.factory) as session:
             # One job exists per open run, and the job runner hands a job to one worker at a time, so
             # a run still marked running was cut off (crash, restart): take it over.
@@ -185,10 +193,29 @@ class Learner:
             error = exc.detail if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
             log.exception("retraining run %d failed", run_id)
             with unit_of_work(self.factory) as session:
-                run = rq.get_run(session, run_id)
-                run.state = RunState.FAILED
-                run.reason = error[:4000]
-                run.finished_at = utcnow()
+                self._close_unfinished(session, rq.get_run(session, run_id), error)
+
+    def retrain_given_up(self, _target: int, error: str) -> None:
+        """Job give-up handler: the worker died in every try; close the open run instead of leaving
+        it open (every later request would join it and wait for a job that no longer exists)."""
+        with unit_of_work(self.factory) as session:
+            run = rq.open_run(session)
+            if run is not None:
+                self._close_unfinished(session, run, error)
+
+    def _close_unfinished(self, session: Session, run: TrainingRun, error: str) -> None:
+        """End a run that stopped: failed if it had not decided; promoted (the candidate is active)
+        with a follow-up re-classification job if it stopped while re-classifying."""
+        run.finished_at = utcnow()
+        if run.state != RunState.RECLASSIFYING:
+            run.state = RunState.FAILED
+            run.reason = error[:4000]
+            return
+        run.state = RunState.PROMOTED
+        note = f" Re-classifying the open suggestions stopped ({error}); a follow-up job does it."
+        run.reason = ((run.reason or "") + note)[:4000]
+        job = queries.enqueue_job(session, RECLASSIFY_JOB, None, max_attempts=RECLASSIFY_ATTEMPTS)
+        self._announce_after_commit(session, job.id)
 
     def seed_examples(self) -> list[Example]:
         """The shipped seed set (read once)."""
@@ -204,7 +231,25 @@ class Learner:
         return assemble(examples)
 
     def execute(self, run_id: int) -> RunOutcome:
-        """Train a candidate, compare it with the active model on the fixed evaluation set, decide."""
+        """Train a candidate, compare it with the active model on the fixed evaluation set, decide;
+        a promoted candidate then re-classifies the unreviewed open suggestions before the run ends.
+
+        A run found ``reclassifying`` (cut off after its decision) only resumes the re-classification.
+        """
+        with unit_of_work(self.factory) as session:
+            resuming = rq.get_run(session, run_id).state == RunState.RECLASSIFYING
+        if not resuming and not self._train_and_decide(run_id):
+            with unit_of_work(self.factory) as session:
+                return run_outcome(rq.get_run(session, run_id))
+        self.reclassify_open(run_id=run_id)
+        with unit_of_work(self.factory) as session:
+            run = rq.get_run(session, run_id)
+            run.state = RunState.PROMOTED
+            run.finished_at = utcnow()
+            return run_outcome(run)
+
+    def _train_and_decide(self, run_id: int) -> bool:
+        """Train, evaluate and record the decision (pointer moved on promotion). True if promoted."""
         with unit_of_work(self.factory) as session:
             data = self.training_data(session)
             baseline = queries.active_classifier(session)
@@ -241,22 +286,17 @@ class Learner:
             run.eval_set = data.eval_descriptor()
             run.candidate_metrics = candidate_metrics
             run.baseline_metrics = baseline_metrics
-            run.finished_at = utcnow()
+            run.reason = decision.reason
             if decision.promote:
                 queries.activate_classifier(session, version.id)
                 version.note = f"promoted by training run {run_id}: {decision.reason}"
-                run.state = RunState.PROMOTED
+                run.state = RunState.RECLASSIFYING
             else:
                 version.state = "rejected"
                 version.note = f"rejected by training run {run_id}: {decision.reason}"
                 run.state = RunState.REJECTED
-            run.reason = decision.reason
-        if decision.promote:
-            count = self.reclassify_open()
-            with unit_of_work(self.factory) as session:
-                rq.get_run(session, run_id).reclassified = count
-        with unit_of_work(self.factory) as session:
-            return run_outcome(rq.get_run(session, run_id))
+                run.finished_at = utcnow()
+        return decision.promote
 
     # --- versions ------------------------------------------------------------------------------------
 
@@ -271,17 +311,20 @@ class Learner:
         queries.activate_classifier(session, version_id)
         version.note = (version.note or "") + f" | activated by {actor} at {utcnow():%Y-%m-%d %H:%M} UTC"
         if previous is None or previous.id != version_id:
-            job = queries.enqueue_job(session, RECLASSIFY_JOB, None, max_attempts=3)
+            job = queries.enqueue_job(session, RECLASSIFY_JOB, None, max_attempts=RECLASSIFY_ATTEMPTS)
             self._announce_after_commit(session, job.id)
 
     def reclassify_job(self, _target: int = 0) -> None:
         """Job handler: re-classify unreviewed open suggestions with the active model."""
         self.reclassify_open()
 
-    def reclassify_open(self) -> int:
+    def reclassify_open(self, run_id: int | None = None) -> int:
         """Give every unreviewed open suggestion the active model's category. Returns how many changed.
 
         Reviewed suggestions never change. A routed suggestion whose category changes is re-routed.
+        Items that already carry the active model's prediction are skipped, so a cut-off pass can
+        simply run again. With ``run_id``, each batch adds its changes to that run's ``reclassified``
+        in the same commit (the count stays exact across a resumed pass).
         """
         version_id, classifier = self.registry.active()
         with unit_of_work(self.factory) as session:
@@ -289,6 +332,7 @@ class Learner:
         changed = 0
         for start in range(0, len(ids), _BATCH):
             with unit_of_work(self.factory) as session:
+                batch_changed = 0
                 batch = [s for s in rq.reclassifiable(session, ids[start : start + _BATCH])]
                 predictions = classifier.predict([s.text or "" for s in batch])
                 for suggestion, prediction in zip(batch, predictions, strict=True):
@@ -308,7 +352,7 @@ class Learner:
                     suggestion.category_source = "model"
                     if prediction.label == previous:
                         continue
-                    changed += 1
+                    batch_changed += 1
                     suggestion.category = prediction.label
                     detail: dict[str, Any] = {
                         "category": prediction.label,
@@ -323,6 +367,9 @@ class Learner:
                             detail["department"] = department.code
                     suggestion.updated_at = utcnow()
                     queries.add_event(session, suggestion, actor=WORKER, kind="reclassified", detail=detail)
+                if run_id is not None:
+                    rq.get_run(session, run_id).reclassified += batch_changed
+                changed += batch_changed
         return changed
 
     # --- import ------------------------------------------------------------------------------------

@@ -284,11 +284,9 @@ def imported_examples(session: Session) -> list[tuple[str, str]]:
 
 
 def open_run(session: Session) -> TrainingRun | None:
-    """A run that is queued or running, if any."""
+    """A run that is queued, running or re-classifying, if any."""
     return session.scalar(
-        select(TrainingRun)
-        .where(TrainingRun.state.in_((RunState.QUEUED, RunState.RUNNING)))
-        .order_by(TrainingRun.id)
+        select(TrainingRun).where(TrainingRun.state.in_(RunState.OPEN)).order_by(TrainingRun.id)
     )
 
 
@@ -315,17 +313,22 @@ def last_run(session: Session) -> TrainingRun | None:
 
 
 def claim_run(session: Session, stale_before: datetime) -> TrainingRun | None:
-    """Take the oldest queued run (or one left running since before ``stale_before``) atomically."""
+    """Take the oldest queued run, or one left running or re-classifying since before
+    ``stale_before``, atomically. A taken-over run keeps its state, so that its job can resume."""
     now = utcnow()
     claimable = or_(
         TrainingRun.state == RunState.QUEUED,
-        and_(TrainingRun.state == RunState.RUNNING, TrainingRun.started_at < stale_before),
+        and_(
+            TrainingRun.state.in_((RunState.RUNNING, RunState.RECLASSIFYING)),
+            TrainingRun.started_at < stale_before,
+        ),
     )
+    state = case((TrainingRun.state == RunState.QUEUED, RunState.RUNNING), else_=TrainingRun.state)
     for run_id in session.scalars(select(TrainingRun.id).where(claimable).order_by(TrainingRun.id).limit(3)):
         result = session.execute(
             update(TrainingRun)
             .where(TrainingRun.id == run_id, claimable)
-            .values(state=RunState.RUNNING, started_at=now)
+            .values(state=state, started_at=now)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]

@@ -58,13 +58,19 @@ class LabelledExample(Base):
 
 
 class RunState:
-    """States of a retraining run."""
+    """States of a retraining run: queued → running → reclassifying → promoted, or → rejected / failed.
+
+    ``reclassifying``: the candidate is already the active model and the run's job is giving the
+    unreviewed open suggestions its categories; ``promoted`` is written once they all have them.
+    """
 
     QUEUED = "queued"
     RUNNING = "running"
+    RECLASSIFYING = "reclassifying"
     PROMOTED = "promoted"
     REJECTED = "rejected"
     FAILED = "failed"
+    OPEN = (QUEUED, RUNNING, RECLASSIFYING)
 
 
 class TrainingRun(Base):

@@ -34,7 +34,7 @@ def wait_for_run(client: TestClient, run_id: int, timeout: float = 180.0) -> dic
     deadline = time.monotonic() + timeout
     while True:
         run: dict[str, Any] = client.get(f"/api/v1/classifier/runs/{run_id}").json()
-        if run["state"] not in ("queued", "running") or time.monotonic() > deadline:
+        if run["state"] not in ("queued", "running", "reclassifying") or time.monotonic() > deadline:
             return run
         time.sleep(0.3)
 
@@ -94,9 +94,11 @@ def test_retraining_promotes_a_candidate_and_reclassifies_only_unreviewed_items_
         versions = {v["id"]: v for v in client.get("/api/v1/classifier/versions").json()}
         assert versions[seed["id"]]["state"] == "retired"
 
-        # The run says "promoted" as soon as the pointer has moved; the same job then re-classifies the
-        # open items, so they follow the new model a moment later.
-        wait_for_predictions(client, unreviewed, new["id"])
+        # "promoted" is written once the open items follow the new model, each change in their history.
+        latest = [client.get(f"/api/v1/suggestions/{item['id']}").json() for item in unreviewed]
+        assert [body["prediction"]["classifier_version"] for body in latest] == [new["id"]] * len(unreviewed)
+        changes = [e for body in latest for e in body["history"] if e["kind"] == "reclassified"]
+        assert run["reclassified"] == len(changes)
         for item, label in zip(reviewed, ("transport", "other"), strict=True):
             body = client.get(f"/api/v1/suggestions/{item['id']}").json()
             assert body["category"] == label and body["category_source"] == "staff"
