@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from tests.api.conftest import create_staff, create_staff_headers
 from tests.server import Server, start_server
 
 CLERK, PASSWORD = "clerk.wang", "review password"
+ADMIN = "admin.li"
 
 
 def _wait_processed(
@@ -37,15 +39,16 @@ def triage_server(tmp_path_factory: pytest.TempPathFactory, weights_cache: Path)
         env={"MINSHENG_MIN_CLASSIFIER_CONFIDENCE": "1.0", "MINSHENG_RETRAIN_AFTER_REVIEWS": "0"},
     )
     create_staff(server.database_url, CLERK, PASSWORD, ["reviewer"])
+    create_staff(server.database_url, ADMIN, PASSWORD, ["admin"])
     yield server
     server.stop()
 
 
-def sign_in(page: Page, server: Server, path: str) -> None:
-    """Open ``path``; the server sends the clerk to sign in first and then back to it."""
+def sign_in(page: Page, server: Server, path: str, username: str = CLERK) -> None:
+    """Open ``path``; the server sends the clerk (or ``username``) to sign in first and then back to it."""
     page.goto(f"{server.url}{path}")
     assert "/login?next=" in page.url
-    page.fill("input[name=username]", CLERK)
+    page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{server.url}{path}")
@@ -124,3 +127,28 @@ def test_the_page_is_chinese_by_default_and_shows_the_model(page: Page, triage_s
     expect(page.locator("#active-version")).to_contain_text("#")
     page.goto(f"{triage_server.url}/staff/review/model?lang=en")
     expect(page.locator("#versions tr.state-active")).to_have_count(1)
+
+
+RUN_STATE = re.compile(r"^#(\d+) (排队中|训练中|已启用，正在重新分类|已启用|已拒绝)$")
+
+
+def test_an_administrator_retrains_from_the_chinese_page_and_follows_the_run(
+    page: Page, triage_server: Server
+) -> None:
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    sign_in(page, triage_server, "/staff/review/model", ADMIN)
+    page.click("#retrain")
+    expect(page.locator("#retrain-status")).to_have_text(RUN_STATE)  # the run's state, in Chinese
+    found = RUN_STATE.match(page.locator("#retrain-status").inner_text())
+    assert found is not None
+    deadline = time.monotonic() + 180
+    while True:  # its row in the table of runs, until it has ended
+        page.reload()
+        row = page.locator("#runs tr", has=page.locator(f"td:text-is('{found.group(1)}')"))
+        state = row.locator("td").nth(2).inner_text().split("\n")[0]
+        if state in ("已启用", "已拒绝") or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert state in ("已启用", "已拒绝"), state
+    assert not problems, problems

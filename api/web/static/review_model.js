@@ -15,9 +15,11 @@
   var status = document.getElementById("retrain-status");
   var retrain = document.getElementById("retrain");
   if (!retrain) { return; }  // only administrators may retrain or activate
+  var states = JSON.parse(status.dataset.states || "{}");  // run states in the page's language
   retrain.addEventListener("click", function () {
     post("/api/v1/classifier/retrain").then(function (res) {
-      status.textContent = res.ok ? ("#" + res.body.run.id + " " + res.body.run.state) : res.body.detail;
+      var state = res.ok ? (states[res.body.run.state] || res.body.run.state) : "";
+      status.textContent = res.ok ? ("#" + res.body.run.id + " " + state) : res.body.detail;
     });
   });
   Array.prototype.forEach.call(document.querySelectorAll("button.activate"), function (b) {
