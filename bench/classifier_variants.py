@@ -374,27 +374,25 @@ def zh_cv(segmented: str = "join") -> Protocol:
     )
 
 
-def zh_holdout() -> Protocol:
+def zh_holdout(twins: str = "drop") -> Protocol:
     """Chinese as the ``--write-splits`` stand-in: train on the segmented rows that are not twins of
-    a raw message (words joined by normalise()), test on the 731 raw messages."""
-    raw, segmented = teddy_cup()
+    a raw message (words joined by normalise()), test on the 731 raw messages.
+
+    ``twins="keep"`` (protocol ``zh_twins``) trains on every segmented row, the 818 near-twins of
+    raw messages included: the other extreme, for a held-out split whose messages were posted
+    again in the training data (the source repeats many messages).
+    """
+    if twins == "drop":
+        raw, segmented = teddy_cup()
+        subset = "zh_raw_messages"
+    else:
+        raw, segmented = read("zh_teddycup_train_raw.csv"), read("zh_teddycup_train_segmented.csv")
+        subset = "zh_raw_messages_twins_in_training"
     rows: Rows = [(normalise(r["text"]), r["label"]) for r in segmented]
     n_train = len(rows)
     rows += [(normalise(r["text"]), r["label"]) for r in raw]
     test = list(range(n_train, len(rows)))
-    return Protocol(rows, [(list(range(n_train)), test)], {"zh_raw_messages": test})
-
-
-def zh_twins() -> Protocol:
-    """Chinese like ``zh_holdout`` but with every segmented row in training, the 818 near-twins of
-    raw messages included: the other extreme, for a held-out split whose messages were posted
-    again in the training data (the source repeats many messages)."""
-    raw = read("zh_teddycup_train_raw.csv")
-    rows: Rows = [(normalise(r["text"]), r["label"]) for r in read("zh_teddycup_train_segmented.csv")]
-    n_train = len(rows)
-    rows += [(normalise(r["text"]), r["label"]) for r in raw]
-    test = list(range(n_train, len(rows)))
-    return Protocol(rows, [(list(range(n_train)), test)], {"zh_raw_messages_twins_in_training": test})
+    return Protocol(rows, [(list(range(n_train)), test)], {subset: test})
 
 
 def joint() -> Protocol:
@@ -467,7 +465,7 @@ PROTOCOLS: dict[str, Callable[[], Protocol]] = {
     "zh_cv": zh_cv,
     "zh_keep": lambda: zh_cv("keep"),
     "zh_holdout": zh_holdout,
-    "zh_twins": zh_twins,
+    "zh_twins": lambda: zh_holdout("keep"),
     "joint": joint,
     "small": small,
     "seed_cv": seed_cv,
