@@ -18,8 +18,9 @@
   var states = JSON.parse(status.dataset.states || "{}");  // run states in the page's language
   retrain.addEventListener("click", function () {
     post("/api/v1/classifier/retrain").then(function (res) {
-      var state = res.ok ? (states[res.body.run.state] || res.body.run.state) : "";
-      status.textContent = res.ok ? ("#" + res.body.run.id + " " + state) : res.body.detail;
+      if (!res.ok) { status.textContent = res.body.detail; return; }
+      var run = res.body.run;
+      status.textContent = "#" + run.id + " " + (states[run.state] || run.state);
     });
   });
   Array.prototype.forEach.call(document.querySelectorAll("button.activate"), function (b) {
