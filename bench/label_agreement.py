@@ -35,7 +35,7 @@ from sklearn.base import clone
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.classifier_variants import english, read, teddy_cup  # noqa: E402
+from bench.classifier_variants import english, teddy_cup  # noqa: E402
 from classify.model import build_pipeline  # noqa: E402
 from classify.text import normalise  # noqa: E402
 
@@ -83,8 +83,7 @@ def main() -> int:
     """English, then Chinese."""
     en = english()
     report("en", [r["text"] for r in en], [r["label"] for r in en], [r["source_category"] for r in en])
-    raw = read("zh_teddycup_train_raw.csv")
-    _, segmented = teddy_cup()
+    raw, segmented = teddy_cup()
     zh = raw + segmented
     report("zh", [normalise(r["text"]) for r in zh], [r["label"] for r in zh], None)
     return 0
