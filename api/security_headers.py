@@ -4,6 +4,8 @@ Pages may load scripts, styles, images and media only from this site (no inline 
 JavaScript in api/web/static); inline ``style`` attributes are allowed. No site may frame a page.
 The microphone (villagers record voice notes) and location are allowed for this site only.
 ``/docs`` and ``/redoc`` load Swagger UI / ReDoc from their CDN and get a looser policy.
+Every response that is not one of our pages or static files (JSON, recordings, CSV) gets a
+sandbox policy: bytes a villager sent can never run as a page of this site, whatever their type.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ DOCS_CSP = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+# For responses that are data, not pages: no script, no plugin, no same-origin access, ever.
+SANDBOX_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
 DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 HEADERS: dict[str, str] = {
     "X-Content-Type-Options": "nosniff",
@@ -47,6 +51,25 @@ HEADERS: dict[str, str] = {
     "Permissions-Policy": "microphone=(self), geolocation=(self), camera=(), payment=(), usb=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+
+
+def user_content_headers(filename: str) -> dict[str, str]:
+    """Headers for a response that carries bytes a villager sent (a recording, an export).
+
+    ``attachment`` makes a browser that opens the address download the file instead of showing
+    it; an ``<audio>`` element still plays it. The file name is ours (ASCII), never the uploader's.
+    """
+    safe = "".join(c for c in filename if c.isascii() and (c.isalnum() or c in "._-")) or "download"
+    return {
+        "Content-Disposition": f'attachment; filename="{safe}"',
+        "Content-Security-Policy": SANDBOX_CSP,
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+def _is_page(path: str, content_type: str) -> bool:
+    """Our own rendered pages and static files; everything else is data."""
+    return content_type.startswith("text/html") or path.startswith("/static/")
 
 
 class SecurityHeaders:
@@ -59,12 +82,18 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = DOCS_CSP if scope["path"] in DOCS_PATHS else CSP
+        path = scope["path"]
         https = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                if path in DOCS_PATHS:
+                    csp = DOCS_CSP
+                elif _is_page(path, headers.get("content-type", "")):
+                    csp = CSP
+                else:
+                    csp = SANDBOX_CSP
                 headers.setdefault("Content-Security-Policy", csp)
                 for name, value in HEADERS.items():
                     headers.setdefault(name, value)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.audio import AudioLimits, inspect_audio
+from intake.media import media_type_of
 from intake.storage import AudioStore
 from models import queries
 from models.db import unit_of_work
@@ -177,7 +178,6 @@ class Desk:
         *,
         language: str | None = None,
         original_name: str | None = None,
-        content_type: str | None = None,
         idempotency_key: str | None = None,
     ) -> Receipt:
         """Validate a staged upload, move it to the audio store, then store the rows and the job.
@@ -194,7 +194,6 @@ class Desk:
             lang = validate_language(language)
             key = validate_idempotency_key(idempotency_key)
             name = _clean(original_name, "file name", 500)
-            mime = _clean(content_type, "content type", 200)
             audio = inspect_audio(staged, self.limits)
         except BaseException:
             staged.unlink(missing_ok=True)
@@ -204,7 +203,7 @@ class Desk:
             sha256=sha,
             path=str(relative),
             original_name=name,
-            content_type=mime,
+            content_type=media_type_of(audio.format),
             format=audio.format,
             size_bytes=size,
             duration_s=round(audio.duration_s, 3),

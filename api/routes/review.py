@@ -27,7 +27,9 @@ from api.review_schemas import (
     VersionOut,
 )
 from api.schemas import DepartmentOut
+from api.security_headers import user_content_headers
 from classify.taxonomy import LABELS
+from intake.media import extension_of, media_type_of
 from models import queries
 from models import review_queries as rq
 from models.errors import InvalidInput, NotFound
@@ -212,19 +214,26 @@ def reviews(suggestion_id: SuggestionId, session: SessionDep, staff: AnyStaffDep
 def audio(
     suggestion_id: SuggestionId, session: SessionDep, context: ContextDep, staff: AnyStaffDep
 ) -> Response:
-    """The original recording of a voice suggestion, as uploaded."""
+    """The original recording of a voice suggestion, byte for byte, as a download.
+
+    Its type comes from the container the server recognised, never from the uploader.
+    """
     suggestion = queries.get_suggestion(session, suggestion_id)
     if suggestion.audio is None:
         raise NotFound(f"Suggestion {suggestion_id} was typed, not recorded: there is no audio.")
-    media_type = suggestion.audio.content_type or "application/octet-stream"
+    container = suggestion.audio.format
+    media_type = media_type_of(container)
+    headers = user_content_headers(f"suggestion-{suggestion_id}.{extension_of(container)}")
     missing = NotFound(f"The recording of suggestion {suggestion_id} is missing from the audio store.")
     path = context.store.local_path(suggestion.audio.path)
     if path is not None:
         if not path.is_file():
             raise missing
-        return FileResponse(path, media_type=media_type)  # byte ranges, so the player can seek
+        return FileResponse(path, media_type=media_type, headers=headers)  # byte ranges: the player seeks
     try:
-        return Response(context.store.read_bytes(suggestion.audio.path), media_type=media_type)
+        return Response(
+            context.store.read_bytes(suggestion.audio.path), media_type=media_type, headers=headers
+        )
     except FileNotFoundError:
         raise missing from None
 

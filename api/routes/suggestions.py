@@ -41,7 +41,10 @@ _FORM_SCHEMA: dict[str, Any] = {
                     "type": "object",
                     "properties": {
                         "audio": {"type": "string", "format": "binary", "description": "A voice note."},
-                        "text": {"type": "string", "description": "A typed suggestion (instead of audio)."},
+                        "text": {
+                            "type": "string",
+                            "description": "A typed suggestion (instead of audio; not both).",
+                        },
                         "language": {"type": "string", "enum": ["auto", "zh", "en"], "default": "auto"},
                         "name": {"type": "string"},
                         "phone": {"type": "string"},
@@ -127,6 +130,11 @@ async def submit(
         )
         language = _text(form.get("language"))
         audio = form.get("audio")
+        if isinstance(audio, UploadFile) and (_text(form.get("text")) or "").strip():
+            raise InvalidInput(
+                "Send either a recording ('audio') or a typed suggestion ('text'), not both: "
+                "nothing was stored. Send the text as a second suggestion if it adds something."
+            )
         if isinstance(audio, UploadFile):
             upload = audio
             staged = await run_in_threadpool(
@@ -138,7 +146,6 @@ async def submit(
                 submitter,
                 language=language,
                 original_name=upload.filename,
-                content_type=upload.content_type,
                 idempotency_key=idempotency_key,
             )
         elif _text(form.get("text")) is not None:

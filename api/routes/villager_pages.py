@@ -54,7 +54,6 @@ async def submit_page(request: Request, context: ContextDep) -> HTMLResponse:
                 staged,
                 submitter,
                 original_name=audio.filename,
-                content_type=audio.content_type,
             )
         elif _value(form.get("text")):
             receipt = await run_in_threadpool(
