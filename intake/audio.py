@@ -1,51 +1,50 @@
 """Decode any phone or browser recording to 16 kHz mono float32, with errors a clerk can act on.
 
 The container is recognised from the file's first bytes (never from its name or the client's
-content type), the decoder is chosen from the container's own codec tag, and ffmpeg does the
-decoding through pydub. There is no ffprobe beside the bundled ffmpeg of imageio-ffmpeg, so pydub
-is always told the format *and* the decoder (which also makes it skip its ffprobe call).
+content type), and the decoder is chosen from the container's own codec tag.
+
+Every byte a villager sends is hostile, and a few KB of FLAC can hold hours of 8-channel sound at
+hundreds of kHz. So a recording is never decoded whole in this process: an ffmpeg child decodes,
+mixes down and resamples while it streams, and this process only ever holds the 16 kHz mono
+result (at most ``max_seconds + 1`` of it). A header describing more than :data:`MAX_CHANNELS`
+channels or more than :data:`MAX_SAMPLE_RATE` samples per second is refused before anything is
+decoded; ffmpeg is killed after a time limit; if it dies or is killed the caller gets a domain
+error, not a crash.
 
 AMR-NB is decoded with ``libopencore_amrnb``: ffmpeg's native decoder drops the audio around
 DTX frames (SID / NO_DATA), which every phone's AMR encoder writes during pauses.
 
 Two entry points: :func:`load_audio` decodes the whole recording (the worker, before
-transcription); :func:`inspect_audio` answers at upload time, within milliseconds, whether a file
-is a usable recording and how long it is, by reading its packets in-process with PyAV (the FFmpeg
-libraries faster-whisper already brings) and decoding only its first second. Starting an ffmpeg
-process and decoding everything took 60-120 ms per voice note on this 2-core machine, most of an
-upload's time; inspecting takes 1-10 ms. Whenever inspection cannot decide plainly (an error, no
-timestamps, a length near a limit), it hands the file to :func:`load_audio`, so a bad file gets
-exactly the same error either way.
+transcription); :func:`inspect_audio` answers at upload time whether a file is a usable recording
+and how long it is, by reading its packets in-process with PyAV (the FFmpeg libraries
+faster-whisper already brings) and decoding only its first second. When that cannot decide
+plainly (an error, no timestamps, a length near a limit), it runs the worker's own ffmpeg command
+and only counts its output, so a bad file gets exactly the same error either way. If that pass
+runs out of its time, the upload is accepted and the worker decides: a villager's real recording
+is never refused because the server was busy, and the worker's own limits still hold.
 """
 
 from __future__ import annotations
 
 import functools
+import io
 import logging
 import math
 import re
 import shutil
 import struct
 import subprocess
-import warnings
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, cast
 
 import av
 import numpy as np
 from av.audio.codeccontext import AudioCodecContext
-from scipy.signal import resample_poly
+from av.audio.stream import AudioStream
 
 from models.errors import DomainError
-
-with warnings.catch_warnings():
-    # pydub warns at import when no ffmpeg is on PATH (we point it at one below) and, on 3.11/3.12,
-    # that the stdlib audioop it uses is deprecated (audioop-lts backfills it on 3.13+).
-    warnings.simplefilter("ignore", RuntimeWarning)
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from pydub import AudioSegment
-    from pydub.exceptions import CouldntDecodeError
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +52,9 @@ SAMPLE_RATE = 16_000
 # Enough bytes to recognise any supported container and, for Ogg and WebM, read the codec tag.
 HEAD_BYTES = 64 * 1024
 ACCEPTED = "MP3, M4A, AMR, OGG, WebM, WAV or FLAC"
-_MIN_RATE, _MAX_RATE, _MAX_CHANNELS = 4_000, 384_000, 32
+# What a recording may describe: no phone or voice recorder makes more channels or samples per
+# second. Beyond these a file is refused from its header, before any decoding.
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE, MAX_CHANNELS = 4_000, 192_000, 8
 
 
 # ---------------------------------------------------------------------------------------- errors
@@ -90,16 +91,23 @@ class AudioTooLarge(DomainError):
 # ---------------------------------------------------------------------------------------- data
 @dataclass(frozen=True)
 class AudioLimits:
-    """What a voice note may be: file size in bytes and duration in seconds."""
+    """What a voice note may be (file size in bytes, duration in seconds) and how long ffmpeg may
+    take on it: in the worker's decode, and in an upload's decoding pass when one is needed."""
 
     max_bytes: int = 25 * 1024 * 1024
     max_seconds: float = 600.0
     min_seconds: float = 0.5
+    decode_timeout_s: float = 120.0
+    inspect_timeout_s: float = 10.0
 
 
 @dataclass(frozen=True)
 class NormalisedAudio:
-    """A decoded recording: float32 samples in [-1, 1], 16 kHz, mono, plus what it was before."""
+    """A decoded recording: float32 samples in [-1, 1], 16 kHz, mono, plus what it was before.
+
+    ``original_sample_rate`` and ``original_channels`` are what the container's header says
+    (0 when it says nothing readable).
+    """
 
     samples: np.ndarray
     duration_s: float
@@ -123,11 +131,14 @@ class NormalisedAudio:
 
 @dataclass(frozen=True)
 class _Plan:
-    """How to hand one file to ffmpeg: our format name, ffmpeg's demuxer and decoder names."""
+    """How to hand one file to ffmpeg: our format name, ffmpeg's demuxer and decoder names, and
+    the rate and channels when our own reading of the header found them (WAV), else 0."""
 
     format: str
     demuxer: str
     codec: str
+    sample_rate: int = 0
+    channels: int = 0
 
 
 # ---------------------------------------------------------------------------------------- ffmpeg
@@ -178,12 +189,6 @@ def _ffmpeg_for(codec: str) -> tuple[str, str]:
         native,
     )
     return exe, native
-
-
-@functools.lru_cache(maxsize=8)
-def _segment_class(exe: str) -> type[AudioSegment]:
-    """An AudioSegment subclass bound to one ffmpeg binary (pydub reads ``cls.converter``)."""
-    return type("_Segment", (AudioSegment,), {"converter": exe})
 
 
 # ---------------------------------------------------------------------------------------- sniffing
@@ -354,8 +359,23 @@ def _cut_off(container: str) -> CorruptAudio:
     )
 
 
-def _wav_codec(f: IO[bytes], size: int) -> str:
-    """Decoder for a RIFF/WAVE file, from its ``fmt `` chunk."""
+def _implausible(rate: int, channels: int) -> CorruptAudio:
+    described = f"{channels} channel{'' if channels == 1 else 's'} at {rate:,} samples per second"
+    return CorruptAudio(
+        f"This recording's header is damaged or not from a voice recorder: it describes {described}, "
+        f"and we accept 1 to {MAX_CHANNELS} channels at {MIN_SAMPLE_RATE:,} to {MAX_SAMPLE_RATE:,} "
+        "samples per second. Please record or export it again."
+    )
+
+
+def _check_header(rate: int, channels: int) -> None:
+    """Refuse a rate or channel count that no recorder makes, before anything is decoded."""
+    if not (MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE) or not (1 <= channels <= MAX_CHANNELS):
+        raise _implausible(rate, channels)
+
+
+def _wav_plan(f: IO[bytes], size: int) -> _Plan:
+    """How to read a RIFF/WAVE file, from its ``fmt `` chunk (its rate and channels checked)."""
     pos = 12
     while pos + 8 <= size:
         f.seek(pos)
@@ -367,16 +387,19 @@ def _wav_codec(f: IO[bytes], size: int) -> str:
             body = f.read(min(length, 40))
             if len(body) < 16:
                 break
-            tag, _channels, _rate, _byte_rate, _align, bits = struct.unpack("<HHIIHH", body[:16])
+            tag, channels, rate, _byte_rate, _align, bits = struct.unpack("<HHIIHH", body[:16])
             if tag == 0xFFFE and len(body) >= 26:  # WAVE_FORMAT_EXTENSIBLE: tag is in the sub-format GUID
                 tag = struct.unpack("<H", body[24:26])[0]
             if tag == 1:
-                return _PCM_INT.get(bits, "pcm_s16le")
-            if tag == 3:
-                return _PCM_FLOAT.get(bits, "pcm_f32le")
-            if tag in _WAV_TAGS:
-                return _WAV_TAGS[tag]
-            raise _unsupported("WAV", f"encoding 0x{tag:04X}")
+                codec = _PCM_INT.get(bits, "pcm_s16le")
+            elif tag == 3:
+                codec = _PCM_FLOAT.get(bits, "pcm_f32le")
+            elif tag in _WAV_TAGS:
+                codec = _WAV_TAGS[tag]
+            else:
+                raise _unsupported("WAV", f"encoding 0x{tag:04X}")
+            _check_header(rate, channels)
+            return _Plan("wav", "wav", codec, rate, channels)
         if chunk == b"data":
             break
         pos += 8 + length + (length & 1)
@@ -472,7 +495,7 @@ def _plan(f: IO[bytes], head: bytes, size: int) -> _Plan:
     if fmt is None:
         raise _not_audio(_describe_other(head))
     if fmt == "wav":
-        return _Plan(fmt, "wav", _wav_codec(f, size))
+        return _wav_plan(f, size)
     if fmt == "flac":
         return _Plan(fmt, "flac", "flac")
     if fmt == "mp3":
@@ -519,47 +542,107 @@ def too_large(max_bytes: int, size: int | None = None) -> AudioTooLarge:
     return AudioTooLarge(f"{what}; the limit is {_fmt_bytes(max_bytes)}. Please send a shorter recording.")
 
 
-def _decode(path: Path, plan: _Plan, seconds: float) -> Any:
-    """Run ffmpeg through pydub on at most ``seconds`` of the file; CouldntDecodeError -> CorruptAudio."""
-    if AudioSegment.converter != ffmpeg_path():  # for any other pydub use in the process (export, ...)
-        AudioSegment.converter = ffmpeg_path()
+class _Stopped(Exception):
+    """ffmpeg did not finish: it ran out of time (``timed_out``) or something killed it."""
+
+    def __init__(self, timed_out: bool, samples: int) -> None:
+        super().__init__("timed out" if timed_out else "killed")
+        self.timed_out = timed_out
+        self.samples = samples  # how many 16 kHz samples it had written by then
+
+
+_CHUNK = 1 << 16  # bytes read from ffmpeg's pipe at a time
+_STDERR_TAIL = 4000  # bytes of ffmpeg's messages kept for the log
+
+
+def _ffmpeg_command(exe: str, codec: str, path: Path, plan: _Plan, seconds: float) -> list[str]:
+    """Decode the first sound stream of ``path`` (at most ``seconds``) to 16 kHz mono float32 on stdout.
+
+    ffmpeg mixes down and resamples while it streams, so neither it nor we ever hold the sound at
+    its own rate and channel count. ``rematrix_maxval`` 1 makes the mix-down an average, as loud
+    as the input (without it, two channels are summed at 0.71 each and may clip).
+    """
+    return [
+        exe, "-nostdin", "-hide_banner", "-loglevel", "error",
+        "-f", plan.demuxer, "-c:a", codec, "-i", str(path),
+        "-map", "0:a:0", "-t", f"{seconds:.3f}", "-vn", "-sn", "-dn",
+        "-ac", "1", "-ar", str(SAMPLE_RATE), "-rematrix_maxval", "1",
+        "-f", "f32le", "pipe:1",
+    ]  # fmt: skip
+
+
+def _keep_tail(stream: IO[bytes], tail: bytearray) -> None:
+    """Drain ffmpeg's stderr (so it never blocks on a full pipe), keeping only its end."""
+    while chunk := stream.read(_CHUNK):
+        tail += chunk
+        del tail[:-_STDERR_TAIL]
+
+
+def _run_ffmpeg(path: Path, plan: _Plan, seconds: float, timeout: float, out: np.ndarray | None) -> int:
+    """Decode with an ffmpeg child (killed after ``timeout`` seconds) into ``out``; return the count.
+
+    The 16 kHz mono samples go into ``out`` (float32, room for ``seconds`` and one more second)
+    or, when it is None, are counted and dropped. Raises :class:`_Stopped` when ffmpeg ran out of
+    time or was killed, :class:`NotAudio` or :class:`CorruptAudio` when it failed on the file.
+    """
     exe, codec = _ffmpeg_for(plan.codec)
-    cls = _segment_class(exe)
+    command = _ffmpeg_command(exe, codec, path, plan, seconds)
     try:
-        return cls.from_file(str(path), format=plan.demuxer, codec=codec, duration=seconds)
-    except CouldntDecodeError as exc:
-        stderr = str(exc)
-        log.warning("ffmpeg could not decode %s (%s, %s): %s", path, plan.format, codec, stderr[-2000:])
-        if "does not contain any stream" in stderr or "matches no streams" in stderr:
-            raise _not_audio("the file holds no sound track") from None
-        raise _cut_off(_DISPLAY[plan.format]) from None
+        proc = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
+        )
     except FileNotFoundError as exc:  # the ffmpeg binary itself is missing: a server fault, not the user's
         raise RuntimeError(f"ffmpeg not found at {exe}") from exc
-    except (ValueError, ZeroDivisionError, struct.error, IndexError) as exc:
-        log.warning("pydub could not read the output for %s: %r", path, exc)
-        raise _cut_off(_DISPLAY[plan.format]) from None
+    assert proc.stdout is not None and proc.stderr is not None
+    tail = bytearray()
+    drain = threading.Thread(target=_keep_tail, args=(proc.stderr, tail), name="ffmpeg-stderr", daemon=True)
+    drain.start()
+    timed_out = threading.Event()
 
+    def expire() -> None:
+        timed_out.set()
+        proc.kill()
 
-def _to_mono_16k(segment: Any) -> tuple[np.ndarray, int, int]:
-    """pydub AudioSegment -> (float32 mono 16 kHz samples, original rate, original channels)."""
-    rate, channels, width = int(segment.frame_rate), int(segment.channels), int(segment.sample_width)
-    if not (_MIN_RATE <= rate <= _MAX_RATE) or not (1 <= channels <= _MAX_CHANNELS) or width not in (1, 2, 4):
-        raise CorruptAudio(
-            f"This recording's header is damaged (it describes {channels} channels at {rate} samples per "
-            "second, which no recorder makes), so it cannot be played. Please record or export it again."
-        )
-    dtype = {1: np.int8, 2: np.int16, 4: np.int32}[width]
-    raw = segment.raw_data
-    usable = len(raw) - len(raw) % (width * channels)
-    audio = np.frombuffer(raw[:usable], dtype=dtype).astype(np.float32)
-    audio *= 1.0 / float(2 ** (8 * width - 1))
-    if channels > 1:
-        audio = audio.reshape(-1, channels).mean(axis=1, dtype=np.float32)
-    if rate != SAMPLE_RATE and audio.size:
-        g = math.gcd(SAMPLE_RATE, rate)
-        audio = resample_poly(audio, SAMPLE_RATE // g, rate // g).astype(np.float32)
-    np.clip(audio, -1.0, 1.0, out=audio)
-    return np.ascontiguousarray(audio, dtype=np.float32), rate, channels
+    timer = threading.Timer(timeout, expire)
+    timer.daemon = True
+    timer.start()
+    room = out.nbytes if out is not None else (int(seconds * SAMPLE_RATE) + SAMPLE_RATE) * 4
+    target = out.data.cast("B") if out is not None else memoryview(bytearray(_CHUNK))
+    pipe = cast(io.FileIO, proc.stdout)  # unbuffered (bufsize=0): a read returns what is there
+    written, enough, done = 0, False, False
+    try:
+        while not enough:
+            start = written if out is not None else 0
+            got = pipe.readinto(target[start : start + min(_CHUNK, room - written)])
+            if not got:
+                break
+            written += got
+            enough = written >= room  # more than ``seconds`` (ffmpeg's -t stops it before that)
+        done = True
+    finally:
+        if proc.poll() is None and (enough or not done):
+            proc.kill()  # it writes more than we take, or we are unwinding: never leave it running
+        returncode = proc.wait()
+        timer.cancel()
+        drain.join()
+        proc.stdout.close()
+        proc.stderr.close()
+        target.release()
+    samples = written // 4
+    if returncode == 0 or enough:
+        return samples
+    if timed_out.is_set() or returncode < 0:
+        log.warning(
+            "ffmpeg %s on %s (%s, %s) after %d samples",
+            "ran out of time" if timed_out.is_set() else f"was killed (signal {-returncode})",
+            path, plan.format, codec, samples,
+        )  # fmt: skip
+        raise _Stopped(timed_out.is_set(), samples)
+    stderr = tail.decode(errors="replace")
+    log.warning("ffmpeg could not decode %s (%s, %s): %s", path, plan.format, codec, stderr)
+    if "does not contain any stream" in stderr or "matches no streams" in stderr:
+        raise _not_audio("the file holds no sound track")
+    raise _cut_off(_DISPLAY[plan.format])
 
 
 def _check_size(path: Path, limits: AudioLimits) -> int:
@@ -600,25 +683,71 @@ def _check_duration(duration: float, limits: AudioLimits, cap: float) -> None:
         )
 
 
+def _header_of(stream: AudioStream) -> tuple[int, int]:
+    """Rate and channels of a PyAV sound stream as its container says, refused when implausible.
+
+    (0, 0) when the container does not say; the decoder then finds out, in ffmpeg's process.
+    """
+    context = stream.codec_context
+    rate, channels = int(context.sample_rate or 0), int(context.channels or 0)
+    if not rate or not channels:
+        return 0, 0
+    _check_header(rate, channels)
+    return rate, channels
+
+
+def _header(path: Path, plan: _Plan) -> tuple[int, int]:
+    """Rate and channels from the file's header (ours for WAV, else PyAV's), before decoding."""
+    if plan.sample_rate:
+        return plan.sample_rate, plan.channels
+    try:
+        with av.open(str(path), format=plan.demuxer) as container:
+            return _header_of(container.streams.audio[0]) if container.streams.audio else (0, 0)
+    except (av.FFmpegError, OSError):
+        return 0, 0  # ffmpeg's decode says what is wrong, in the same words as ever
+
+
+def _stopped(exc: _Stopped, timeout: float) -> CorruptAudio:
+    """The error for a decode that did not finish (see :class:`_Stopped`)."""
+    if exc.timed_out:
+        return CorruptAudio(
+            f"This recording takes longer than {_fmt_seconds(timeout)} to decode, far longer than any "
+            "voice note, so it cannot be played. Please record or export it again."
+        )
+    return CorruptAudio(
+        "Decoding this recording was stopped before it finished (the server may be short of "
+        "memory), so it cannot be played yet. Please send the recording again later."
+    )
+
+
 def load_audio(path: Path, limits: AudioLimits | None = None) -> NormalisedAudio:
     """Decode a recording to 16 kHz mono float32 samples in [-1, 1], enforcing ``limits``.
 
     The container is recognised from the file's bytes (see :func:`sniff_format`); the name is
-    ignored. At most ``limits.max_seconds + 1`` seconds are decoded, so an hour-long upload is
-    rejected after a few seconds of work. Raises :class:`AudioTooLarge`, :class:`AudioTooShort`
-    (also for an empty file), :class:`NotAudio`, :class:`CorruptAudio` or :class:`AudioTooLong`;
-    their ``detail`` is a plain-English message for staff, never ffmpeg output (that is logged).
+    ignored. A header beyond :data:`MAX_CHANNELS` or :data:`MAX_SAMPLE_RATE` is refused before
+    decoding. ffmpeg decodes at most ``limits.max_seconds + 1`` seconds in its own process, so an
+    hour-long upload is rejected after a few seconds of work, and is killed after
+    ``limits.decode_timeout_s``. Raises :class:`AudioTooLarge`, :class:`AudioTooShort` (also for
+    an empty file), :class:`NotAudio`, :class:`CorruptAudio` (also when ffmpeg ran out of time or
+    was killed) or :class:`AudioTooLong`; their ``detail`` is a plain-English message for staff,
+    never ffmpeg output (that is logged).
     """
     limits = limits or AudioLimits()
     path = Path(path).resolve()  # absolute, so ffmpeg never reads a name as "protocol:..."
     plan = _recognise(path, limits)
+    rate, channels = _header(path, plan)
     cap = limits.max_seconds + 1.0
-    segment = _decode(path, plan, cap)
-    samples, rate, channels = _to_mono_16k(segment)
-    _check_duration(samples.size / SAMPLE_RATE, limits, cap)
+    samples = np.empty(math.ceil(cap * SAMPLE_RATE) + SAMPLE_RATE, dtype=np.float32)
+    try:
+        count = _run_ffmpeg(path, plan, cap, limits.decode_timeout_s, samples)
+    except _Stopped as exc:
+        raise _stopped(exc, limits.decode_timeout_s) from None
+    samples.resize(count, refcheck=False)  # gives back the room not written (never touched)
+    np.clip(samples, -1.0, 1.0, out=samples)
+    _check_duration(count / SAMPLE_RATE, limits, cap)
     return NormalisedAudio(
         samples=samples,
-        duration_s=samples.size / SAMPLE_RATE,
+        duration_s=count / SAMPLE_RATE,
         format=plan.format,
         original_sample_rate=rate,
         original_channels=channels,
@@ -636,22 +765,26 @@ class AudioInfo:
     channels: int
 
 
-# Lengths this close to a limit are measured by decoding, so both paths draw the line alike.
+# Lengths this close to a limit are measured by ffmpeg's decode, so both paths draw the line alike.
 _NEAR_LIMIT_S = 1.0
 _CHECK_DECODE_S = 1.0  # how much sound inspection decodes, to know the codec really reads it
 
 
 class _Undecided(Exception):
-    """Inspection cannot answer plainly; the full decode decides."""
+    """Inspection cannot answer plainly; a counting pass of the worker's decode decides."""
 
 
 def _inspect_packets(path: Path, plan: _Plan, cap: float) -> AudioInfo:
-    """Demux every packet (stopping past ``cap`` seconds) and decode the first second, in-process."""
+    """Demux every packet (stopping past ``cap`` seconds) and decode the first second, in-process.
+
+    An implausible header is refused before decoding, as :func:`load_audio` refuses it.
+    """
     try:
         with av.open(str(path), format=plan.demuxer) as container:
             if not container.streams.audio:
                 raise _Undecided("no audio stream")
             stream = container.streams.audio[0]
+            header = (plan.sample_rate, plan.channels) if plan.sample_rate else _header_of(stream)
             decoder = stream.codec_context
             if plan.codec.startswith("libopencore_"):  # see the module docstring: DTX frames
                 decoder = cast(AudioCodecContext, av.CodecContext.create(plan.codec, "r"))
@@ -679,33 +812,46 @@ def _inspect_packets(path: Path, plan: _Plan, cap: float) -> AudioInfo:
         raise _Undecided(f"PyAV: {exc}") from None
     if first is None or last is None or not decoded:
         raise _Undecided("no decodable sound")
-    if not (_MIN_RATE <= rate <= _MAX_RATE) or not (1 <= channels <= _MAX_CHANNELS):
-        raise _Undecided(f"implausible {rate} Hz, {channels} channels")
+    if not (MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE) or not (1 <= channels <= MAX_CHANNELS):
+        raise _Undecided(f"the first second decodes to {rate} Hz, {channels} channels")
+    if header[0]:
+        rate, channels = header
     return AudioInfo(plan.format, float((last - first) * time_base), rate, channels)
 
 
 def inspect_audio(path: Path, limits: AudioLimits | None = None) -> AudioInfo:
     """Check that a file is a usable recording within ``limits`` and say what it is, quickly.
 
-    Recognises the container as :func:`load_audio` does, reads every packet's timestamps (the
-    length) and decodes the first second (the codec works, the real rate and channels). When that
-    cannot answer plainly it decodes the whole file with :func:`load_audio` instead; it raises the
-    same errors with the same messages. A file that passes may still fail later in the worker's
-    full decode if it is damaged after its first second: the worker then marks the suggestion
-    failed, with the audio kept for staff.
+    Recognises the container and checks its header as :func:`load_audio` does, reads every
+    packet's timestamps (the length) and decodes the first second (the codec works). When that
+    cannot answer plainly it runs the worker's ffmpeg decode, counting the samples and dropping
+    them (killed after ``limits.inspect_timeout_s``), so it raises the same errors with the same
+    messages. If that pass runs out of time, the file is accepted with what is known and the
+    worker decides. A file that passes may still fail in the worker's decode if it is damaged
+    after its first second: the worker then marks the suggestion failed, with the audio kept.
     """
     limits = limits or AudioLimits()
     path = Path(path).resolve()
     plan = _recognise(path, limits)
     cap = limits.max_seconds + 1.0
+    info: AudioInfo | None = None
     try:
         info = _inspect_packets(path, plan, cap)
         near = min(abs(info.duration_s - limits.min_seconds), abs(info.duration_s - limits.max_seconds))
         if near < _NEAR_LIMIT_S:
             raise _Undecided(f"{info.duration_s:.2f} s is near a limit")
     except _Undecided as why:
-        log.info("inspecting %s (%s, %s) needs a full decode: %s", path.name, plan.format, plan.codec, why)
-        audio = load_audio(path, limits)
-        return AudioInfo(audio.format, audio.duration_s, audio.original_sample_rate, audio.original_channels)
+        log.info("inspecting %s (%s, %s) needs a decoding pass: %s", path.name, plan.format, plan.codec, why)
+        rate, channels = (info.sample_rate, info.channels) if info else _header(path, plan)
+        try:
+            seconds = _run_ffmpeg(path, plan, cap, limits.inspect_timeout_s, None) / SAMPLE_RATE
+        except _Stopped as exc:
+            so_far = exc.samples / SAMPLE_RATE
+            if so_far > limits.max_seconds:  # too long already, whatever follows
+                _check_duration(so_far, limits, so_far)
+            log.warning("accepting %s unchecked after %.1f s of sound; the worker decides", path.name, so_far)
+            return AudioInfo(plan.format, info.duration_s if info else so_far, rate, channels)
+        _check_duration(seconds, limits, cap)
+        return AudioInfo(plan.format, seconds, rate, channels)
     _check_duration(info.duration_s, limits, cap)
     return info

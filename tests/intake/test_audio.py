@@ -119,6 +119,21 @@ def test_silence_is_valid_audio_with_no_energy() -> None:
     assert result.rms_dbfs == -np.inf
 
 
+def test_channels_are_averaged_not_summed(tmp_path: Path) -> None:
+    t = np.arange(16_000) / 16_000
+    tone = 0.9 * np.sin(2 * np.pi * 440 * t)
+    for name, left, right, expected in (("same.wav", tone, tone, 0.9), ("left.wav", tone, 0 * tone, 0.45)):
+        pcm = (np.stack([left, right], axis=1) * 32767).astype("<i2")
+        with wave.open(str(tmp_path / name), "wb") as w:
+            w.setnchannels(2)
+            w.setsampwidth(2)
+            w.setframerate(16_000)
+            w.writeframes(pcm.tobytes())
+        result = load_audio(tmp_path / name, AudioLimits())
+        assert result.original_channels == 2
+        assert result.peak == pytest.approx(expected, abs=0.01), name  # neither clipped nor halved
+
+
 def test_truncated_mp3_still_decodes_its_first_half() -> None:
     result = load_audio(DATA / "truncated.mp3", AudioLimits())
     assert result.format == "mp3"
