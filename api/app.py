@@ -101,6 +101,8 @@ def create_app(
         limit.track_rate_limit,
         limit.login_rate_limit,
         limit.rate_limit_window_seconds,
+        open311=limit.open311_rate_limit,
+        login_account=limit.login_account_rate_limit,
     )
     # Outside every other layer, so even the 500 page of an unexpected crash gets the headers.
     inner_stack = app.build_middleware_stack

@@ -7,10 +7,14 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from models.errors import DomainError, InvalidInput
+
+if TYPE_CHECKING:
+    from api.settings import Settings
 
 
 def _print_json(obj: object) -> None:
@@ -40,6 +44,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=settings.port,
             log_level="info",
             access_log=settings.access_log,
+            **proxy_options(settings),
         )
         return 0
     # Upgrade the schema, seed and activate a classifier once, here, before the processes start;
@@ -53,8 +58,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=settings.port,
         log_level="info",
         access_log=settings.access_log,
+        **proxy_options(settings),
     )
     return 0
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's forwarded-header options: believe X-Forwarded-For and X-Forwarded-Proto only from
+    the proxies in MINSHENG_TRUSTED_PROXIES. uvicorn's own default trusts 127.0.0.1, so a client
+    of a server on loopback (or of a proxy that sends no such header) could pick its own address
+    with the header and so slip past every per-address rate limit."""
+    trusted = settings.trusted_proxy_list
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

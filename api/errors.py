@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from api.accounts import AccountExists, CsrfRejected, LoginFailed, NotAuthenticated, PermissionDenied
 from api.ratelimit import TooManyRequests
@@ -130,6 +131,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         return _respond(request, 422, "ValidationError", _validation_message(exc))
+
+    @app.exception_handler(ClientDisconnect)
+    async def _client_gone(request: Request, exc: ClientDisconnect) -> Response:
+        # The client hung up before its request was read (an upload cut off midway): nothing was
+        # stored and nobody is left to answer. One line, no traceback: anyone can repeat this.
+        log.info("client hung up before its request was read: %s %r", request.method, request.url.path[:200])
+        return Response(status_code=400)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:

@@ -2,9 +2,10 @@
 
 Installed once per process by ``install()``: a log-record factory that rewrites each record as it
 is made, whichever logger or handler it goes to. Phone numbers (Chinese mobiles, landlines with an
-area code) are replaced wherever they appear; the name and phone of the submission being handled
-are also replaced verbatim while ``pii_values`` is active. The database engine is created with
-``hide_parameters`` so SQL logs and database errors never carry row values either.
+area code: the patterns of models/privacy.py) are replaced wherever they appear; the name and phone
+of the submission being handled are also replaced verbatim while ``pii_values`` is active. The
+database engine is created with ``hide_parameters`` so SQL logs and database errors never carry row
+values either.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Any
 
-MOBILE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
-LANDLINE = re.compile(r"(?<!\d)0\d{2,3}[\s-]?\d{7,8}(?!\d)")
+from models.privacy import LANDLINE, MOBILE
+
 REDACTED = "[redacted]"
+# The receipt's rating link (/track/CODE/KEY) in access-log lines: the key lets its holder rate.
+RATING_LINK = re.compile(r"(/track/[^/\s?#]+/)(?!rating\b|satisfaction\b)[^/\s?#\"]+")
 
 _current: ContextVar[tuple[str, ...]] = ContextVar("minsheng_pii", default=())
 _installed = False
@@ -28,6 +31,7 @@ def redact(text: str) -> str:
     """``text`` with phone numbers and the current submission's personal values replaced."""
     for value in _current.get():
         text = text.replace(value, REDACTED)
+    text = RATING_LINK.sub(rf"\g<1>{REDACTED}", text)
     return LANDLINE.sub(REDACTED, MOBILE.sub(REDACTED, text))
 
 

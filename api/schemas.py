@@ -14,6 +14,13 @@ class ReceiptOut(BaseModel):
     id: int
     tracking_code: str = Field(description="Short code the villager uses to follow the suggestion.")
     status: str
+    rating_key: str | None = Field(
+        description=(
+            "Secret the villager needs to rate the result (the tracking code alone is not enough): "
+            "shown only here; the villager opens /track/{tracking_code}/{rating_key}. A retry with the same "
+            "Idempotency-Key returns the same key; null only for keys stored before rating keys existed."
+        )
+    )
 
 
 class DepartmentOut(BaseModel):
@@ -69,7 +76,8 @@ class EventOut(BaseModel):
 
 
 class ContactOut(BaseModel):
-    """How to reach the villager: personal data, shown to signed-in staff only."""
+    """How to reach the villager: personal data, shown only to the township office (admins, reviewers)
+    and to whoever holds the suggestion (its department's handlers, or its deputy); see models.contact."""
 
     name: str | None
     phone: str | None
@@ -79,7 +87,7 @@ class ContactOut(BaseModel):
 
 
 class SuggestionOut(BaseModel):
-    """Staff view of a suggestion, with the villager's contact details (staff only)."""
+    """Staff view of a suggestion, with the villager's contact details for those who may see them."""
 
     id: int
     tracking_code: str
@@ -96,7 +104,9 @@ class SuggestionOut(BaseModel):
     department: DepartmentOut | None
     review_reason: str | None
     village: str | None
-    contact: ContactOut
+    contact: ContactOut | None = Field(
+        description="Null for a handler or deputy who does not hold this suggestion (another department's)."
+    )
     history: list[EventOut]
 
 

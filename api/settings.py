@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -100,6 +102,11 @@ class Settings(BaseSettings):
     appointment_every_months: int = Field(
         2, ge=1, le=12, description="Fixed sessions with the township head every N months (乡长有约)."
     )
+    timezone: ZoneInfo = Field(
+        ZoneInfo("Asia/Shanghai"),
+        description="The township's time zone (IANA name): a date or time staff send without a zone "
+        "is read in it, e.g. an appointment on 2026-12-22 at 09:00.",
+    )
     report_min_ratings: int = Field(
         5, ge=1, description="Fewer ratings than this: the report shows no satisfaction average."
     )
@@ -108,6 +115,13 @@ class Settings(BaseSettings):
         description="Open311 POST keys, comma-separated, each 'client=key' (or just 'key'). Empty: POST off.",
     )
     open311_contact: str = Field("", description="Contact shown in the Open311 discovery document.")
+    open311_public_location: bool = Field(
+        False,
+        description="Exact address and coordinates in the anonymous Open311 feed (else only the village).",
+    )
+    open311_rate_limit: int = Field(
+        60, ge=0, description="Anonymous Open311 request reads per client IP per window (0: none)."
+    )
 
     @property
     def open311_keys(self) -> dict[str, str]:
@@ -148,8 +162,40 @@ class Settings(BaseSettings):
         120, ge=0, description="Tracking look-ups per client IP per window (0: none)."
     )
     login_rate_limit: int = Field(
-        10, ge=0, description="Sign-in attempts per client IP per window (0: none)."
+        30,
+        ge=0,
+        description="Sign-in attempts per client IP per window (0: none); above the per-account limit, "
+        "so one person's typos do not lock out an office that shares one address.",
     )
+    login_account_rate_limit: int = Field(
+        5, ge=0, description="Failed sign-ins per account per window (0: none)."
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For "
+        "and X-Forwarded-Proto are believed. Empty: none; the client is the connection's peer.",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        networks = []
+        for item in (part.strip() for part in value.split(",")):
+            if not item:
+                continue
+            try:
+                networks.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network (e.g. 127.0.0.1, 10.0.0.0/8, ::1)"
+                ) from None
+        return ",".join(networks)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """The proxies whose forwarded headers are believed (networks, e.g. ``10.0.0.5/32``)."""
+        return [item for item in self.trusted_proxies.split(",") if item]
+
     cookie_secure: bool | None = Field(
         None,
         description="Secure flag on cookies; default: on, except for plain http on a loopback host.",

@@ -22,23 +22,24 @@ from models.db import utcnow
 from models.lifecycle import Actor
 
 
-def _actor(staff: Staff) -> Actor:
+def actor_of(staff: Staff) -> Actor:
+    """The domain's view of a signed-in staff member."""
     return Actor(staff.username, tuple(sorted(staff.roles)), staff.department_code)
 
 
 def admin_actor(staff: Annotated[Staff, Depends(require_roles(ADMIN))]) -> Actor:
     """An admin."""
-    return _actor(staff)
+    return actor_of(staff)
 
 
 def handler_actor(staff: Annotated[Staff, Depends(require_roles(HANDLER, DEPUTY))]) -> Actor:
     """A department handler, a deputy, or an admin."""
-    return _actor(staff)
+    return actor_of(staff)
 
 
 def any_staff(staff: Annotated[Staff, Depends(require_roles())]) -> Actor:
     """Any signed-in staff member."""
-    return _actor(staff)
+    return actor_of(staff)
 
 
 def get_clock() -> Callable[[], datetime]:

@@ -7,12 +7,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from api.ids import BodyId
+
 
 class DispatchIn(BaseModel):
     """Where to send a suggestion: a department code, or a deputy for point-to-point dispatch."""
 
     department_code: str | None = Field(None, description="Default: the department routing chose.")
-    deputy_id: int | None = Field(None, description="Dispatch to this deputy instead of a department.")
+    deputy_id: BodyId | None = Field(None, description="Dispatch to this deputy instead of a department.")
     note: str | None = None
 
 
@@ -77,10 +79,13 @@ class WorkflowOut(BaseModel):
 
 
 class RatingIn(BaseModel):
-    """A villager's satisfaction, 1 (bad) to 5 (very good)."""
+    """A villager's satisfaction, 1 (bad) to 5 (very good), with the rating key from the receipt."""
 
     score: int
     comment: str | None = None
+    key: str | None = Field(
+        None, description="The receipt's rating_key; without it the rating is refused (403)."
+    )
 
 
 class OpenItemOut(BaseModel):

@@ -380,8 +380,9 @@ async def run(
     ):
         # Wait until the server's Whisper is loaded, so the drain measures transcription only. A new
         # connection each time: with several API processes only the one running the jobs knows.
+        # (The checks of /readyz are shown to staff only.)
         while time.monotonic() < deadline:
-            async with httpx.AsyncClient(base_url=url, timeout=60) as probe:
+            async with httpx.AsyncClient(base_url=url, timeout=60, headers=staff) as probe:
                 ready = (await probe.get("/readyz")).json()
             if ready.get("checks", {}).get("asr_model") == "loaded":
                 break

@@ -3,7 +3,8 @@
 One interface, two backends: a local directory (the default) or any S3-compatible object store
 (MinIO, Ceph RGW, AWS S3, Aliyun OSS in S3 mode). Uploads are always staged on local disk first
 (size enforced while streaming), then committed to their content address; a database row refers
-to a recording only after the commit succeeded.
+to a recording only after the commit succeeded. Opening a store removes the staged files that a
+crashed process left behind.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 import tempfile
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +26,13 @@ from intake.audio import too_large
 from models.errors import DomainError
 
 log = logging.getLogger(__name__)
+
+STAGED_PREFIX = "up-"  # an upload on its way into the store
+FETCHED_PREFIX = "get-"  # a stored recording copied here to be decoded (S3)
+# Staged files older than this are a crashed process's leftovers. Younger ones may belong to
+# another process on the same data directory (``minsheng serve --processes N``, workers), whose
+# files live only as long as one upload takes to commit or one recording to decode.
+STALE_STAGING_SECONDS = 3600.0
 
 
 class StorageUnavailable(DomainError):
@@ -50,10 +60,32 @@ class AudioStore(ABC):
     def __init__(self, staging: Path) -> None:
         self.incoming = staging
         self.incoming.mkdir(parents=True, exist_ok=True)
+        self.remove_stale_staging()
+
+    def remove_stale_staging(self, older_than: float = STALE_STAGING_SECONDS) -> int:
+        """Delete the staged files last written more than ``older_than`` seconds ago (a crashed
+        process's uploads and copies). Other files are left alone. Returns how many went."""
+        cutoff = time.time() - older_than
+        removed = 0
+        for path in self.incoming.iterdir():
+            if not path.name.startswith((STAGED_PREFIX, FETCHED_PREFIX)):
+                continue
+            try:
+                info = path.lstat()
+                if stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # another process cleaned it first
+                continue
+            except OSError as exc:
+                log.warning("could not remove the stale staged file %s: %s", path, exc)
+        if removed:
+            log.info("removed %d staged file(s) left behind in %s", removed, self.incoming)
+        return removed
 
     def stage(self, source: BinaryIO, max_bytes: int) -> Path:
         """Copy an upload to a private local file (fsynced), refusing it past ``max_bytes``."""
-        fd, name = tempfile.mkstemp(dir=self.incoming, prefix="up-")
+        fd, name = tempfile.mkstemp(dir=self.incoming, prefix=STAGED_PREFIX)
         path = Path(name)
         size = 0
         try:
@@ -235,7 +267,7 @@ class S3AudioStore(AudioStore):
     @contextmanager
     def local_copy(self, relative: str | Path) -> Iterator[Path]:
         """Download the object to a private temporary file, removed afterwards."""
-        fd, name = tempfile.mkstemp(dir=self.incoming, prefix="get-", suffix=Path(relative).suffix)
+        fd, name = tempfile.mkstemp(dir=self.incoming, prefix=FETCHED_PREFIX, suffix=Path(relative).suffix)
         os.close(fd)
         path = Path(name)
         try:

@@ -19,6 +19,7 @@ from models import queries
 from models.db import unit_of_work
 from models.errors import InvalidInput
 from models.idempotency import MAX_KEY_LENGTH, check_reuse, find_key, record_key
+from models.rating import new_rating_key, rating_key_hash
 from models.tables import Status
 
 LANGUAGES = ("auto", "zh", "en")
@@ -41,11 +42,17 @@ class Submitter:
 @dataclass(frozen=True)
 class Receipt:
     """What the villager gets back at once. ``replayed``: an earlier request with the same
-    Idempotency-Key already stored this suggestion, nothing new was written."""
+    Idempotency-Key already stored this suggestion, nothing new was written.
+
+    ``rating_key`` lets the villager rate the result (models.rating); only its hash is stored, so
+    this receipt is the one place it is shown. A replay returns the key the first receipt showed
+    (None for keys stored before rating keys existed).
+    """
 
     id: int
     tracking_code: str
     status: str
+    rating_key: str | None
     replayed: bool = False
 
 
@@ -222,7 +229,9 @@ class Desk:
             if use is None:
                 return None
             suggestion = queries.get_suggestion(session, check_reuse(use, print_, key))
-            return Receipt(suggestion.id, suggestion.tracking_code, suggestion.status, replayed=True)
+            return Receipt(
+                suggestion.id, suggestion.tracking_code, suggestion.status, use.rating_key, replayed=True
+            )
 
     def _store_once(
         self,
@@ -242,7 +251,7 @@ class Desk:
                 receipt, job_id = self._store(session, **fields)
                 if attach is not None:
                     attach(session, receipt.id)
-                if key is not None and not record_key(session, key, print_, receipt.id):
+                if key is not None and not record_key(session, key, print_, receipt.id, receipt.rating_key):
                     raise _KeyTaken
         except _KeyTaken:
             # A request with the same key committed while this one ran: answer with its result.
@@ -253,7 +262,15 @@ class Desk:
         return receipt
 
     def _store(self, session: Session, **fields: Any) -> tuple[Receipt, int]:
-        """Insert the suggestion and its processing job in the caller's unit of work."""
-        suggestion = queries.create_suggestion(session, status=Status.RECEIVED, actor="villager", **fields)
+        """Insert the suggestion (with a fresh rating key's hash) and its processing job in the
+        caller's unit of work."""
+        rating_key = new_rating_key()
+        suggestion = queries.create_suggestion(
+            session,
+            status=Status.RECEIVED,
+            actor="villager",
+            rating_key_hash=rating_key_hash(rating_key),
+            **fields,
+        )
         job = queries.enqueue_job(session, PROCESS_JOB, suggestion.id, max_attempts=self.max_attempts)
-        return Receipt(suggestion.id, suggestion.tracking_code, suggestion.status), job.id
+        return Receipt(suggestion.id, suggestion.tracking_code, suggestion.status, rating_key), job.id

@@ -9,7 +9,7 @@ is that suggestion's satisfaction. Nothing here commits; the clock is passed in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,6 +24,8 @@ from models.themes import Theme
 
 ORIGINS = ("deputy", "government")
 MODES = ("session", "invitation")
+SESSION_HOUR = 9  # fixed sessions, and a meeting accepted for a day without a time, start then (local)
+LATEST_YEAR = 2100  # meetings and deadlines beyond it are typing mistakes
 
 #: The six stages every request shows: key, Chinese, English.
 STAGES: tuple[tuple[str, str, str], ...] = (
@@ -129,8 +131,8 @@ def accept_invitation(
         raise AppointmentConflict("This request waits for the next fixed session; schedule it there instead.")
     if on < now:
         raise InvalidInput("Choose a date in the future for the meeting.")
-    if on.year > 2100:
-        raise InvalidInput("Choose a meeting date before the year 2100.")
+    if on.year > LATEST_YEAR:
+        raise InvalidInput(f"Choose a meeting date before the year {LATEST_YEAR}.")
     meeting = AppointmentSession(
         kind="invitation", scheduled_for=on, state="planned", created_by=actor, created_at=now
     )
@@ -171,19 +173,28 @@ def _add_months(d: date, months: int) -> date:
 
 
 def plan_fixed_sessions(
-    session: Session, *, first: date, every_months: int, count: int, hour: int, actor: str, now: datetime
+    session: Session,
+    *,
+    first: date,
+    every_months: int,
+    count: int,
+    hour: int,
+    zone: tzinfo,
+    actor: str,
+    now: datetime,
 ) -> list[AppointmentSession]:
-    """Fixed sessions on the calendar (e.g. every two months); dates that already have one are skipped."""
+    """Fixed sessions on the calendar (e.g. every two months) at ``hour`` o'clock in the township's
+    ``zone``; dates that already have one are skipped."""
     if not 1 <= count <= 24:
         raise InvalidInput("Plan between 1 and 24 sessions at a time.")
     if every_months < 1:
         raise InvalidInput("The interval must be at least one month.")
-    if not 2000 <= first.year <= 2100:
-        raise InvalidInput("Choose a first session date between the years 2000 and 2100.")
+    if not 2000 <= first.year <= LATEST_YEAR:
+        raise InvalidInput(f"Choose a first session date between the years 2000 and {LATEST_YEAR}.")
     created = []
     for i in range(count):
         day = _add_months(first, i * every_months)
-        at = datetime.combine(day, time(hour), tzinfo=now.tzinfo)
+        at = datetime.combine(day, time(hour), tzinfo=zone).astimezone(UTC)
         exists = session.scalar(
             select(AppointmentSession.id).where(
                 AppointmentSession.kind == "fixed", AppointmentSession.scheduled_for == at
@@ -243,6 +254,8 @@ def add_item(
         raise InvalidInput(f"Request {request_id} is not on session {meeting.id}'s agenda.")
     if deadline <= now:
         raise InvalidInput("The deadline must be in the future.")
+    if deadline.year > LATEST_YEAR:
+        raise InvalidInput(f"Choose a deadline before the year {LATEST_YEAR}.")
     department = session.scalar(select(Department).where(Department.code == department_code))
     if department is None:
         raise NotFound(f"No department with the code {department_code!r}.")

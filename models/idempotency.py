@@ -37,6 +37,9 @@ class IdempotencyKey(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     suggestion_id: Mapped[int] = mapped_column(ForeignKey("suggestions.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The rating key the first receipt showed, for this client's retries only (models.rating):
+    # the suggestion keeps just its hash. NULL for keys stored before rating keys existed.
+    rating_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 @dataclass(frozen=True)
@@ -45,18 +48,24 @@ class KeyUse:
 
     suggestion_id: int
     fingerprint: str
+    rating_key: str | None
 
 
 def find_key(session: Session, key: str) -> KeyUse | None:
     """The suggestion a key already created, if any."""
     row = session.execute(
-        select(IdempotencyKey.suggestion_id, IdempotencyKey.fingerprint).where(IdempotencyKey.key == key)
+        select(IdempotencyKey.suggestion_id, IdempotencyKey.fingerprint, IdempotencyKey.rating_key).where(
+            IdempotencyKey.key == key
+        )
     ).first()
-    return KeyUse(row[0], row[1]) if row else None
+    return KeyUse(row[0], row[1], row[2]) if row else None
 
 
-def record_key(session: Session, key: str, fingerprint: str, suggestion_id: int) -> bool:
-    """Store the key for ``suggestion_id``; False (nothing written) when the key is already taken.
+def record_key(
+    session: Session, key: str, fingerprint: str, suggestion_id: int, rating_key: str | None
+) -> bool:
+    """Store the key for ``suggestion_id`` (with the receipt's ``rating_key``, so a retry gets the
+    same receipt); False (nothing written) when the key is already taken.
 
     On PostgreSQL a concurrent transaction holding the same key makes this wait until that one
     commits (then False) or rolls back (then True): exactly one of two racing requests wins.
@@ -64,7 +73,13 @@ def record_key(session: Session, key: str, fingerprint: str, suggestion_id: int)
     return insert_ignoring_conflict(
         session,
         IdempotencyKey,
-        {"key": key, "fingerprint": fingerprint, "suggestion_id": suggestion_id, "created_at": utcnow()},
+        {
+            "key": key,
+            "fingerprint": fingerprint,
+            "suggestion_id": suggestion_id,
+            "created_at": utcnow(),
+            "rating_key": rating_key,
+        },
         ["key"],
     )
 

@@ -445,7 +445,10 @@ def rate(
 ) -> Suggestion:
     """The satisfaction rating (1–5, optional comment), once, after resolution; closes it.
 
-    The villager rates a suggestion; the deputy who raised an appointment topic rates its items.
+    This records a rating and checks no right to give it: callers do. The villager rates through
+    ``models.rating.rate_as_villager`` (with the receipt's rating key, not the tracking code alone);
+    the deputy who raised an appointment topic rates its items through
+    ``models.appointment_flow.rate_item``.
     """
     suggestion = queries.get_by_tracking_code(session, tracking_code)
     if suggestion.status not in (RESOLVED, CLOSED):

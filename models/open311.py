@@ -15,6 +15,9 @@ from models.workflow import Open311Request
 
 #: Fine states that Open311 calls "closed"; every other state is "open".
 CLOSED_STATES: tuple[str, ...] = (RESOLVED, CLOSED)
+#: Channels through which a member of the public submits (intake.submission). Every other channel
+#: (appointment agenda items, anything added later) is internal: only staff see it in the feed.
+PUBLIC_CHANNELS: tuple[str, ...] = ("voice", "text", "open311")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class RequestFilter:
     statuses: Sequence[str] = ()  # "open" / "closed"
     offset: int = 0
     limit: int = 1000
+    internal: bool = False  # list internal channels too (staff only)
 
 
 def service_code_of() -> object:
@@ -36,13 +40,16 @@ def service_code_of() -> object:
 
 
 def find_requests(session: Session, f: RequestFilter) -> list[tuple[Suggestion, Open311Request | None]]:
-    """Suggestions as service requests, newest first. Those without any service code are left out."""
+    """Suggestions as service requests, newest first. Those without any service code are left out,
+    and so are internal channels unless ``f.internal``, whatever the other filters say."""
     code = func.coalesce(Suggestion.category, Open311Request.service_code)
     stmt = (
         select(Suggestion, Open311Request)
         .outerjoin(Open311Request, Open311Request.suggestion_id == Suggestion.id)
         .where(code.is_not(None))
     )
+    if not f.internal:
+        stmt = stmt.where(Suggestion.channel.in_(PUBLIC_CHANNELS))
     if f.ids:
         stmt = stmt.where(Suggestion.id.in_(f.ids))
     else:

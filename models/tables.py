@@ -143,6 +143,9 @@ class Suggestion(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     satisfaction: Mapped[int | None] = mapped_column(Integer, nullable=True)
     satisfaction_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # sha256 of the rating key on the villager's receipt (models.rating); never shown to staff.
+    # NULL for rows stored before rating keys and for appointment topics: not rateable anonymously.
+    rating_key_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     audio_id: Mapped[int | None] = mapped_column(ForeignKey("audio.id"), nullable=True)
     audio: Mapped[Audio | None] = relationship()
     # Loaded with the suggestion (one LEFT JOIN): nearly every view of a suggestion names its department.

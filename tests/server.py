@@ -81,6 +81,7 @@ def start_server(
         "MINSHENG_SUBMIT_RATE_LIMIT": "0",
         "MINSHENG_TRACK_RATE_LIMIT": "0",
         "MINSHENG_LOGIN_RATE_LIMIT": "0",
+        "MINSHENG_LOGIN_ACCOUNT_RATE_LIMIT": "0",
         **(env or {}),
     }
     with log.open("ab") as out:

@@ -12,6 +12,7 @@ from api import accounts
 from api.accounts import ADMIN, ROLE_NAMES, ROLES, AccountExists, Staff
 from api.auth import require_roles
 from api.deps import SessionDep
+from api.ids import PathId
 from api.web.templating import render
 from models import staff_queries
 from models.errors import InvalidInput
@@ -78,7 +79,7 @@ def update_account(
     request: Request,
     session: SessionDep,
     admin: AdminDep,
-    staff_id: int,
+    staff_id: PathId,
     display_name: Annotated[str, Form(max_length=200)] = "",
     department_code: Annotated[str, Form(max_length=64)] = "",
     roles: Annotated[list[str] | None, Form()] = None,
@@ -106,7 +107,7 @@ def create_token(
     request: Request,
     session: SessionDep,
     admin: AdminDep,
-    staff_id: int,
+    staff_id: PathId,
     name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Make an API token for the account; the page shows it once."""
@@ -123,7 +124,7 @@ def create_token(
 
 
 @router.post("/tokens/{token_id}/revoke")
-def revoke_token(session: SessionDep, admin: AdminDep, token_id: int) -> Response:
+def revoke_token(session: SessionDep, admin: AdminDep, token_id: PathId) -> Response:
     """Revoke a token: it stops working at once."""
     accounts.revoke_api_token(session, token_id)
     return _back()

@@ -8,7 +8,8 @@ accept, decline, plan sessions, hold them and add agenda items. Forms post back 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -16,12 +17,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.accounts import ADMIN, DEPUTY
 from api.deps import ContextDep, SessionDep
-from api.routes.appointments import request_out
+from api.ids import MAX_ID, PathId, form_id, form_ids, form_number
+from api.local_time import in_township, local, parse_form_time
+from api.routes.appointments import END_OF_DAY, MEETING_TIME, RequestOut, request_out
 from api.routes.suggestions import STATUS_WORDS
 from api.staff import AdminDep, ClockDep, StaffDep
 from api.web.templating import render
 from models import appointment_flow as flow
 from models import directory
+from models.directory import MAX_DEADLINE_DAYS
 from models.errors import InvalidInput
 from models.lifecycle import NotPermitted
 
@@ -35,45 +39,60 @@ def _back() -> RedirectResponse:
     return RedirectResponse(BACK, status_code=303)
 
 
-def _ids(raw: str | None) -> list[int]:
-    parts = [p for p in (raw or "").replace("，", ",").replace(" ", ",").split(",") if p]
-    if not all(p.isdigit() for p in parts):
-        raise InvalidInput("Write suggestion and theme numbers separated by commas, e.g. 12, 15.")
-    return [int(p) for p in parts]
+@dataclass(frozen=True)
+class _Meeting:
+    """A session as the page shows it: its time on the township's clock."""
+
+    id: int
+    kind: str
+    scheduled_for: datetime
 
 
-def _when(value: str | None, what: str) -> datetime:
-    try:
-        when = datetime.fromisoformat((value or "").strip())
-    except ValueError as exc:
-        raise InvalidInput(f"Choose the {what} (a date and time).") from exc
-    return when if when.tzinfo else when.replace(tzinfo=UTC)  # the form's times are UTC, as shown elsewhere
+def _local_items(items: list[flow.ItemView], zone: tzinfo) -> list[flow.ItemView]:
+    return [replace(i, due_at=local(i.due_at, zone) if i.due_at else None) for i in items]
+
+
+def _local_request(r: RequestOut, zone: tzinfo) -> RequestOut:
+    items = [i.model_copy(update={"due_at": local(i.due_at, zone) if i.due_at else None}) for i in r.items]
+    return r.model_copy(update={"items": items})
 
 
 @router.get("", response_class=HTMLResponse)
 def appointments_page(
-    request: Request, session: SessionDep, actor: StaffDep, clock: ClockDep
+    request: Request, session: SessionDep, context: ContextDep, actor: StaffDep, clock: ClockDep
 ) -> HTMLResponse:
-    """A deputy's topics and ratings to give; for the township head also decisions and sessions."""
+    """A deputy's topics and ratings to give; for the township head also decisions and sessions.
+
+    Times show on the township's clock, as they are typed into the forms.
+    """
+    zone = context.settings.timezone
     head = ADMIN in actor.roles
     mine = [request_out(session, r) for r in flow.requests(session, requested_by=actor.username)]
     waiting = (
         [request_out(session, r) for r in flow.requests(session) if r.state == "requested"] if head else []
     )
+    sessions = (
+        [
+            (_Meeting(m.id, m.kind, local(m.scheduled_for, zone)), c)
+            for m, c in flow.upcoming(session, clock())
+        ]
+        if head
+        else []
+    )
     return render(
         request,
         "staff_appointments.html",
         {
-            "mine": mine,
-            "waiting": waiting,
-            "sessions": flow.upcoming(session, clock()) if head else [],
-            "items": flow.items(session) if head else [],
+            "mine": [_local_request(r, zone) for r in mine],
+            "waiting": [_local_request(r, zone) for r in waiting],
+            "sessions": sessions,
+            "items": _local_items(flow.items(session), zone) if head else [],
             "head": head,
             "deputy": DEPUTY in actor.roles or head,
             "stages": flow.STAGES,
             "status_words": STATUS_WORDS,
             "departments": directory.departments(session),
-            "today": clock().date(),
+            "today": local(clock(), zone).date(),
             "actor": actor,
         },
     )
@@ -104,8 +123,8 @@ def raise_form(
         title=title or "",
         detail=detail,
         requested_by=actor.username,
-        suggestion_ids=_ids(suggestion_ids),
-        theme_ids=_ids(theme_ids),
+        suggestion_ids=form_ids(suggestion_ids, "suggestion numbers"),
+        theme_ids=form_ids(theme_ids, "theme numbers"),
         now=clock(),
     )
     return _back()
@@ -113,18 +132,22 @@ def raise_form(
 
 @router.post("/{request_id}/accept")
 def accept_form(
-    request_id: int, session: SessionDep, actor: AdminDep, clock: ClockDep, on: Text = None
+    request_id: PathId,
+    session: SessionDep,
+    context: ContextDep,
+    actor: AdminDep,
+    clock: ClockDep,
+    on: Text = None,
 ) -> RedirectResponse:
-    """Accept an invitation with a date."""
-    flow.accept_invitation(
-        session, request_id, on=_when(on, "meeting date"), actor=actor.username, now=clock()
-    )
+    """Accept an invitation with a date (the browser sends the township's wall-clock time)."""
+    when = parse_form_time(on, "meeting date", context.settings.timezone, day_time=MEETING_TIME)
+    flow.accept_invitation(session, request_id, on=when, actor=actor.username, now=clock())
     return _back()
 
 
 @router.post("/{request_id}/decline")
 def decline_form(
-    request_id: int, session: SessionDep, actor: AdminDep, clock: ClockDep, reason: Text = None
+    request_id: PathId, session: SessionDep, actor: AdminDep, clock: ClockDep, reason: Text = None
 ) -> RedirectResponse:
     """Decline with a reason."""
     flow.decline(session, request_id, reason=reason, actor=actor.username, now=clock())
@@ -133,18 +156,17 @@ def decline_form(
 
 @router.post("/{request_id}/schedule")
 def schedule_form(
-    request_id: int, session: SessionDep, actor: AdminDep, clock: ClockDep, session_id: Text = None
+    request_id: PathId, session: SessionDep, actor: AdminDep, clock: ClockDep, session_id: Text = None
 ) -> RedirectResponse:
     """Put a request on a planned session."""
-    flow.schedule(
-        session, request_id, _ids(session_id)[0] if _ids(session_id) else 0, actor=actor.username, now=clock()
-    )
+    meeting = form_number(session_id, "session number", low=1, high=MAX_ID)
+    flow.schedule(session, request_id, meeting, actor=actor.username, now=clock())
     return _back()
 
 
 @router.post("/{request_id}/visit")
 def visit_form(
-    request_id: int, session: SessionDep, actor: AdminDep, clock: ClockDep, note: Text = None
+    request_id: PathId, session: SessionDep, actor: AdminDep, clock: ClockDep, note: Text = None
 ) -> RedirectResponse:
     """Record the site visit."""
     flow.record_visit(session, request_id, note=note, actor=actor.username, now=clock())
@@ -167,13 +189,14 @@ def plan_form(
         raise InvalidInput("Choose the date of the first session.") from exc
     flow.plan_fixed_sessions(
         session, first=start, every_months=context.settings.appointment_every_months,
-        count=int(count) if count and count.isdigit() else 3, hour=9, actor=actor.username, now=clock(),
+        count=form_number(count, "number of sessions", low=1, high=24, default=3), hour=flow.SESSION_HOUR,
+        zone=context.settings.timezone, actor=actor.username, now=clock(),
     )  # fmt: skip
     return _back()
 
 
 @router.post("/sessions/{session_id}/held")
-def held_form(session_id: int, session: SessionDep, actor: AdminDep, clock: ClockDep) -> RedirectResponse:
+def held_form(session_id: PathId, session: SessionDep, actor: AdminDep, clock: ClockDep) -> RedirectResponse:
     """The meeting took place."""
     flow.hold(session, session_id, actor=actor.username, now=clock())
     return _back()
@@ -181,8 +204,9 @@ def held_form(session_id: int, session: SessionDep, actor: AdminDep, clock: Cloc
 
 @router.post("/sessions/{session_id}/items")
 def item_form(
-    session_id: int,
+    session_id: PathId,
     session: SessionDep,
+    context: ContextDep,
     actor: AdminDep,
     clock: ClockDep,
     request_id: Text = None,
@@ -191,19 +215,22 @@ def item_form(
     department_code: Text = None,
     days: Text = None,
 ) -> RedirectResponse:
-    """Add an agenda item (dispatched to its department through the workflow)."""
-    ids = _ids(request_id)
-    deadline = clock() + timedelta(days=int(days) if days and days.isdigit() else 30)
+    """Add an agenda item (dispatched to its department through the workflow), due by the end of the
+    day ``days`` from today on the township's clock."""
+    within = form_number(days, "number of days", low=1, high=MAX_DEADLINE_DAYS, default=30)
+    due_day = local(clock(), context.settings.timezone).date() + timedelta(days=within)
+    deadline = in_township(due_day, context.settings.timezone, day_time=END_OF_DAY)
     flow.add_item(
-        session, session_id, request_id=ids[0] if ids else None, title=title or "", actions=actions or "",
-        department_code=department_code or "", deadline=deadline, actor=actor.username, now=clock(),
+        session, session_id, request_id=form_id(request_id, "topic number"), title=title or "",
+        actions=actions or "", department_code=department_code or "", deadline=deadline,
+        actor=actor.username, now=clock(),
     )  # fmt: skip
     return _back()
 
 
 @router.post("/items/{item_id}/rating")
 def rating_form(
-    item_id: int,
+    item_id: PathId,
     session: SessionDep,
     actor: StaffDep,
     clock: ClockDep,
@@ -211,7 +238,6 @@ def rating_form(
     comment: Text = None,
 ) -> RedirectResponse:
     """The requesting deputy rates a handled item."""
-    if not score or not score.isdigit():
-        raise InvalidInput("Choose a rating from 1 to 5.")
-    flow.rate_item(session, item_id, score=int(score), comment=comment, deputy=actor.username, now=clock())
+    stars = form_number(score, "rating", low=1, high=5)
+    flow.rate_item(session, item_id, score=stars, comment=comment, deputy=actor.username, now=clock())
     return _back()

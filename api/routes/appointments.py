@@ -8,7 +8,7 @@ suggestion workflow endpoints (accept, start, resolve) using each item's ``sugge
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -19,6 +19,7 @@ from api.accounts import ADMIN, DEPUTY, Staff
 from api.auth import require_roles
 from api.deps import ContextDep, SessionDep
 from api.ids import BodyId, PathId
+from api.local_time import DayOrTime, in_township
 from api.staff import AdminDep, ClockDep, StaffDep
 from models import appointment_flow as flow
 from models.appointments import AppointmentRequest, AppointmentSession
@@ -27,6 +28,8 @@ from models.lifecycle import NotPermitted
 router = APIRouter(prefix="/api/v1/appointments", tags=["appointments"])
 
 DeputyOrAdmin = Annotated[Staff, Depends(require_roles(DEPUTY))]
+MEETING_TIME = time(flow.SESSION_HOUR)  # a meeting accepted for a day without a time
+END_OF_DAY = time(23, 59, 59)  # an item due on a day is due by its end
 
 
 class RequestIn(BaseModel):
@@ -95,9 +98,9 @@ class SessionOut(BaseModel):
 
 
 class AcceptIn(BaseModel):
-    """The date the township head accepts."""
+    """The date the township head accepts: a day (then at the fixed sessions' hour) or a day and time."""
 
-    on: datetime
+    on: DayOrTime
 
 
 class DeclineIn(BaseModel):
@@ -124,7 +127,7 @@ class PlanIn(BaseModel):
     first: date
     every_months: int | None = Field(None, ge=1, le=12, description="Default: the configured interval.")
     count: int = Field(3, ge=1, le=24)
-    hour: int = Field(9, ge=0, le=23)
+    hour: int = Field(flow.SESSION_HOUR, ge=0, le=23, description="Local time (MINSHENG_TIMEZONE).")
 
 
 class ItemIn(BaseModel):
@@ -134,7 +137,9 @@ class ItemIn(BaseModel):
     title: str = Field(max_length=300)
     actions: str = Field(max_length=5000)
     department_code: str
-    deadline: datetime
+    deadline: DayOrTime = Field(
+        description="A day (done by its end) or a day and time; local without a zone."
+    )
 
 
 class RatingIn(BaseModel):
@@ -220,7 +225,7 @@ def plan_sessions(
     every = body.every_months or context.settings.appointment_every_months
     created = flow.plan_fixed_sessions(
         session, first=body.first, every_months=every, count=body.count, hour=body.hour,
-        actor=actor.username, now=clock(),
+        zone=context.settings.timezone, actor=actor.username, now=clock(),
     )  # fmt: skip
     return [_session_out(m, {}) for m in created]
 
@@ -233,12 +238,18 @@ def hold_session(session_id: PathId, session: SessionDep, actor: AdminDep, clock
 
 @router.post("/sessions/{session_id}/items", response_model=ItemOut, status_code=201)
 def add_item(
-    session_id: PathId, body: ItemIn, session: SessionDep, actor: AdminDep, clock: ClockDep
+    session_id: PathId,
+    body: ItemIn,
+    session: SessionDep,
+    context: ContextDep,
+    actor: AdminDep,
+    clock: ClockDep,
 ) -> ItemOut:
     """Add an agenda item; it is dispatched to the owner department through the workflow."""
+    deadline = in_township(body.deadline, context.settings.timezone, day_time=END_OF_DAY)
     item = flow.add_item(
         session, session_id, request_id=body.request_id, title=body.title, actions=body.actions,
-        department_code=body.department_code, deadline=body.deadline, actor=actor.username, now=clock(),
+        department_code=body.department_code, deadline=deadline, actor=actor.username, now=clock(),
     )  # fmt: skip
     [view] = [v for v in flow.items(session, session_id=session_id) if v.id == item.id]
     return _item_out(view)
@@ -271,10 +282,16 @@ def read_request(request_id: PathId, session: SessionDep, actor: StaffDep) -> Re
 
 @router.post("/{request_id}/accept", response_model=SessionOut)
 def accept(
-    request_id: PathId, body: AcceptIn, session: SessionDep, actor: AdminDep, clock: ClockDep
+    request_id: PathId,
+    body: AcceptIn,
+    session: SessionDep,
+    context: ContextDep,
+    actor: AdminDep,
+    clock: ClockDep,
 ) -> SessionOut:
     """The township head accepts an invitation with a date."""
-    meeting = flow.accept_invitation(session, request_id, on=body.on, actor=actor.username, now=clock())
+    on = in_township(body.on, context.settings.timezone, day_time=MEETING_TIME)
+    meeting = flow.accept_invitation(session, request_id, on=on, actor=actor.username, now=clock())
     return _session_out(meeting, {})
 
 

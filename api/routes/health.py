@@ -1,4 +1,8 @@
-"""Liveness and readiness probes for operators and load balancers."""
+"""Liveness and readiness probes for operators and load balancers.
+
+Both are public, so they say ok or not ok and nothing else; the checks behind ``/readyz`` (where
+the audio is kept, process ids, the classifier version) are shown to signed-in staff and API tokens.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from api.auth import identify
 from api.deps import ContextDep
 from api.worker_lock import WorkerLock
 from intake.weights import weights_status
@@ -23,9 +28,19 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def _is_staff(request: Request) -> bool:
+    """Whether the caller is signed-in staff or an API token; no when that cannot be told (the
+    database is down, say)."""
+    try:
+        return identify(request) is not None
+    except Exception:
+        return False
+
+
 @router.get("/readyz")
 def readyz(request: Request, context: ContextDep) -> JSONResponse:
-    """Ready when the database answers, the Whisper weights are in place and a classifier is active.
+    """Ready (200) when the database answers, the Whisper weights are in place and a classifier is
+    active, else 503. Staff also get each check.
 
     With several API processes (``minsheng serve --processes N``) the answer comes from whichever
     process took the connection; only one of them runs the worker and loads Whisper.
@@ -56,6 +71,7 @@ def readyz(request: Request, context: ContextDep) -> JSONResponse:
         checks["asr_model"] = "loaded" if context.transcriber.loaded else "not loaded yet"
     checks["audio_store"] = context.store.describe()
     ready = all(checks[k].startswith("ok") for k in ("database", "classifier", "asr_weights"))
-    return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
-    )
+    body: dict[str, object] = {"status": "ready" if ready else "not ready"}
+    if _is_staff(request):
+        body["checks"] = checks
+    return JSONResponse(body, status_code=200 if ready else 503)

@@ -2,30 +2,44 @@
 
 Field names follow http://wiki.open311.org/GeoReport_v2 exactly. Errors are a list of
 ``{"code", "description"}`` (see api/errors.py). ``service_request_id`` is the suggestion's
-numeric id, never its tracking code: the tracking code lets a villager rate, so only the poster
-gets it (in the POST's ``service_notice``).
+numeric id, never its tracking code; only the poster gets the tracking code and the receipt's
+rating link (in the POST's ``service_notice``).
+
+Who reads decides what they see, as on FixMyStreet. The public (anonymous, rate-limited per
+address) gets category, status, department, dates, the village as the place, and the description
+with personal data scrubbed (models/privacy.py); exact address and coordinates only when the
+operator sets ``MINSHENG_OPEN311_PUBLIC_LOCATION``. Open311 clients with an ``api_key`` and
+signed-in staff get the full record; only staff see internal channels (appointment agenda items).
 """
 
 from __future__ import annotations
 
 import hmac
-from datetime import datetime, timedelta
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from api.accounts import PermissionDenied
+from api.auth import identify
+from api.context import AppContext
 from api.deps import ContextDep, SessionDep
-from api.ratelimit import limit_submissions
+from api.ids import MAX_ID
+from api.ratelimit import enforce, limit_submissions, limits_of
 from api.routes.suggestions import STATUS_WORDS
+from api.routes.villager_pages import track_path
 from api.staff import ClockDep
 from api.upload import read_form
 from classify.taxonomy import CATEGORIES, category
 from intake.submission import Submitter
 from models.errors import InvalidInput, NotFound
 from models.open311 import CLOSED_STATES, RequestFilter, find_requests
+from models.privacy import scrub
 from models.tables import Suggestion
 from models.workflow import Open311Request
 
@@ -107,31 +121,78 @@ def service_definition(service_code: str) -> dict[str, Any]:
     return {"service_code": cat.code, "attributes": []}
 
 
+@dataclass(frozen=True)
+class Audience:
+    """Who reads the feed, and so how much of each request they see."""
+
+    full: bool  # the description as written, exact address and coordinates, media
+    internal: bool  # internal channels listed too
+    location: bool = False  # exact address and coordinates (the operator's choice for the public)
+
+
+CLIENT = Audience(full=True, internal=False, location=True)  # an Open311 client with an api_key
+STAFF = Audience(full=True, internal=True, location=True)
+
+
+def _client(key: str | None, keys: dict[str, str]) -> str | None:
+    """The Open311 client that ``key`` belongs to (compared in constant time), else None."""
+    found = None
+    for known, client in keys.items():
+        if key is not None and hmac.compare_digest(known.encode(), key.encode()):
+            found = client
+    return found
+
+
+def _audience(request: Request, context: AppContext) -> Audience:
+    """The caller's view: an Open311 client with a valid ``api_key``, signed-in staff, else the public.
+
+    Public reads count against the per-address limit, and so does a wrong ``api_key`` (no guessing).
+    Blocking when a staff credential is sent (one query): call it from a sync endpoint.
+    """
+    key = request.query_params.get("api_key")
+    if key is not None and _client(key, context.settings.open311_keys) is not None:
+        return CLIENT
+    if key is None and identify(request) is not None:
+        return STAFF
+    enforce(limits_of(request).open311, request, "Open311 reads")
+    if key is not None:
+        raise PermissionDenied("This api_key is not valid. Leave it out to read the public view.")
+    return Audience(full=False, internal=False, location=context.settings.open311_public_location)
+
+
+def _public(s: Suggestion, text: str | None) -> str | None:
+    """``text`` (of ``s``) without personal data, for the public."""
+    if text is None:
+        return None
+    return scrub(text, names=[s.submitter_name], phones=[s.submitter_phone], addresses=[s.address])
+
+
 def request_out(
-    s: Suggestion, extra: Open311Request | None, locale: str, *, extensions: bool
+    s: Suggestion, extra: Open311Request | None, locale: str, *, extensions: bool, audience: Audience
 ) -> dict[str, Any]:
-    """One service request in GeoReport v2 fields."""
+    """One service request in GeoReport v2 fields, as much of it as ``audience`` may see."""
     code = s.category or (extra.service_code if extra else None)
     dept = s.department if s.status not in ("received", "transcribed", "classified", "needs_review") else None
     words = STATUS_WORDS.get(s.status, (s.status, s.status))
+    notes = s.result_note if s.status in CLOSED_STATES else None
     out: dict[str, Any] = {
         "service_request_id": str(s.id),
         "status": "closed" if s.status in CLOSED_STATES else "open",
-        "status_notes": s.result_note if s.status in CLOSED_STATES else None,
+        "status_notes": notes if audience.full else _public(s, notes),
         "service_name": _service(code, locale)["service_name"] if code else None,
         "service_code": code,
-        "description": s.text,
+        "description": s.text if audience.full else _public(s, s.text),
         "agency_responsible": (dept.name_en if locale == "en" else dept.name_zh) if dept else None,
         "service_notice": words[1] if locale == "en" else words[0],
         "requested_datetime": w3c(s.submitted_at),
         "updated_datetime": w3c(s.updated_at),
         "expected_datetime": w3c(s.due_at),
-        "address": s.address,
+        "address": (s.address or s.village) if audience.location else _public(s, s.village),
         "address_id": None,
         "zipcode": None,
-        "lat": s.latitude,
-        "long": s.longitude,
-        "media_url": extra.media_url if extra else None,
+        "lat": s.latitude if audience.location else None,
+        "long": s.longitude if audience.location else None,
+        "media_url": extra.media_url if extra and audience.full else None,
     }
     if extensions:
         out["extended_attributes"] = {
@@ -146,26 +207,38 @@ def _csv(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
+_DIGITS = re.compile(r"[0-9]{1,19}")  # ASCII only: str.isdigit() also takes "²", which int() refuses
+
+
+def _whole(value: str, low: int, high: int) -> int | None:
+    """``value`` as a whole number from ``low`` to ``high`` written in ASCII digits, else None."""
+    number = int(value) if _DIGITS.fullmatch(value) else None
+    return number if number is not None and low <= number <= high else None
+
+
 def _date(request: Request, name: str) -> datetime | None:
+    """A W3C date-time parameter, in UTC; one without a zone, out of range or garbled is refused."""
     value = request.query_params.get(name)
     if not value:
         return None
+    example = "e.g. 2026-11-01T00:00:00Z or 2026-11-01T08:00:00+08:00"
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise InvalidInput(f"{name} must be a W3C date-time with a time zone, e.g. 2026-11-01T00:00:00Z.")
-    return parsed
+        if parsed.tzinfo is None:
+            raise InvalidInput(f"{name} has no time zone; give one, {example}.")
+        return parsed.astimezone(UTC)  # years 1 and 9999 overflow here with their offset
+    except (ValueError, OverflowError):
+        raise InvalidInput(f"{name} must be a W3C date-time with a time zone, {example}.") from None
 
 
 def _int(request: Request, name: str, default: int, high: int) -> int:
     value = request.query_params.get(name)
     if value is None or value == "":
         return default
-    if not value.isdigit() or not 1 <= int(value) <= high:
+    number = _whole(value, 1, high)
+    if number is None:
         raise InvalidInput(f"{name} must be a whole number from 1 to {high}.")
-    return int(value)
+    return number
 
 
 def _extensions(request: Request) -> bool:
@@ -173,15 +246,23 @@ def _extensions(request: Request) -> bool:
 
 
 @router.get("/requests.json")
-def list_requests(request: Request, session: SessionDep, clock: ClockDep) -> list[dict[str, Any]]:
+def list_requests(
+    request: Request, session: SessionDep, clock: ClockDep, context: ContextDep
+) -> list[dict[str, Any]]:
     """Service requests; filters service_request_id, service_code, start_date, end_date, status.
 
     Without dates, the last 90 days (spec default); at most 1000 per page (``page``/``page_size``).
+    Add ``api_key`` for the full records (see the module's docstring).
     """
+    audience = _audience(request, context)
     q = request.query_params
     ids_text = _csv(q.get("service_request_id"))
-    if not all(i.isdigit() for i in ids_text):
-        raise InvalidInput("service_request_id must be a comma-separated list of request ids.")
+    ids = [_whole(i, 1, MAX_ID) for i in ids_text]
+    if len(ids) > MAX_RESULTS or any(i is None for i in ids):
+        raise InvalidInput(
+            f"service_request_id must be a comma-separated list of at most {MAX_RESULTS} request ids "
+            f"(whole numbers from 1 to {MAX_ID})."
+        )
     statuses = _csv(q.get("status"))
     if any(s not in ("open", "closed") for s in statuses):
         raise InvalidInput("status must be open, closed, or both comma-separated.")
@@ -196,31 +277,36 @@ def list_requests(request: Request, session: SessionDep, clock: ClockDep) -> lis
     rows = find_requests(
         session,
         RequestFilter(
-            ids=[int(i) for i in ids_text],
+            ids=[i for i in ids if i is not None],
             service_codes=codes,
             start=start,
             end=end,
             statuses=statuses,
             offset=(page - 1) * page_size,
             limit=page_size,
+            internal=audience.internal,
         ),
     )
     locale, ext = _locale(request), _extensions(request)
-    return [request_out(s, extra, locale, extensions=ext) for s, extra in rows]
+    return [request_out(s, extra, locale, extensions=ext, audience=audience) for s, extra in rows]
 
 
 @router.get("/requests/{service_request_id}.json")
-def read_request(service_request_id: str, request: Request, session: SessionDep) -> list[dict[str, Any]]:
-    """One service request (as a one-element list, per the spec)."""
+def read_request(
+    service_request_id: str, request: Request, session: SessionDep, context: ContextDep
+) -> list[dict[str, Any]]:
+    """One service request (as a one-element list, per the spec); an internal one only for staff."""
+    audience = _audience(request, context)
+    rid = _whole(service_request_id, 1, MAX_ID)
     rows = (
-        find_requests(session, RequestFilter(ids=[int(service_request_id)], limit=1))
-        if service_request_id.isdigit()
+        find_requests(session, RequestFilter(ids=[rid], limit=1, internal=audience.internal))
+        if rid is not None
         else []
     )
     if not rows:
-        raise NotFound(f"No service request with the id {service_request_id!r}.")
+        raise NotFound(f"No service request with the id {service_request_id[:40]!r}.")
     s, extra = rows[0]
-    return [request_out(s, extra, _locale(request), extensions=_extensions(request))]
+    return [request_out(s, extra, _locale(request), extensions=_extensions(request), audience=audience)]
 
 
 def _field(form: Any, name: str) -> str | None:
@@ -232,10 +318,10 @@ def _field(form: Any, name: str) -> str | None:
 
 
 def _client_for(key: str | None, keys: dict[str, str]) -> str:
-    for known, client in keys.items():
-        if key is not None and hmac.compare_digest(known.encode(), key.encode()):
-            return client
-    raise HTTPException(403, "api_key was not provided or is not valid.")
+    client = _client(key, keys)
+    if client is None:
+        raise PermissionDenied("api_key was not provided or is not valid.")
+    return client
 
 
 @router.post("/requests.json", dependencies=[Depends(limit_submissions)])
@@ -292,8 +378,9 @@ async def create_request(request: Request, context: ContextDep) -> list[dict[str
         {
             "service_request_id": str(receipt.id),
             "service_notice": (
-                f"Tracking code {receipt.tracking_code}: the villager can follow it at /track/"
-                f"{receipt.tracking_code} and rate the result there. 查询码 {receipt.tracking_code}。"
+                f"Tracking code {receipt.tracking_code}: give the villager the link "
+                f"{track_path(receipt.tracking_code, receipt.rating_key)} to follow it and rate the result "
+                f"(the code alone does not allow rating). 查询码 {receipt.tracking_code}。"
             ),
             "account_id": extra["account_id"],
         }

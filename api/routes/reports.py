@@ -1,20 +1,21 @@
 """The micro-report: JSON, CSV exports (UTF-8 with BOM for spreadsheets) and the printable page with charts.
 
-Any signed-in staff member may read it. Figures come from ``models.reports`` (aggregated in SQL).
+Any signed-in staff member may read it. Figures come from ``models.reports`` (aggregated in SQL);
+the CSV files are written by ``api.csv_export``, which keeps villagers' text from running as
+spreadsheet formulas.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from api.csv_export import csv_response
 from api.deps import ContextDep, SessionDep
 from api.routes.suggestions import STATUS_WORDS
 from api.staff import ClockDep, StaffDep
@@ -25,8 +26,6 @@ from models import reports
 from models.errors import InvalidInput
 
 router = APIRouter(tags=["reports"])
-
-BOM = "\ufeff"
 
 
 def _anchor(value: str | None, clock: ClockDep) -> date:
@@ -78,19 +77,6 @@ def report_json(
     return JSONResponse(jsonable_encoder(asdict(report)))
 
 
-def _csv(rows: list[list[Any]], filename: str) -> Response:
-    buffer = io.StringIO()
-    buffer.write(BOM)
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, datetime) else v for v in row])
-    return Response(
-        buffer.getvalue().encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
 def aggregate_rows(report: reports.Report) -> list[list[Any]]:
     """The report's figures as (section, key, measure, value) rows."""
     rows: list[list[Any]] = [["section", "key", "measure", "value"]]
@@ -136,7 +122,7 @@ def report_csv(
 ) -> Response:
     """The report's aggregates as CSV (UTF-8 with BOM so spreadsheet software shows Chinese)."""
     report = _report(session, context, clock, period, date, scope, key)
-    return _csv(aggregate_rows(report), f"minsheng-report-{period}-{report.start.date()}.csv")
+    return csv_response(aggregate_rows(report), f"minsheng-report-{period}-{report.start.date()}.csv")
 
 
 @router.get("/api/v1/reports/suggestions.csv")
@@ -153,9 +139,7 @@ def suggestions_csv(
     anchor = _anchor(date, clock)
     rows = reports.suggestion_rows(session, period=period, anchor=anchor, scope=scope, key=key or None)
     start = reports.period_of(period, anchor).start.date()
-    return _csv(
-        [list(reports.SUGGESTION_COLUMNS), *map(list, rows)], f"minsheng-suggestions-{period}-{start}.csv"
-    )
+    return csv_response([reports.SUGGESTION_COLUMNS, *rows], f"minsheng-suggestions-{period}-{start}.csv")
 
 
 @router.get("/staff/reports", response_class=HTMLResponse, include_in_schema=False)

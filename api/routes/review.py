@@ -6,14 +6,14 @@ import math
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse, Response
-from pydantic import Field
 from sqlalchemy.orm import Session
 
 from api.accounts import ADMIN, REVIEWER, Staff
 from api.auth import require_roles
 from api.deps import ContextDep, SessionDep
+from api.ids import BodyId, PathId
 from api.review_schemas import (
     AccuracyPointOut,
     QueueSegmentOut,
@@ -57,11 +57,10 @@ KNOWN_STATUSES = (
 )
 
 
-# Row ids fit a signed 64-bit integer on every database; larger numbers are refused as invalid input.
-MAX_ID = 2**31 - 1  # the INTEGER primary keys of PostgreSQL and SQLite alike
-SuggestionId = Annotated[int, Path(ge=0, le=MAX_ID)]
-VersionId = Annotated[int, Path(ge=0, le=MAX_ID)]
-RunId = Annotated[int, Path(ge=0, le=MAX_ID)]
+# Bounded ids (api.ids): an absurd number is a 422, not a database error.
+SuggestionId = PathId
+VersionId = PathId
+RunId = PathId
 ReviewerDep = Annotated[Staff, Depends(require_roles(REVIEWER))]
 AdminDep = Annotated[Staff, Depends(require_roles(ADMIN))]
 AnyStaffDep = Annotated[Staff, Depends(require_roles())]
@@ -123,9 +122,7 @@ def review_queue(
     since: Annotated[date | None, Query(description="Submitted on or after this day (UTC).")] = None,
     until: Annotated[date | None, Query(description="Submitted on or before this day (UTC).")] = None,
     include_reviewed: Annotated[bool, Query(description="Also items staff already decided on.")] = False,
-    exclude: Annotated[
-        list[Annotated[int, Field(ge=0, le=MAX_ID)]] | None, Query(description="Suggestion ids to leave out.")
-    ] = None,
+    exclude: Annotated[list[BodyId] | None, Query(description="Suggestion ids to leave out.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> ReviewQueueOut:

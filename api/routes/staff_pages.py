@@ -11,11 +11,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.deps import SessionDep
+from api.ids import PathId, form_id, form_number
 from api.routes.suggestions import STATUS_WORDS
 from api.staff import AdminDep, ClockDep, HandlerDep, StaffDep
 from api.web.templating import render
 from classify.taxonomy import CATEGORIES
 from models import directory, lifecycle, queries, supervision
+from models.contact import may_see_contact
+from models.directory import MAX_DEADLINE_DAYS
 from models.errors import InvalidInput
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -55,9 +58,10 @@ def board_page(
 
 @router.get("/suggestions/{suggestion_id}", response_class=HTMLResponse)
 def suggestion_page(
-    suggestion_id: int, request: Request, session: SessionDep, actor: StaffDep, clock: ClockDep
+    suggestion_id: PathId, request: Request, session: SessionDep, actor: StaffDep, clock: ClockDep
 ) -> HTMLResponse:
-    """One suggestion: details, rating, history, and the actions its state allows."""
+    """One suggestion: details, rating, history, and the actions its state allows; the villager's
+    contact details only for those who may see them (models.contact)."""
     s = queries.get_suggestion(session, suggestion_id)
     assignment = lifecycle.assignment_of(session, s.id)
     return render(
@@ -65,6 +69,7 @@ def suggestion_page(
         "staff_suggestion.html",
         {
             "s": s,
+            "contact_visible": may_see_contact(session, s, actor),
             "deputy": assignment.deputy if assignment else None,
             "overdue": supervision.is_overdue(s, clock()),
             "on_clock": s.status in lifecycle.ON_THE_CLOCK,
@@ -80,7 +85,7 @@ def suggestion_page(
 
 @router.post("/suggestions/{suggestion_id}/dispatch")
 def dispatch_form(
-    suggestion_id: int,
+    suggestion_id: PathId,
     session: SessionDep,
     actor: AdminDep,
     clock: ClockDep,
@@ -89,7 +94,7 @@ def dispatch_form(
     note: OptionalText = None,
 ) -> RedirectResponse:
     """Dispatch to a department or a deputy."""
-    deputy = int(deputy_id) if deputy_id and deputy_id.isdigit() else None
+    deputy = form_id(deputy_id, "deputy number")
     lifecycle.dispatch(
         session,
         suggestion_id,
@@ -108,7 +113,7 @@ def _may(session: SessionDep, suggestion_id: int, actor: lifecycle.Actor) -> Non
 
 @router.post("/suggestions/{suggestion_id}/accept")
 def accept_form(
-    suggestion_id: int, session: SessionDep, actor: HandlerDep, clock: ClockDep
+    suggestion_id: PathId, session: SessionDep, actor: HandlerDep, clock: ClockDep
 ) -> RedirectResponse:
     """Sign for it (签收)."""
     _may(session, suggestion_id, actor)
@@ -118,7 +123,7 @@ def accept_form(
 
 @router.post("/suggestions/{suggestion_id}/start")
 def start_form(
-    suggestion_id: int, session: SessionDep, actor: HandlerDep, clock: ClockDep
+    suggestion_id: PathId, session: SessionDep, actor: HandlerDep, clock: ClockDep
 ) -> RedirectResponse:
     """Start work."""
     _may(session, suggestion_id, actor)
@@ -128,7 +133,7 @@ def start_form(
 
 @router.post("/suggestions/{suggestion_id}/resolve")
 def resolve_form(
-    suggestion_id: int,
+    suggestion_id: PathId,
     session: SessionDep,
     actor: HandlerDep,
     clock: ClockDep,
@@ -141,7 +146,9 @@ def resolve_form(
 
 
 @router.post("/suggestions/{suggestion_id}/close")
-def close_form(suggestion_id: int, session: SessionDep, actor: AdminDep, clock: ClockDep) -> RedirectResponse:
+def close_form(
+    suggestion_id: PathId, session: SessionDep, actor: AdminDep, clock: ClockDep
+) -> RedirectResponse:
     """Close a resolved suggestion."""
     lifecycle.close(session, suggestion_id, actor=actor.username, now=clock())
     return _back(suggestion_id)
@@ -149,7 +156,11 @@ def close_form(suggestion_id: int, session: SessionDep, actor: AdminDep, clock: 
 
 @router.post("/suggestions/{suggestion_id}/return")
 def return_form(
-    suggestion_id: int, session: SessionDep, actor: HandlerDep, clock: ClockDep, reason: OptionalText = None
+    suggestion_id: PathId,
+    session: SessionDep,
+    actor: HandlerDep,
+    clock: ClockDep,
+    reason: OptionalText = None,
 ) -> RedirectResponse:
     """Return to triage (退单) with a reason."""
     _may(session, suggestion_id, actor)
@@ -159,7 +170,7 @@ def return_form(
 
 @router.post("/suggestions/{suggestion_id}/extensions")
 def extension_form(
-    suggestion_id: int,
+    suggestion_id: PathId,
     session: SessionDep,
     actor: HandlerDep,
     clock: ClockDep,
@@ -176,7 +187,7 @@ def extension_form(
 
 @router.post("/suggestions/{suggestion_id}/chase")
 def chase_form(
-    suggestion_id: int, session: SessionDep, actor: AdminDep, clock: ClockDep, note: OptionalText = None
+    suggestion_id: PathId, session: SessionDep, actor: AdminDep, clock: ClockDep, note: OptionalText = None
 ) -> RedirectResponse:
     """Record a reminder (催办)."""
     lifecycle.chase(session, suggestion_id, actor=actor.username, now=clock(), note=note)
@@ -185,7 +196,7 @@ def chase_form(
 
 @router.post("/extensions/{request_id}/{decision}")
 def decide_form(
-    request_id: int,
+    request_id: PathId,
     decision: str,
     session: SessionDep,
     actor: AdminDep,
@@ -291,7 +302,9 @@ def rule_form(
 
 
 @router.post("/admin/rules/{rule_id}/delete")
-def rule_delete_form(rule_id: int, session: SessionDep, actor: AdminDep, clock: ClockDep) -> RedirectResponse:
+def rule_delete_form(
+    rule_id: PathId, session: SessionDep, actor: AdminDep, clock: ClockDep
+) -> RedirectResponse:
     """Remove a village-specific rule."""
     directory.delete_routing_rule(session, actor=actor.username, now=clock(), rule_id=rule_id)
     return _admin_back()
@@ -306,11 +319,10 @@ async def deadlines_form(
     current = directory.deadlines(session)
     now = clock()
     for cat in CATEGORIES:
-        raw = str(form.get(f"days_{cat.code}") or "").strip()
-        if not raw:
+        raw = form.get(f"days_{cat.code}")
+        if not isinstance(raw, str) or not raw.strip():
             continue
-        if not raw.isdigit():
-            raise InvalidInput(f"The deadline for {cat.en} must be a whole number of days.")
-        if int(raw) != current[cat.code]:
-            directory.set_deadline(session, actor=actor.username, now=now, category=cat.code, days=int(raw))
+        days = form_number(raw, f"deadline for {cat.en} (days)", low=1, high=MAX_DEADLINE_DAYS)
+        if days != current[cat.code]:
+            directory.set_deadline(session, actor=actor.username, now=now, category=cat.code, days=days)
     return _admin_back()

@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile
 
 from api.auth import StaffGate, staff_gate
 from api.deps import ContextDep, in_unit_of_work
+from api.ids import PathId
 from api.ratelimit import limit_submissions, limit_tracking
 from api.redaction import hide_in_logs, stop_hiding
 from api.schemas import (
@@ -23,11 +24,14 @@ from api.schemas import (
     SuggestionOut,
     TrackOut,
 )
+from api.staff import actor_of
 from api.upload import read_form
 from intake.submission import Submitter
-from models import queries, theme_store
+from models import queries, rating, theme_store
+from models.contact import may_see_contact
 from models.errors import InvalidInput
 from models.idempotency import MAX_KEY_LENGTH
+from models.lifecycle import Actor
 from models.tables import Suggestion
 
 router = APIRouter(prefix="/api/v1", tags=["suggestions"])
@@ -165,7 +169,12 @@ async def submit(
         await form.close()
     if receipt.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return ReceiptOut(id=receipt.id, tracking_code=receipt.tracking_code, status=receipt.status)
+    return ReceiptOut(
+        id=receipt.id,
+        tracking_code=receipt.tracking_code,
+        status=receipt.status,
+        rating_key=receipt.rating_key,
+    )
 
 
 def _department(suggestion: Suggestion) -> DepartmentOut | None:
@@ -175,21 +184,21 @@ def _department(suggestion: Suggestion) -> DepartmentOut | None:
 
 @router.get("/suggestions/{suggestion_id}", response_model=SuggestionOut)
 async def read(
-    suggestion_id: int, context: ContextDep, gate: Annotated[StaffGate, Depends(staff_gate())]
+    suggestion_id: PathId, context: ContextDep, gate: Annotated[StaffGate, Depends(staff_gate())]
 ) -> SuggestionOut:
     """Staff view of one suggestion (any staff role): transcript, category, department, history and
-    the villager's contact details."""
+    the villager's contact details, if this account may see them (models.contact)."""
 
     def admitted_view(session: Session) -> SuggestionOut:
-        gate.admit(session)
-        return _staff_view(session, suggestion_id)
+        staff = gate.admit(session)
+        return _staff_view(session, suggestion_id, actor_of(staff))
 
     # One thread-pool hop and one transaction for the credential check and the read together.
     return await in_unit_of_work(context, admitted_view)
 
 
-def _staff_view(session: Session, suggestion_id: int) -> SuggestionOut:
-    """Everything staff see about one suggestion (blocking: runs in a worker thread)."""
+def _staff_view(session: Session, suggestion_id: int, viewer: Actor) -> SuggestionOut:
+    """What ``viewer`` sees of one suggestion (blocking: runs in a worker thread)."""
     record = queries.get_record(session, suggestion_id)
     suggestion, transcript, prediction = record.suggestion, record.transcript, record.prediction
     return SuggestionOut(
@@ -232,7 +241,9 @@ def _staff_view(session: Session, suggestion_id: int) -> SuggestionOut:
             address=suggestion.address,
             latitude=suggestion.latitude,
             longitude=suggestion.longitude,
-        ),
+        )
+        if may_see_contact(session, suggestion, viewer)
+        else None,
         history=[
             EventOut(
                 at=e.at,
@@ -279,7 +290,9 @@ def tracking_view(session: Session, tracking_code: str) -> TrackOut:
         department_zh=dept.name_zh if dept else None,
         department_en=dept.name_en if dept else None,
         result_note=suggestion.result_note if suggestion.status in ("resolved", "closed") else None,
-        can_rate=suggestion.status in ("resolved", "closed") and suggestion.satisfaction is None,
+        can_rate=suggestion.status in ("resolved", "closed")
+        and suggestion.satisfaction is None
+        and rating.villager_rates(suggestion),
         satisfaction=suggestion.satisfaction,
         already_reported=original_status is not None,
         already_reported_status_zh=earlier[0] if earlier else None,

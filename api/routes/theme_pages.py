@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.deps import SessionDep
+from api.ids import PathId, form_ids
 from api.routes.suggestions import STATUS_WORDS
 from api.routes.themes import require_curator
 from api.staff import ClockDep, StaffDep
@@ -18,7 +19,6 @@ from api.web.templating import render
 from classify.taxonomy import CATEGORIES
 from intake.theme_job import request_recompute
 from models import theme_store
-from models.errors import InvalidInput
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -34,13 +34,6 @@ def sparkline(values: list[int], width: int = 120, height: int = 28) -> str:
     return " ".join(
         f"{i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}" for i, v in enumerate(values)
     )
-
-
-def _ids(raw: list[str]) -> list[int]:
-    try:
-        return [int(x) for x in raw if x.strip()]
-    except ValueError as exc:
-        raise InvalidInput("Tick the themes or suggestions by their numbers.") from exc
 
 
 @router.get("/themes", response_class=HTMLResponse)
@@ -66,7 +59,7 @@ def themes_page(
 
 @router.get("/themes/{theme_id}", response_class=HTMLResponse)
 def theme_page(
-    theme_id: int, request: Request, session: SessionDep, actor: StaffDep, clock: ClockDep
+    theme_id: PathId, request: Request, session: SessionDep, actor: StaffDep, clock: ClockDep
 ) -> HTMLResponse:
     """One theme: its suggestions (tick some to split them off), rename, merge and promote."""
     detail = theme_store.theme_detail(session, theme_id, clock())
@@ -96,7 +89,7 @@ def recompute_form(session: SessionDep, actor: StaffDep) -> RedirectResponse:
 
 @router.post("/themes/{theme_id}/rename")
 def rename_form(
-    theme_id: int, session: SessionDep, actor: StaffDep, clock: ClockDep, title: OptionalText = None
+    theme_id: PathId, session: SessionDep, actor: StaffDep, clock: ClockDep, title: OptionalText = None
 ) -> RedirectResponse:
     """Rename."""
     theme_store.rename(session, theme_id, title or "", actor=actor.username, now=clock())
@@ -105,20 +98,26 @@ def rename_form(
 
 @router.post("/themes/{theme_id}/merge")
 def merge_form(
-    theme_id: int,
+    theme_id: PathId,
     session: SessionDep,
     actor: StaffDep,
     clock: ClockDep,
     theme_ids: Annotated[list[str] | None, Form()] = None,
 ) -> RedirectResponse:
     """Merge the ticked themes into this one."""
-    theme_store.merge(session, theme_id, _ids(theme_ids or []), actor=require_curator(actor), now=clock())
+    theme_store.merge(
+        session,
+        theme_id,
+        form_ids(theme_ids or [], "theme numbers"),
+        actor=require_curator(actor),
+        now=clock(),
+    )
     return RedirectResponse(f"/staff/themes/{theme_id}", status_code=303)
 
 
 @router.post("/themes/{theme_id}/split")
 def split_form(
-    theme_id: int,
+    theme_id: PathId,
     session: SessionDep,
     actor: StaffDep,
     clock: ClockDep,
@@ -127,14 +126,19 @@ def split_form(
 ) -> RedirectResponse:
     """Split the ticked suggestions into a new theme and show it."""
     new = theme_store.split(
-        session, theme_id, _ids(suggestion_ids or []), title or "", actor=require_curator(actor), now=clock()
+        session,
+        theme_id,
+        form_ids(suggestion_ids or [], "suggestion numbers"),
+        title or "",
+        actor=require_curator(actor),
+        now=clock(),
     )
     return RedirectResponse(f"/staff/themes/{new.id}", status_code=303)
 
 
 @router.post("/themes/{theme_id}/promote")
 def promote_form(
-    theme_id: int,
+    theme_id: PathId,
     session: SessionDep,
     actor: StaffDep,
     clock: ClockDep,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -16,10 +18,16 @@ from api.staff import ClockDep
 from api.upload import read_form
 from api.web.templating import render
 from intake.submission import Submitter
-from models import lifecycle
+from models import queries, rating
 from models.errors import InvalidInput
 
 router = APIRouter(include_in_schema=False)
+
+
+def track_path(tracking_code: str, rating_key: str | None = None) -> str:
+    """The villager's tracking page; with the receipt's rating key, the page that also takes the rating."""
+    path = f"/track/{quote(tracking_code, safe='')}"
+    return f"{path}/{quote(rating_key, safe='')}" if rating_key else path
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -65,7 +73,12 @@ async def submit_page(request: Request, context: ContextDep) -> HTMLResponse:
             )
     finally:
         await form.close()
-    return render(request, "receipt.html", {"code": receipt.tracking_code}, status_code=201)
+    return render(
+        request,
+        "receipt.html",
+        {"code": receipt.tracking_code, "link": track_path(receipt.tracking_code, receipt.rating_key)},
+        status_code=201,
+    )
 
 
 @router.get("/track", response_class=HTMLResponse)
@@ -76,10 +89,29 @@ def track_lookup(request: Request, code: str | None = None) -> Response:
     return render(request, "track_lookup.html")
 
 
+def _track(request: Request, session: Session, tracking_code: str, rating_key: str | None) -> HTMLResponse:
+    """The tracking page; the rating form only for the holder of the receipt's key, else why not."""
+    t = tracking_view(session, tracking_code)
+    refusal = None
+    if t.can_rate:
+        refusal = rating.refusal(queries.get_by_tracking_code(session, tracking_code), rating_key)
+    return render(request, "track.html", {"t": t, "rating_key": rating_key, "refusal": refusal})
+
+
 @router.get("/track/{tracking_code}", response_class=HTMLResponse, dependencies=[Depends(limit_tracking)])
 def track_page(tracking_code: str, request: Request, session: SessionDep) -> HTMLResponse:
-    """Status in plain words, department and result note; the rating form once it is resolved."""
-    return render(request, "track.html", {"t": tracking_view(session, tracking_code)})
+    """Status in plain words, department and result note; how to rate once it is resolved."""
+    return _track(request, session, tracking_code, None)
+
+
+@router.get(
+    "/track/{tracking_code}/{rating_key}", response_class=HTMLResponse, dependencies=[Depends(limit_tracking)]
+)
+def track_page_with_key(
+    tracking_code: str, rating_key: str, request: Request, session: SessionDep
+) -> HTMLResponse:
+    """The receipt's link: the tracking page, with the rating form once resolved if the key fits."""
+    return _track(request, session, tracking_code, rating_key)
 
 
 @router.post("/track/{tracking_code}/rating", dependencies=[Depends(limit_tracking)])
@@ -89,7 +121,8 @@ def rate_page(
     clock: ClockDep,
     score: Annotated[int, Form(ge=1, le=5)],
     comment: Annotated[str | None, Form(max_length=1000)] = None,
+    key: Annotated[str | None, Form()] = None,
 ) -> RedirectResponse:
-    """Store the villager's rating (once) and show the tracking page again."""
-    s = lifecycle.rate(session, tracking_code, score=score, comment=comment, now=clock())
-    return RedirectResponse(f"/track/{s.tracking_code}", status_code=303)
+    """Store the villager's rating (once, with the receipt's key) and show the tracking page again."""
+    s = rating.rate_as_villager(session, tracking_code, key, score=score, comment=comment, now=clock())
+    return RedirectResponse(track_path(s.tracking_code), status_code=303)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep
+from api.ids import PathId
 from api.ratelimit import limit_tracking
 from api.schemas import DepartmentOut
 from api.staff import AdminDep, ClockDep, HandlerDep, StaffDep
@@ -31,7 +32,7 @@ from api.workflow_schemas import (
     RuleOut,
     WorkflowOut,
 )
-from models import directory, lifecycle, queries, supervision
+from models import directory, lifecycle, queries, rating, supervision
 from models.lifecycle import Actor
 from models.workflow import Deputy, ExtensionRequest
 
@@ -82,14 +83,16 @@ def _handler_check(session: Session, suggestion_id: int, actor: Actor) -> None:
 
 
 @router.get("/suggestions/{suggestion_id}/workflow", response_model=WorkflowOut)
-def read_workflow(suggestion_id: int, session: SessionDep, actor: StaffDep, clock: ClockDep) -> WorkflowOut:
+def read_workflow(
+    suggestion_id: PathId, session: SessionDep, actor: StaffDep, clock: ClockDep
+) -> WorkflowOut:
     """Status, holder, deadline, allowed next actions and extension requests of a suggestion."""
     return workflow_out(session, suggestion_id, clock())
 
 
 @router.post("/suggestions/{suggestion_id}/dispatch", response_model=WorkflowOut)
 def dispatch(
-    suggestion_id: int, body: DispatchIn, session: SessionDep, actor: AdminDep, clock: ClockDep
+    suggestion_id: PathId, body: DispatchIn, session: SessionDep, actor: AdminDep, clock: ClockDep
 ) -> WorkflowOut:
     """Dispatch a routed suggestion to a department or point-to-point to a deputy (admin)."""
     now = clock()
@@ -106,7 +109,7 @@ def dispatch(
 
 
 @router.post("/suggestions/{suggestion_id}/accept", response_model=WorkflowOut)
-def accept(suggestion_id: int, session: SessionDep, actor: HandlerDep, clock: ClockDep) -> WorkflowOut:
+def accept(suggestion_id: PathId, session: SessionDep, actor: HandlerDep, clock: ClockDep) -> WorkflowOut:
     """Sign for a dispatched suggestion (签收)."""
     _handler_check(session, suggestion_id, actor)
     now = clock()
@@ -115,7 +118,7 @@ def accept(suggestion_id: int, session: SessionDep, actor: HandlerDep, clock: Cl
 
 
 @router.post("/suggestions/{suggestion_id}/start", response_model=WorkflowOut)
-def start(suggestion_id: int, session: SessionDep, actor: HandlerDep, clock: ClockDep) -> WorkflowOut:
+def start(suggestion_id: PathId, session: SessionDep, actor: HandlerDep, clock: ClockDep) -> WorkflowOut:
     """Mark an accepted suggestion as in progress."""
     _handler_check(session, suggestion_id, actor)
     now = clock()
@@ -125,7 +128,7 @@ def start(suggestion_id: int, session: SessionDep, actor: HandlerDep, clock: Clo
 
 @router.post("/suggestions/{suggestion_id}/resolve", response_model=WorkflowOut)
 def resolve(
-    suggestion_id: int, body: ResolveIn, session: SessionDep, actor: HandlerDep, clock: ClockDep
+    suggestion_id: PathId, body: ResolveIn, session: SessionDep, actor: HandlerDep, clock: ClockDep
 ) -> WorkflowOut:
     """Finish the work (办结) with a result note for the villager."""
     _handler_check(session, suggestion_id, actor)
@@ -135,7 +138,7 @@ def resolve(
 
 
 @router.post("/suggestions/{suggestion_id}/close", response_model=WorkflowOut)
-def close(suggestion_id: int, session: SessionDep, actor: AdminDep, clock: ClockDep) -> WorkflowOut:
+def close(suggestion_id: PathId, session: SessionDep, actor: AdminDep, clock: ClockDep) -> WorkflowOut:
     """Close a resolved suggestion (admin; a villager's rating closes it too)."""
     now = clock()
     lifecycle.close(session, suggestion_id, actor=actor.username, now=now)
@@ -144,7 +147,7 @@ def close(suggestion_id: int, session: SessionDep, actor: AdminDep, clock: Clock
 
 @router.post("/suggestions/{suggestion_id}/return", response_model=WorkflowOut)
 def return_(
-    suggestion_id: int, body: ReturnIn, session: SessionDep, actor: HandlerDep, clock: ClockDep
+    suggestion_id: PathId, body: ReturnIn, session: SessionDep, actor: HandlerDep, clock: ClockDep
 ) -> WorkflowOut:
     """Send a suggestion back to triage (退单) with a reason."""
     _handler_check(session, suggestion_id, actor)
@@ -155,7 +158,7 @@ def return_(
 
 @router.post("/suggestions/{suggestion_id}/extensions", response_model=ExtensionOut, status_code=201)
 def request_extension(
-    suggestion_id: int, body: ExtensionIn, session: SessionDep, actor: HandlerDep, clock: ClockDep
+    suggestion_id: PathId, body: ExtensionIn, session: SessionDep, actor: HandlerDep, clock: ClockDep
 ) -> ExtensionOut:
     """Ask for more time (延期); an admin must approve it."""
     _handler_check(session, suggestion_id, actor)
@@ -173,7 +176,7 @@ def pending_extensions(session: SessionDep, actor: AdminDep) -> list[ExtensionOu
 
 @router.post("/extensions/{request_id}/approve", response_model=ExtensionOut)
 def approve_extension(
-    request_id: int, body: NoteIn, session: SessionDep, actor: AdminDep, clock: ClockDep
+    request_id: PathId, body: NoteIn, session: SessionDep, actor: AdminDep, clock: ClockDep
 ) -> ExtensionOut:
     """Approve an extension: the deadline moves by the days asked."""
     return extension_out(
@@ -185,7 +188,7 @@ def approve_extension(
 
 @router.post("/extensions/{request_id}/reject", response_model=ExtensionOut)
 def reject_extension(
-    request_id: int, body: NoteIn, session: SessionDep, actor: AdminDep, clock: ClockDep
+    request_id: PathId, body: NoteIn, session: SessionDep, actor: AdminDep, clock: ClockDep
 ) -> ExtensionOut:
     """Reject an extension: the deadline stays."""
     return extension_out(
@@ -197,7 +200,7 @@ def reject_extension(
 
 @router.post("/suggestions/{suggestion_id}/chase", response_model=WorkflowOut)
 def chase(
-    suggestion_id: int, body: NoteIn, session: SessionDep, actor: AdminDep, clock: ClockDep
+    suggestion_id: PathId, body: NoteIn, session: SessionDep, actor: AdminDep, clock: ClockDep
 ) -> WorkflowOut:
     """Record a reminder (催办) for an overdue suggestion."""
     now = clock()
@@ -252,8 +255,14 @@ def overdue(session: SessionDep, actor: StaffDep, clock: ClockDep) -> list[OpenI
     dependencies=[Depends(limit_tracking)],
 )
 def rate(tracking_code: str, body: RatingIn, session: SessionDep, clock: ClockDep) -> dict[str, int | str]:
-    """The villager rates the handling 1–5 (once, after it is resolved)."""
-    s = lifecycle.rate(session, tracking_code, score=body.score, comment=body.comment, now=clock())
+    """The villager rates the handling 1–5 (once, after it is resolved) with the receipt's rating key.
+
+    The tracking code alone is not enough (staff read tracking codes): a missing or wrong ``key``
+    is 403, and appointment topics are rated only by their deputy (/appointments/items/{id}/rating).
+    """
+    s = rating.rate_as_villager(
+        session, tracking_code, body.key, score=body.score, comment=body.comment, now=clock()
+    )
     return {"tracking_code": s.tracking_code, "satisfaction": body.score, "status": s.status}
 
 
@@ -322,7 +331,7 @@ def save_rule(body: RuleIn, session: SessionDep, actor: AdminDep, clock: ClockDe
 
 
 @router.delete("/admin/routing-rules/{rule_id}", status_code=204, tags=["admin"])
-def delete_rule(rule_id: int, session: SessionDep, actor: AdminDep, clock: ClockDep) -> None:
+def delete_rule(rule_id: PathId, session: SessionDep, actor: AdminDep, clock: ClockDep) -> None:
     """Remove a village-specific rule (audited)."""
     directory.delete_routing_rule(session, actor=actor.username, now=clock(), rule_id=rule_id)
 

@@ -43,6 +43,8 @@ TEST_SETTINGS: dict[str, Any] = {
     "submit_rate_limit": 0,
     "track_rate_limit": 0,
     "login_rate_limit": 0,
+    "login_account_rate_limit": 0,
+    "open311_rate_limit": 0,
 }
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
 

@@ -141,3 +141,82 @@ def test_a_deputy_topic_from_invitation_to_rating(api: TestClient, staffing: Sta
         assert (
             "乡长有约" in api.get("/staff/reports", params={"period": "quarter", "date": "2026-11-02"}).text
         )
+
+
+def test_a_date_or_time_without_a_zone_is_the_townships_local_time(
+    api: TestClient, staffing: Staffing
+) -> None:
+    # A deputy writes a day, or a wall-clock time, and means Beijing time (MINSHENG_TIMEZONE's default):
+    # these used to be 500s (naive compared with aware datetimes).
+    with staffing.as_(*ADMIN):
+        day = api.post("/api/v1/appointments", json={"title": "只写日期", "mode": "invitation"}).json()["id"]
+        meeting = api.post(f"/api/v1/appointments/{day}/accept", json={"on": "2026-12-22"})
+        assert meeting.status_code == 200, meeting.text
+        assert meeting.json()["scheduled_for"] == "2026-12-22T01:00:00Z"  # 09:00 in Shanghai
+        timed = api.post("/api/v1/appointments", json={"title": "本地时间", "mode": "invitation"}).json()[
+            "id"
+        ]
+        at = api.post(f"/api/v1/appointments/{timed}/accept", json={"on": "2026-12-23T14:30"})
+        assert at.json()["scheduled_for"] == "2026-12-23T06:30:00Z"
+        zoned = api.post("/api/v1/appointments", json={"title": "带时区", "mode": "invitation"}).json()["id"]
+        utc = api.post(f"/api/v1/appointments/{zoned}/accept", json={"on": "2026-12-24T14:30:00Z"})
+        assert utc.json()["scheduled_for"] == "2026-12-24T14:30:00Z"  # an explicit zone is kept
+        sid = meeting.json()["id"]
+        item = {"title": "修路", "actions": "两周内修好", "department_code": "power_station"}
+        by_day = api.post(
+            f"/api/v1/appointments/sessions/{sid}/items", json={**item, "deadline": "2026-12-31"}
+        )
+        assert by_day.status_code == 201, by_day.text
+        assert by_day.json()["due_at"] == "2026-12-31T15:59:59Z"  # the end of that day in Shanghai
+        by_time = api.post(
+            f"/api/v1/appointments/sessions/{sid}/items", json={**item, "deadline": "2026-12-30T18:00"}
+        )
+        assert by_time.json()["due_at"] == "2026-12-30T10:00:00Z"
+        planned = api.post("/api/v1/appointments/sessions/plan", json={"first": "2027-06-01", "count": 1})
+        assert planned.json()[0]["scheduled_for"] == "2027-06-01T01:00:00Z"  # fixed sessions: 09:00 local
+        # The page's datetime-local field sends the same wall-clock time, and the page shows it back.
+        paged = api.post("/api/v1/appointments", json={"title": "页面", "mode": "invitation"}).json()["id"]
+        form = api.post(
+            f"/staff/appointments/{paged}/accept", data={"on": "2027-07-01T10:00"}, follow_redirects=False
+        )
+        assert form.status_code == 303, form.text
+        assert api.get(f"/api/v1/appointments/{paged}").json()["state"] == "scheduled"
+        shown = [s for s in api.get("/api/v1/appointments/sessions").json() if s["kind"] == "invitation"]
+        assert "2027-07-01T02:00:00Z" in [s["scheduled_for"] for s in shown]
+        assert "2027-07-01 10:00" in api.get("/staff/appointments", headers={"accept": "text/html"}).text
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("on", "0001-01-01T00:00:00+08:00", "out of range"),  # before the first UTC time Python has
+        ("on", "9999-12-31T23:59:00-12:00", "out of range"),  # after the last
+        ("on", "2020-01-01", "in the future"),
+        ("on", "2026-02-30", "out of range"),
+        ("on", "２０２６-12-22", "valid"),
+        ("on", "²", "valid"),
+        ("deadline", "9999-12-31T23:59:00-12:00", "out of range"),
+        ("deadline", "9999-12-31", "before the year 2100"),
+        ("deadline", "2999-01-01", "before the year 2100"),
+    ],
+)
+def test_dates_out_of_range_or_malformed_are_refused_plainly(
+    api: TestClient, staffing: Staffing, field: str, value: str, message: str
+) -> None:
+    with staffing.as_(*ADMIN):
+        if field == "on":
+            rid = api.post("/api/v1/appointments", json={"title": "x", "mode": "invitation"}).json()["id"]
+            response = api.post(f"/api/v1/appointments/{rid}/accept", json={"on": value})
+        else:
+            api.post("/api/v1/appointments/sessions/plan", json={"first": "2030-01-01", "count": 1})
+            [sid] = [
+                m["id"]
+                for m in api.get("/api/v1/appointments/sessions").json()
+                if m["scheduled_for"].startswith("2030-01-01")
+            ]
+            response = api.post(
+                f"/api/v1/appointments/sessions/{sid}/items",
+                json={"title": "x", "actions": "y", "department_code": "power_station", "deadline": value},
+            )
+    assert response.status_code == 422, response.text
+    assert message in response.json()["detail"]

@@ -36,6 +36,7 @@ PUBLIC: set[tuple[str, str]] = {
     ("POST", "/submit"),  # the recording page's form (no JavaScript, or typed text; rate-limited)
     ("GET", "/track"),  # villagers look up a tracking code
     ("GET", "/track/{tracking_code}"),  # the tracking page (rate-limited, no PII)
+    ("GET", "/track/{tracking_code}/{rating_key}"),  # the receipt's link: the same page, rating form
     ("POST", "/track/{tracking_code}/rating"),  # the villager rates once after resolution
     ("POST", "/api/v1/track/{tracking_code}/satisfaction"),  # the same as JSON
     ("POST", "/open311/v2/requests.json"),  # Open311 clients authenticate with an api_key instead

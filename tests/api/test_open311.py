@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import staffed_client
-from tests.api.workflow_helpers import ADMIN, T0, Staffing, routed_suggestion
+from tests.api.workflow_helpers import ADMIN, T0, Staffing, routed_suggestion, villager_rating_key
 
 KEY = "s3cret-key"
 W3C = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$")
@@ -147,9 +147,12 @@ def test_post_then_get_the_request(api: TestClient) -> None:
     assert item["service_request_id"] == rid and item["status"] == "open"
     assert item["service_code"] == "transport" and item["service_name"] == "交通运输"
     assert item["description"] == "五星路口的红绿灯坏了三天了"
-    assert item["address"] == "五星路与河西路口"
-    assert (item["lat"], item["long"]) == (30.87, 120.09)
-    assert item["media_url"] == "https://example.org/photo.jpg"
+    # the public sees no exact place and no media; a client with an api_key does
+    assert (item["address"], item["lat"], item["long"], item["media_url"]) == (None, None, None, None)
+    (full,) = api.get(f"/open311/v2/requests/{rid}.json?api_key={KEY}").json()
+    assert full["address"] == "五星路与河西路口"
+    assert (full["lat"], full["long"]) == (30.87, 120.09)
+    assert full["media_url"] == "https://example.org/photo.jpg"
     assert W3C.match(item["requested_datetime"]) and W3C.match(item["updated_datetime"])
     assert item["expected_datetime"] is None and item["agency_responsible"] is None
     text = response.text
@@ -171,6 +174,7 @@ def test_resolved_request_maps_to_closed_with_notes_agency_and_expected(
     api: TestClient, staffing: Staffing
 ) -> None:
     sid, code = routed_suggestion(api, "power")
+    key = villager_rating_key(api, sid)
     with staffing.as_(*ADMIN):
         api.post(f"/api/v1/suggestions/{sid}/dispatch", json={})
         (open_item,) = api.get(f"/open311/v2/requests/{sid}.json").json()
@@ -180,7 +184,7 @@ def test_resolved_request_maps_to_closed_with_notes_agency_and_expected(
         for step in ("accept", "start"):
             api.post(f"/api/v1/suggestions/{sid}/{step}")
         api.post(f"/api/v1/suggestions/{sid}/resolve", json={"result_note": "已检修线路"})
-    api.post(f"/api/v1/track/{code}/satisfaction", json={"score": 4})
+    assert api.post(f"/api/v1/track/{code}/satisfaction", json={"score": 4, "key": key}).status_code == 200
     (item,) = api.get(f"/open311/v2/requests/{sid}.json?extensions=true&locale=en").json()
     assert item["status"] == "closed" and item["status_notes"] == "已检修线路"
     assert item["agency_responsible"] == "Power Supply Station" and item["service_name"] == "Power supply"
@@ -223,3 +227,61 @@ def test_default_window_is_the_last_90_days(api: TestClient, staffing: Staffing)
         assert sid not in ids
     finally:
         staffing.clock.now = T0
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("service_request_id=²", "service_request_id"),
+        ("service_request_id=1,²", "service_request_id"),
+        ("service_request_id=١٢", "service_request_id"),
+        (f"service_request_id={2**31}", "2147483647"),
+        (f"service_request_id={2**63}", "service_request_id"),
+        (f"service_request_id={2**64 + 1}", "service_request_id"),
+        ("service_request_id=" + "9" * 5000, "service_request_id"),
+        ("service_request_id=0", "service_request_id"),
+        ("service_request_id=-1", "service_request_id"),
+        ("service_request_id=" + ",".join(["1"] * 1001), "at most 1000"),
+        ("page=²", "page"),
+        ("page_size=²", "page_size"),
+        ("page=１", "page"),
+        ("page=0", "page"),
+        (f"page={2**63}", "page"),
+        ("page=" + "9" * 5000, "page"),
+        ("page_size=1e3", "page_size"),
+        ("start_date=²", "start_date"),
+        ("start_date=yesterday", "start_date"),
+        ("start_date=２０２６-11-01T00:00:00Z", "start_date"),
+        ("start_date=2026-13-01T00:00:00Z", "start_date"),
+        ("end_date=2026-11-01T25:00:00Z", "end_date"),
+        ("start_date=9999-12-31T23:59:59-23:59", "start_date"),
+        ("end_date=0001-01-01T00:00:00%2B23:59", "end_date"),
+        ("start_date=2026-11-01", "time zone"),
+        ("end_date=2026-11-01T00:00:00", "time zone"),
+        ("start_date=2026-11-02T00:00:00Z&end_date=2026-11-01T00:00:00Z", "after"),
+    ],
+)
+def test_odd_numbers_and_times_are_400_not_500(api: TestClient, query: str, words: str) -> None:
+    assert_error(api.get(f"/open311/v2/requests.json?{query}"), 400, words)
+
+
+@pytest.mark.parametrize(
+    "rid", ["²", "١٢", "０", str(2**31), str(2**63), str(2**64 + 1), "9" * 5000, "0", "-1"]
+)
+def test_odd_request_ids_are_404_not_500(api: TestClient, rid: str) -> None:
+    assert_error(api.get(f"/open311/v2/requests/{rid}.json"), 404, "No service request")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "start_date=2026-11-01T00:00:00Z&end_date=2026-11-01T08:00:00%2B08:00",  # the same instant
+        "start_date=2026-11-01T08:00:00+08:00",  # a literal + arrives as a space
+        "end_date=2099-01-01T00:00:00-05:00",
+        f"service_request_id={2**31 - 1}&page=1000000&page_size=1000",
+    ],
+)
+def test_aware_times_in_any_zone_and_bounded_numbers_are_accepted(api: TestClient, query: str) -> None:
+    response = api.get(f"/open311/v2/requests.json?{query}")
+    assert response.status_code == 200, response.text
+    assert isinstance(response.json(), list)

@@ -1,11 +1,21 @@
-"""Anonymous endpoints are limited per client address: 429 with a clear message and Retry-After."""
+"""Anonymous endpoints and sign-in are limited per client address (429 with a clear message and
+Retry-After), which only a trusted proxy may name; failed sign-ins are limited per account too."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import httpx
+from fastapi.testclient import TestClient
+
+from api import accounts
 from api.ratelimit import SlidingWindow
+from api.routes.login import DEVICE_COOKIE
+from models.db import unit_of_work
 from tests.api.conftest import csrf_of, make_client
+from tests.api.workflow_helpers import context_of
+from tests.server import Server, start_server
 
 
 class Clock:
@@ -65,3 +75,87 @@ def test_sign_in_attempts_are_limited(tmp_path: Path, weights_cache: Path) -> No
         blocked = client.post("/login", data=form, headers={"accept": "text/html"})
         assert blocked.status_code == 429 and "Please wait" in blocked.text
         assert int(blocked.headers["retry-after"]) >= 1
+
+
+def _sign_in(client: TestClient, username: str, password: str) -> Any:  # the client's response type
+    token = csrf_of(client.get("/login", headers={"accept": "text/html"}).text)
+    form = {"username": username, "password": password, "csrf_token": token, "next": "/staff"}
+    return client.post("/login", data=form, headers={"accept": "text/html"}, follow_redirects=False)
+
+
+def test_failed_sign_ins_pause_the_account_not_the_office(tmp_path: Path, weights_cache: Path) -> None:
+    with make_client(
+        tmp_path, weights_cache, worker_enabled=False, login_rate_limit=12, login_account_rate_limit=3
+    ) as client:
+        with unit_of_work(context_of(client).factory) as session:
+            for name in ("boss", "clerk"):
+                accounts.create_staff(session, username=name, password=f"{name}-password", roles=["admin"])
+        # The administrator signed in from this browser before: it keeps a device cookie.
+        assert _sign_in(client, "boss", "boss-password").status_code == 303
+        device = client.cookies.get(DEVICE_COOKIE)
+        assert device
+        client.cookies.clear()
+
+        # Someone else (same office address) guesses the administrator's password.
+        assert [_sign_in(client, "boss", "wrong guess").status_code for _ in range(3)] == [401] * 3
+        paused = _sign_in(client, "boss", "wrong guess")
+        assert paused.status_code == 429 and 1 <= int(paused.headers["retry-after"]) <= 60
+        assert "paused" in paused.text and "other accounts can still sign in" in paused.text
+        # Paused means paused: not even the right password gets through, nor a change of case.
+        assert _sign_in(client, "boss", "boss-password").status_code == 429
+        assert _sign_in(client, " BOSS ", "boss-password").status_code == 429
+        # A colleague at the same address is not locked out.
+        assert _sign_in(client, "clerk", "clerk-password").status_code == 303
+        client.cookies.clear()
+        # Nor is the administrator's own browser, whatever the guesser keeps sending.
+        client.cookies.set(DEVICE_COOKIE, device, path="/login")
+        assert _sign_in(client, "boss", "boss-password").status_code == 303
+        # A device cookie cannot be made up.
+        client.cookies.clear()
+        client.cookies.set(DEVICE_COOKIE, device.split(".")[0] + ".00", path="/login")
+        assert _sign_in(client, "boss", "boss-password").status_code == 429
+        client.cookies.clear()
+
+        # The address's own limit (higher) still stops guessing across many accounts: the attempts
+        # the account's limit refused above did not use it up.
+        codes = [_sign_in(client, f"someone{i}", "wrong guess").status_code for i in range(8)]
+        assert codes[:6] == [401] * 6 and codes[6:] == [429, 429], codes
+        refused = _sign_in(client, "someone-else", "wrong guess")
+        assert refused.status_code == 429 and "from your connection" in refused.text
+
+
+def _track(server: Server, forwarded_for: str, **headers: str) -> int:
+    response = httpx.get(
+        f"{server.url}/api/v1/track/ZZZZ-ZZZZ",
+        headers={"X-Forwarded-For": forwarded_for, **headers},
+        timeout=30,
+    )
+    return response.status_code
+
+
+def test_forwarded_addresses_count_only_from_a_trusted_proxy(tmp_path: Path, weights_cache: Path) -> None:
+    # By default nobody is a trusted proxy, not even the loopback a client connects from: a new
+    # X-Forwarded-For on every request is still one client.
+    limited = {"MINSHENG_TRACK_RATE_LIMIT": "3", "MINSHENG_WORKER_ENABLED": "false"}
+    server = start_server(tmp_path / "plain", weights_cache, env=limited)
+    try:
+        codes = [_track(server, f"203.0.113.{i}") for i in range(1, 6)]
+        assert codes == [404, 404, 404, 429, 429], codes
+        login = httpx.get(f"{server.url}/login", headers={"X-Forwarded-Proto": "https"}, timeout=30)
+        assert "secure" not in login.headers["set-cookie"].lower()  # the scheme is not believed either
+    finally:
+        server.stop()
+
+    # With the proxy named, the address it forwards is the client's.
+    trusted = {**limited, "MINSHENG_TRUSTED_PROXIES": "127.0.0.1"}
+    server = start_server(tmp_path / "proxied", weights_cache, env=trusted)
+    try:
+        assert [_track(server, f"203.0.113.{i}") for i in range(1, 6)] == [404] * 5
+        assert [_track(server, "198.51.100.7") for _ in range(4)] == [404, 404, 404, 429]
+        # One subscriber's IPv6 addresses (one /64) are one client.
+        v6 = [_track(server, f"2001:db8:1:2::{i:x}") for i in range(1, 5)]
+        assert v6 == [404, 404, 404, 429]
+        login = httpx.get(f"{server.url}/login", headers={"X-Forwarded-Proto": "https"}, timeout=30)
+        assert "secure" in login.headers["set-cookie"].lower()
+    finally:
+        server.stop()

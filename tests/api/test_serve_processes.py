@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, select
 
 from api.worker_lock import worker_lock_path
 from models.tables import Job
+from tests.api.conftest import create_staff_headers
 from tests.server import Server, start_server
 
 FINAL = {"routed", "needs_review"}
@@ -91,9 +92,11 @@ def test_two_api_processes_share_one_worker_that_survives_kill_9(server: Server)
     holder = _worker_holder(server)
     processes = _api_processes(server)
     assert len(processes) == 2 and holder in processes
-    # Whichever process answers, /readyz says ready and names the one process that runs the jobs.
+    # Whichever process answers, /readyz says ready and (to staff) names the one process that runs
+    # the jobs.
+    staff = create_staff_headers(server.database_url, "reviewer")
     for _ in range(10):
-        ready = httpx.get(f"{server.url}/readyz", timeout=30)
+        ready = httpx.get(f"{server.url}/readyz", headers=staff, timeout=30)
         assert ready.status_code == 200, ready.text
         jobs = ready.json()["checks"]["jobs"]
         assert f"this process ({holder})" in jobs or "another process" in jobs, jobs

@@ -199,7 +199,7 @@ def _several_workers(
             Worker(data, db, weights_cache, redis_server.url, tmp_path / "w2.log", concurrency=2, env=store),
         ]
         workers.extend(nodes)
-        checks = client.get("/readyz").json()["checks"]
+        checks = client.get("/readyz", headers=reader_headers(client)).json()["checks"]
         assert (
             checks["jobs"].startswith("published to the broker")
             and checks["audio_store"] == "s3://audio/notes"

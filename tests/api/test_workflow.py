@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import staffed_client
-from tests.api.workflow_helpers import ADMIN, T0, Staffing, routed_suggestion
+from tests.api.workflow_helpers import ADMIN, T0, Staffing, routed_suggestion, villager_rating_key
 
 POWER = ("li", "handler")
 
@@ -30,6 +30,7 @@ def reset_clock(staffing: Staffing) -> None:
 
 def test_dispatch_accept_start_resolve_and_the_villager_rates(api: TestClient, staffing: Staffing) -> None:
     sid, code = routed_suggestion(api)
+    key = villager_rating_key(api, sid)
     with staffing.as_(*ADMIN):
         r = api.post(f"/api/v1/suggestions/{sid}/dispatch", json={})
     assert r.status_code == 200, r.text
@@ -45,9 +46,9 @@ def test_dispatch_accept_start_resolve_and_the_villager_rates(api: TestClient, s
 
     track = api.get(f"/api/v1/track/{code}").json()
     assert track["result_note"] == "已更换路灯，恢复照明。" and track["can_rate"] is True
-    r = api.post(f"/api/v1/track/{code}/satisfaction", json={"score": 5, "comment": "很快"})
+    r = api.post(f"/api/v1/track/{code}/satisfaction", json={"score": 5, "comment": "很快", "key": key})
     assert r.status_code == 200 and r.json()["status"] == "closed"
-    again = api.post(f"/api/v1/track/{code}/satisfaction", json={"score": 1})
+    again = api.post(f"/api/v1/track/{code}/satisfaction", json={"score": 1, "key": key})
     assert again.status_code == 409 and again.json()["error"] == "AlreadyRated"
     track = api.get(f"/api/v1/track/{code}").json()
     assert (track["can_rate"], track["satisfaction"], track["status"]) == (False, 5, "closed")

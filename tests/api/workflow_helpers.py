@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from api import accounts
 from api.context import AppContext
 from api.staff import get_clock
-from models import queries
+from models import queries, rating
 from models.db import unit_of_work
 from models.tables import Status
 
@@ -120,3 +120,12 @@ def routed_suggestion(
         if submitted_at is not None:
             s.submitted_at = submitted_at
         return s.id, s.tracking_code
+
+
+def villager_rating_key(client: TestClient, suggestion_id: int) -> str:
+    """The rating key the villager's receipt would show for a ``routed_suggestion`` (which skips the
+    intake desk): stored as the desk stores it, as a hash."""
+    key = rating.new_rating_key()
+    with unit_of_work(context_of(client).factory) as session:
+        queries.get_suggestion(session, suggestion_id).rating_key_hash = rating.rating_key_hash(key)
+    return key

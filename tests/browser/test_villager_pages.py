@@ -24,6 +24,7 @@ PHONE = {
     "device_scale_factor": 2,
 }
 DONE = {"routed", "needs_review", "failed"}
+RECEIPT_LINK = re.compile(r"/track/[A-Z0-9]{4}-[A-Z0-9]{4}/[A-Za-z0-9_-]{22}$")
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +88,7 @@ def test_recorded_note_goes_to_a_tracking_code_and_a_transcribed_suggestion(
         assert transcript is not None and transcript.engine == "faster-whisper"
 
     page.click("#tracking-link")
+    expect(page).to_have_url(RECEIPT_LINK)  # the link carries the rating key the API returned
     expect(page.locator("#status-words")).not_to_be_empty()
     assert "13800000000" not in page.content() and "河西村" not in page.content()
 
@@ -98,6 +100,8 @@ def test_typed_suggestion_then_track_and_rate_once(
     page.fill("#text", "村口的路灯坏了好几天，晚上很黑，请尽快修理。")
     page.click("#text-form button[type=submit]")
     code = page.locator("#tracking-code").inner_text()
+    link = page.locator("#tracking-link").get_attribute("href")
+    assert link is not None and RECEIPT_LINK.search(link), link
     sid = wait_processed(db, code)
 
     page.goto(f"{live_server.url}/track")
@@ -120,6 +124,10 @@ def test_typed_suggestion_then_track_and_rate_once(
     page.reload()
     expect(page.locator("#result-note")).to_have_text("路灯已更换。")
     expect(page.locator("#status-words")).to_have_text("已办结，请您评价")
+    expect(page.locator("#rating-form")).to_have_count(0)  # the tracking code alone does not rate
+    expect(page.locator("#rating-refused")).to_contain_text("回执上的链接")
+
+    page.goto(f"{live_server.url}{link}")  # the villager opens the link from the receipt
     page.check("input[name=score][value='4']")
     page.fill("textarea[name=comment]", "修得挺快")
     page.click("#rating-form button[type=submit]")

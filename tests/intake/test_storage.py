@@ -1,4 +1,5 @@
-"""The audio store: a local directory, and an S3-compatible server reached over HTTP (moto)."""
+"""The audio store: a local directory, and an S3-compatible server reached over HTTP (moto); what a
+crashed process left staged is removed on the next start."""
 
 from __future__ import annotations
 
@@ -6,12 +7,20 @@ import hashlib
 import io
 import os
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from intake.storage import LocalAudioStore, S3AudioStore, S3Options, StorageUnavailable, open_store
+from intake.storage import (
+    AudioStore,
+    LocalAudioStore,
+    S3AudioStore,
+    S3Options,
+    StorageUnavailable,
+    open_store,
+)
 from tests.s3_server import CREDENTIALS, CuttingProxy, S3Server
 
 BUCKET = "minsheng-audio"
@@ -117,3 +126,35 @@ def test_an_unreachable_store_is_a_clear_error(tmp_path: Path, data_dir: Path) -
     with pytest.raises(StorageUnavailable, match="audio store is unreachable"):
         store.commit(staged, "ogg")
     assert not staged.exists()
+
+
+@pytest.mark.parametrize("backend", ["local", "s3"])
+def test_reopening_the_store_removes_what_a_crash_left_staged(
+    tmp_path: Path, data_dir: Path, s3: S3Server, backend: str
+) -> None:
+    def opened() -> AudioStore:
+        if backend == "local":
+            return open_store(None, tmp_path / "audio")
+        return _s3_store(tmp_path, s3.url, "stale")
+
+    store = opened()
+    payload = (data_dir / "voice_power.ogg").read_bytes()
+    _, stored, _ = store.commit(store.stage(io.BytesIO(payload), 1 << 20), "ogg")
+    # The process dies between staging and commit, and (S3) while a fetched copy is being decoded.
+    crashed = [store.stage(io.BytesIO(payload), 1 << 20)]
+    if backend == "s3":
+        decoding = store.local_copy(stored)  # entered, never left, as by a process that died
+        crashed.append(decoding.__enter__())
+    hours_ago = time.time() - 2 * 3600
+    for path in crashed:
+        os.utime(path, (hours_ago, hours_ago))
+    # Another process on the same data directory is staging an upload right now.
+    in_flight = store.stage(io.BytesIO(payload), 1 << 20)
+    unrelated = store.incoming / "operator-notes.txt"
+    unrelated.write_text("not ours")
+    os.utime(unrelated, (hours_ago, hours_ago))
+
+    reopened = opened()  # the restart
+    assert not any(path.exists() for path in crashed)
+    assert sorted(reopened.incoming.iterdir()) == sorted([in_flight, unrelated])
+    assert reopened.read_bytes(stored) == payload

@@ -108,7 +108,9 @@
         if (!res.ok) { throw new Error(res.body.detail || "error"); }
         var code = res.body.tracking_code;
         document.getElementById("tracking-code").textContent = code;
-        document.getElementById("tracking-link").href = "/track/" + encodeURIComponent(code);
+        var key = res.body.rating_key;  // only this receipt shows it: the link carries the right to rate
+        document.getElementById("tracking-link").href =
+          "/track/" + encodeURIComponent(code) + (key ? "/" + encodeURIComponent(key) : "");
         document.getElementById("receipt").hidden = false;
         box.hidden = true;
         document.getElementById("receipt").scrollIntoView();

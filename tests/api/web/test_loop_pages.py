@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from models import queries
 from models.db import unit_of_work
 from tests.api.conftest import staffed_client
-from tests.api.workflow_helpers import ADMIN, Staffing, context_of, routed_suggestion
+from tests.api.workflow_helpers import ADMIN, Staffing, context_of, routed_suggestion, villager_rating_key
 
 HTML = {"accept": "text/html"}
 
@@ -67,19 +67,22 @@ def test_track_page_shows_plain_words_and_leaks_nothing(web: TestClient, staffin
 
 def test_villager_rates_once_on_the_tracking_page(web: TestClient, staffing: Staffing) -> None:
     sid, code = routed_suggestion(web, "power")
+    key = villager_rating_key(web, sid)
     with staffing.as_(*ADMIN):
         for path in ("dispatch", "accept", "start"):
             assert web.post(f"/staff/suggestions/{sid}/{path}", follow_redirects=False).status_code == 303
         web.post(f"/staff/suggestions/{sid}/resolve", data={"result_note": "路灯已修好"})
-    page = web.get(f"/track/{code}").text
-    assert "路灯已修好" in page and 'id="rating-form"' in page
-    r = web.post(f"/track/{code}/rating", data={"score": "4", "comment": "不错"}, follow_redirects=False)
+    page = web.get(f"/track/{code}/{key}").text  # the link on the receipt
+    assert "路灯已修好" in page and 'id="rating-form"' in page and f'name="key" value="{key}"' in page
+    r = web.post(
+        f"/track/{code}/rating", data={"score": "4", "comment": "不错", "key": key}, follow_redirects=False
+    )
     assert r.status_code == 303
-    page = web.get(f"/track/{code}").text
+    page = web.get(f"/track/{code}/{key}").text
     assert "★★★★☆" in page and 'id="rating-form"' not in page
-    again = web.post(f"/track/{code}/rating", data={"score": "1"}, headers=HTML)
+    again = web.post(f"/track/{code}/rating", data={"score": "1", "key": key}, headers=HTML)
     assert again.status_code == 409 and "only once" in again.text
-    bad = web.post(f"/track/{code}/rating", data={"score": "9"}, headers=HTML)
+    bad = web.post(f"/track/{code}/rating", data={"score": "9", "key": key}, headers=HTML)
     assert bad.status_code == 422
     with staffing.as_(*ADMIN):
         staff_page = web.get(f"/staff/suggestions/{sid}").text
