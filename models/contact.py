@@ -4,6 +4,7 @@ The township office (administrators, and reviewers: the clerks who triage and di
 on every suggestion. A department handler or a deputy sees them only on the suggestions they hold
 (the rule of ``lifecycle.check_may_handle``: the holding department's handlers, or the deputy it was
 dispatched to point-to-point), so nobody reads the phone numbers of another department's villagers.
+Lists of many suggestions (theme members, the suggestions export) carry addresses for the office only.
 """
 
 from __future__ import annotations
@@ -18,9 +19,14 @@ from models.tables import Suggestion
 OFFICE_ROLES = frozenset({"admin", "reviewer"})
 
 
+def sees_every_contact(actor: Actor) -> bool:
+    """Whether ``actor`` is the township office, so lists and exports may carry addresses."""
+    return bool(OFFICE_ROLES.intersection(actor.roles))
+
+
 def may_see_contact(session: Session, suggestion: Suggestion, actor: Actor) -> bool:
     """Whether ``actor`` may see the contact details of ``suggestion``."""
-    if OFFICE_ROLES.intersection(actor.roles):
+    if sees_every_contact(actor):
         return True
     try:
         lifecycle.check_may_handle(session, suggestion, actor)

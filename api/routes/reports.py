@@ -22,7 +22,7 @@ from api.staff import ClockDep, StaffDep
 from api.web.charts import bar_chart, line_chart
 from api.web.templating import render
 from classify.taxonomy import CATEGORIES
-from models import reports
+from models import contact, reports
 from models.errors import InvalidInput
 
 router = APIRouter(tags=["reports"])
@@ -138,6 +138,9 @@ def suggestions_csv(
     """The period's suggestions in scope as CSV (UTF-8 with BOM)."""
     anchor = _anchor(date, clock)
     rows = reports.suggestion_rows(session, period=period, anchor=anchor, scope=scope, key=key or None)
+    if not contact.sees_every_contact(actor):  # addresses are for the township office
+        where = reports.SUGGESTION_COLUMNS.index("address")
+        rows = [(*row[:where], None, *row[where + 1 :]) for row in rows]
     start = reports.period_of(period, anchor).start.date()
     return csv_response([reports.SUGGESTION_COLUMNS, *rows], f"minsheng-suggestions-{period}-{start}.csv")
 

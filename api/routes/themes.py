@@ -25,7 +25,7 @@ from api.theme_schemas import (
 )
 from classify.taxonomy import LABELS
 from intake.theme_job import request_recompute
-from models import queries, theme_store
+from models import contact, queries, theme_store
 from models.errors import InvalidInput
 from models.lifecycle import Actor, NotPermitted
 from models.themes import ConsultationTopic
@@ -60,8 +60,9 @@ def theme_out(summary: theme_store.ThemeSummary) -> ThemeOut:
     )
 
 
-def detail_out(summary: theme_store.ThemeSummary) -> ThemeDetailOut:
-    """A theme with its suggestions."""
+def detail_out(summary: theme_store.ThemeSummary, actor: Actor) -> ThemeDetailOut:
+    """A theme with its suggestions (addresses only for the township office, models.contact)."""
+    office = contact.sees_every_contact(actor)
     return ThemeDetailOut(
         **theme_out(summary).model_dump(),
         suggestions=[
@@ -69,7 +70,7 @@ def detail_out(summary: theme_store.ThemeSummary) -> ThemeDetailOut:
                 id=s.id,
                 tracking_code=s.tracking_code,
                 village=s.village,
-                address=s.address,
+                address=s.address if office else None,
                 status=s.status,
                 submitted_at=s.submitted_at,
                 text=s.text,
@@ -112,7 +113,7 @@ def recompute(session: SessionDep, actor: StaffDep) -> RecomputeOut:
 @router.get("/themes/{theme_id}", response_model=ThemeDetailOut)
 def read_theme(theme_id: PathId, session: SessionDep, actor: StaffDep, clock: ClockDep) -> ThemeDetailOut:
     """One theme with its suggestions."""
-    return detail_out(theme_store.theme_detail(session, theme_id, clock()))
+    return detail_out(theme_store.theme_detail(session, theme_id, clock()), actor)
 
 
 @router.patch("/themes/{theme_id}", response_model=ThemeDetailOut)
@@ -121,7 +122,7 @@ def rename_theme(
 ) -> ThemeDetailOut:
     """Rename a theme (any staff); the name survives later recomputes."""
     theme_store.rename(session, theme_id, body.title, actor=actor.username, now=clock())
-    return detail_out(theme_store.theme_detail(session, theme_id, clock()))
+    return detail_out(theme_store.theme_detail(session, theme_id, clock()), actor)
 
 
 @router.post("/themes/{theme_id}/merge", response_model=ThemeDetailOut)
@@ -130,7 +131,7 @@ def merge_themes(
 ) -> ThemeDetailOut:
     """Move the suggestions of the listed themes into this one."""
     theme_store.merge(session, theme_id, body.theme_ids, actor=require_curator(actor), now=clock())
-    return detail_out(theme_store.theme_detail(session, theme_id, clock()))
+    return detail_out(theme_store.theme_detail(session, theme_id, clock()), actor)
 
 
 @router.post("/themes/{theme_id}/split", response_model=ThemeDetailOut, status_code=201)
@@ -141,7 +142,7 @@ def split_theme(
     new = theme_store.split(
         session, theme_id, body.suggestion_ids, body.title, actor=require_curator(actor), now=clock()
     )
-    return detail_out(theme_store.theme_detail(session, new.id, clock()))
+    return detail_out(theme_store.theme_detail(session, new.id, clock()), actor)
 
 
 @router.post("/themes/{theme_id}/promote", response_model=TopicOut, status_code=201)

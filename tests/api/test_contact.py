@@ -88,3 +88,22 @@ def test_a_point_to_point_dispatch_shows_the_contact_to_that_deputy_only(
         with staffing.as_(*who, department=department):
             contact, page = _seen(api, sid)
             assert contact is None and not _shown(page), who
+
+
+def test_the_suggestions_export_lists_addresses_for_the_township_office_only(
+    api: TestClient, staffing: Staffing
+) -> None:
+    sid, _ = routed_suggestion(api, "power")
+    with staffing.as_(*ADMIN):
+        day = api.get(f"/api/v1/suggestions/{sid}").json()["submitted_at"][:10]
+    for who, department, sees in (
+        (ADMIN, None, True),
+        (REVIEWER, None, True),
+        (POWER, "power_station", False),
+        (TRANSPORT, "transport_bureau", False),
+    ):
+        with staffing.as_(*who, department=department):
+            csv = api.get("/api/v1/reports/suggestions.csv", params={"date": day})
+            assert csv.status_code == 200 and "村口路灯坏了" in csv.text, who
+            assert ("河西村3组" in csv.text) is sees, who
+            assert "13800000000" not in csv.text and "张三" not in csv.text, who
