@@ -93,7 +93,7 @@ def _track(request: Request, session: Session, tracking_code: str, rating_key: s
     """The tracking page; the rating form only for the holder of the receipt's key, else why not."""
     t = tracking_view(session, tracking_code)
     refusal = None
-    if t.can_rate:
+    if t.status in ("resolved", "closed") and t.satisfaction is None:  # waiting for a rating: whose?
         refusal = rating.refusal(queries.get_by_tracking_code(session, tracking_code), rating_key)
     return render(request, "track.html", {"t": t, "rating_key": rating_key, "refusal": refusal})
 
