@@ -20,20 +20,12 @@ from sqlalchemy.orm import Session
 
 from models import queries, staff_queries
 from models.db import make_engine, make_session_factory, unit_of_work, upgrade, utcnow
-from models.errors import DomainError, InvalidInput
+from models.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 from models.staff import ApiToken, StaffAccount
+from models.vocabulary import Role
 
-ADMIN = "admin"
-REVIEWER = "reviewer"
-HANDLER = "handler"
-DEPUTY = "deputy"
-ROLES: tuple[str, ...] = (ADMIN, REVIEWER, HANDLER, DEPUTY)
-ROLE_NAMES: dict[str, tuple[str, str]] = {
-    ADMIN: ("管理员", "Administrator"),
-    REVIEWER: ("审核员", "Reviewer"),
-    HANDLER: ("部门承办人", "Department handler"),
-    DEPUTY: ("人大代表", "People's deputy"),
-}
+ADMIN, REVIEWER, HANDLER, DEPUTY = Role.ADMIN, Role.REVIEWER, Role.HANDLER, Role.DEPUTY
+ROLES: tuple[str, ...] = tuple(Role)
 API_TOKEN_PREFIX = "msk_"
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
@@ -44,31 +36,31 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
-class NotAuthenticated(DomainError):
+class NotAuthenticated(Unauthenticated):
     """No valid session or token came with a request that needs one."""
 
     kind = "NotAuthenticated"
 
 
-class PermissionDenied(DomainError):
+class PermissionDenied(Forbidden):
     """Signed in, but the account's roles do not allow this."""
 
     kind = "PermissionDenied"
 
 
-class CsrfRejected(DomainError):
+class CsrfRejected(Forbidden):
     """A form or request changed data without the page's anti-forgery token."""
 
     kind = "CsrfRejected"
 
 
-class LoginFailed(DomainError):
+class LoginFailed(Unauthenticated):
     """Wrong username or password, or a disabled account."""
 
     kind = "LoginFailed"
 
 
-class AccountExists(DomainError):
+class AccountExists(Conflict):
     """The username is taken."""
 
     kind = "AccountExists"

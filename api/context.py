@@ -19,9 +19,9 @@ from intake.learning import RECLASSIFY_JOB, RETRAIN_JOB, Learner, LearningPolicy
 from intake.pipeline import LazyTranscriber, Pipeline, RoutingPolicy
 from intake.storage import AudioStore, S3Options, open_store
 from intake.submission import PROCESS_JOB, Desk
-from intake.theme_job import RECOMPUTE_THEMES_JOB, ThemeBuilder, ThemeSettings
+from intake.theme_job import JOIN_THEMES_JOB, RECOMPUTE_THEMES_JOB, ThemeBuilder, ThemeSettings
 from models import queries
-from models.db import make_engine, make_session_factory, unit_of_work, upgrade
+from models.db import announce_jobs, make_engine, make_session_factory, unit_of_work, upgrade
 
 
 @dataclass
@@ -125,6 +125,7 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
         RETRAIN_JOB: (learner.retrain_job, learner.retrain_given_up),
         RECLASSIFY_JOB: (learner.reclassify_job, _no_give_up),
         RECOMPUTE_THEMES_JOB: (themes.recompute, themes.give_up),
+        JOIN_THEMES_JOB: (themes.join, themes.give_up),
     }
     runner = JobRunner(
         factory,
@@ -149,8 +150,8 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
         queue = BrokerQueue(
             factory, celery, settings.broker_queue, timedelta(seconds=settings.republish_seconds)
         )
-    learner.on_queued = queue.submitted
-    desk = Desk(factory, store, limits, max_attempts=settings.job_max_attempts, on_queued=queue.submitted)
+    announce_jobs(factory, queue.submitted)
+    desk = Desk(factory, store, limits, max_attempts=settings.job_max_attempts)
     return AppContext(
         settings,
         engine,

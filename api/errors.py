@@ -13,52 +13,39 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from api.accounts import AccountExists, CsrfRejected, LoginFailed, NotAuthenticated, PermissionDenied
-from api.ratelimit import TooManyRequests
+from api.accounts import NotAuthenticated
 from api.web.templating import render, wants_html
-from classify.model import ModelIntegrityError
-from classify.registry import NoActiveClassifier
-from intake.audio import AudioTooLarge, AudioTooLong, AudioTooShort, CorruptAudio, NotAudio
-from intake.engine_openai import EngineUnavailable
-from intake.storage import StorageUnavailable
-from intake.weights import WeightsMissing
-from models.db import DatabaseUnavailable
-from models.errors import DomainError, InvalidInput, NotFound
-from models.idempotency import IdempotencyConflict
-from models.lifecycle import NotPermitted, WorkflowConflict
-from models.review_queries import NotReviewable
+from models.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    TooLarge,
+    Unauthenticated,
+    Unavailable,
+    UnsupportedMedia,
+)
 
 log = logging.getLogger(__name__)
 
+#: Each semantic base of models.errors and its HTTP status; every domain error has one of them.
 STATUS: dict[type[DomainError], int] = {
     NotFound: 404,
     InvalidInput: 422,
-    NotAudio: 415,
-    CorruptAudio: 422,
-    AudioTooShort: 422,
-    AudioTooLong: 422,
-    AudioTooLarge: 413,
-    WeightsMissing: 503,
-    NoActiveClassifier: 503,
-    ModelIntegrityError: 503,
-    EngineUnavailable: 503,
-    DatabaseUnavailable: 503,
-    WorkflowConflict: 409,
-    NotPermitted: 403,
-    NotReviewable: 409,
-    NotAuthenticated: 401,
-    LoginFailed: 401,
-    PermissionDenied: 403,
-    CsrfRejected: 403,
-    AccountExists: 409,
-    TooManyRequests: 429,
-    IdempotencyConflict: 409,
-    StorageUnavailable: 503,
+    Conflict: 409,
+    Forbidden: 403,
+    Unauthenticated: 401,
+    Unavailable: 503,
+    TooLarge: 413,
+    UnsupportedMedia: 415,
+    RateLimited: 429,
 }
 
 
 def status_for(exc: DomainError) -> int:
-    """HTTP status of a domain error: the nearest mapped class in its hierarchy, else 500."""
+    """HTTP status of a domain error: the one of its semantic base (500 for a bare DomainError)."""
     for cls in type(exc).__mro__:
         if cls in STATUS:
             return STATUS[cls]
@@ -124,7 +111,7 @@ def install(app: FastAPI) -> None:
         if status >= 500:
             log.error("%s: %s", exc.kind, exc.detail)
         response = _respond(request, status, exc.kind, exc.detail)
-        if isinstance(exc, TooManyRequests):
+        if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
 

@@ -21,10 +21,10 @@ from collections.abc import Callable
 
 from fastapi import Request
 
-from models.errors import DomainError
+from models.errors import RateLimited
 
 
-class TooManyRequests(DomainError):
+class TooManyRequests(RateLimited):
     """A client sent more requests than its limit allows; ``retry_after`` says when to try again."""
 
     kind = "TooManyRequests"

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from api.schemas import DepartmentOut
+from models.taxonomy import LABELS
 
 
 class QueueSegmentOut(BaseModel):
@@ -55,7 +56,7 @@ class ReviewQueueOut(BaseModel):
 class ReviewIn(BaseModel):
     """A staff decision: the category (same as the model's = confirm), and optionally a corrected text."""
 
-    category: str = Field(description="transport, urban_construction, environment, power or other.")
+    category: str = Field(description="A category code: " + ", ".join(LABELS) + ".")
     transcript: str | None = Field(None, description="The corrected text; leave out to keep the text as is.")
 
 

@@ -1,4 +1,4 @@
-"""Pydantic shapes of what the API returns (the HTTP contract of DESIGN.md §3)."""
+"""Pydantic shapes of what the API returns: the HTTP contract clients rely on."""
 
 from __future__ import annotations
 
@@ -131,9 +131,3 @@ class TrackOut(BaseModel):
     submitted_at: datetime
     updated_at: datetime
 
-
-class HealthOut(BaseModel):
-    """Liveness/readiness report."""
-
-    status: str
-    checks: dict[str, str] = Field(default_factory=dict)

@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     )
     theme_window_days: int = Field(90, ge=1, description="Themes group the suggestions of the last N days.")
     theme_distance_threshold: float = Field(
-        0.85, gt=0, lt=1, description="How loose a theme may be (cosine distance; lower: tighter themes)."
+        0.9, gt=0, lt=1, description="How loose a theme may be (cosine distance; lower: tighter themes)."
     )
     appointment_every_months: int = Field(
         2, ge=1, le=12, description="Fixed sessions with the township head every N months (乡长有约)."

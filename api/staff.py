@@ -18,8 +18,9 @@ from fastapi import Depends
 
 from api.accounts import ADMIN, DEPUTY, HANDLER, Staff
 from api.auth import require_roles
+from models.action_table import ACTIONS
 from models.db import utcnow
-from models.lifecycle import Actor
+from models.lifecycle import Actor, NotPermitted
 
 
 def actor_of(staff: Staff) -> Actor:
@@ -42,6 +43,18 @@ def any_staff(staff: Annotated[Staff, Depends(require_roles())]) -> Actor:
     return actor_of(staff)
 
 
+def acting(name: str) -> Callable[..., Actor]:
+    """A dependency admitting the roles that the action table gives action ``name``; the JSON and
+    the form route of an action both use it, so they cannot disagree on who may."""
+    gate = require_roles(*ACTIONS[name].roles)
+
+    # The gate is a default, not an Annotated hint: hints are strings here, resolved in this module.
+    def action_actor(staff: Staff = Depends(gate)) -> Actor:  # noqa: B008
+        return actor_of(staff)
+
+    return action_actor
+
+
 def get_clock() -> Callable[[], datetime]:
     """The clock the workflow reads (tests replace it to move time)."""
     return utcnow
@@ -51,3 +64,13 @@ AdminDep = Annotated[Actor, Depends(admin_actor)]
 HandlerDep = Annotated[Actor, Depends(handler_actor)]
 StaffDep = Annotated[Actor, Depends(any_staff)]
 ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
+
+
+CURATORS = ("admin", "reviewer")
+
+
+def require_curator(actor: Actor) -> str:
+    """The username of an admin or reviewer, else NotPermitted (403)."""
+    if not set(CURATORS) & set(actor.roles):
+        raise NotPermitted("Only an administrator or a reviewer may merge, split or promote themes.")
+    return actor.username

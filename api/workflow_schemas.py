@@ -74,7 +74,10 @@ class WorkflowOut(BaseModel):
     result_note: str | None
     satisfaction: int | None
     satisfaction_comment: str | None
-    allowed_actions: list[str]
+    allowed_actions: list[str] = Field(description="Transitions the status allows, whoever acts.")
+    your_actions: list[str] = Field(
+        description="Actions the person asking may take now (role, holder and deadline checked)."
+    )
     extensions: list[ExtensionOut]
 
 

@@ -70,7 +70,7 @@ def _sweep(n: int, broker: str, data: Path) -> dict[str, Any]:
     factory = make_session_factory(engine)
     with unit_of_work(factory) as session:
         for _ in range(n):
-            queries.enqueue_job(session, "bench", None)
+            queries.enqueue(session, "bench", None)
     queue = BrokerQueue(
         factory,
         make_celery(broker, queue="bench", visibility_timeout=3600),

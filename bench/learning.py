@@ -116,7 +116,7 @@ from classify.train import Example
 from intake.submission import MAX_TEXT_CHARS, Submitter
 from models import review_queries as rq
 from models.db import unit_of_work
-from models.tables import Status
+from models.vocabulary import Status
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_TEXT = Path(os.environ.get("MINSHENG_SHARED_EVAL", REPO.parent / "shared" / "eval")) / "text"

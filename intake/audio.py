@@ -44,7 +44,7 @@ import numpy as np
 from av.audio.codeccontext import AudioCodecContext
 from av.audio.stream import AudioStream
 
-from models.errors import DomainError
+from models.errors import InvalidInput, TooLarge, UnsupportedMedia
 
 log = logging.getLogger(__name__)
 
@@ -58,31 +58,31 @@ MIN_SAMPLE_RATE, MAX_SAMPLE_RATE, MAX_CHANNELS = 4_000, 192_000, 8
 
 
 # ---------------------------------------------------------------------------------------- errors
-class NotAudio(DomainError):
+class NotAudio(UnsupportedMedia):
     """The file is not a recording we recognise (or holds no sound we can read). HTTP 415."""
 
     kind = "NotAudio"
 
 
-class CorruptAudio(DomainError):
+class CorruptAudio(InvalidInput):
     """The container is recognised but the sound cannot be decoded (damaged or cut off). HTTP 422."""
 
     kind = "CorruptAudio"
 
 
-class AudioTooShort(DomainError):
+class AudioTooShort(InvalidInput):
     """The file is empty or the recording is shorter than the minimum. HTTP 422."""
 
     kind = "AudioTooShort"
 
 
-class AudioTooLong(DomainError):
+class AudioTooLong(InvalidInput):
     """The recording is longer than the maximum. HTTP 422."""
 
     kind = "AudioTooLong"
 
 
-class AudioTooLarge(DomainError):
+class AudioTooLarge(TooLarge):
     """The file is bigger than the maximum upload size. HTTP 413."""
 
     kind = "AudioTooLarge"

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from intake.asr import DecodeOptions, Segment
-from models.errors import DomainError
+from models.errors import Unavailable
 
 INSTALL_HINT = (
     "Install the CPU build of torch first, then the extra: "
@@ -24,7 +24,7 @@ INSTALL_HINT = (
 BEST_OF = 5
 
 
-class EngineUnavailable(DomainError):
+class EngineUnavailable(Unavailable):
     """The engine's optional packages are not installed."""
 
     kind = "EngineUnavailable"

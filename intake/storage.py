@@ -9,7 +9,6 @@ crashed process left behind.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import stat
@@ -23,7 +22,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from intake.audio import too_large
-from models.errors import DomainError
+from models.errors import Unavailable
+from models.hashing import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -35,18 +35,10 @@ FETCHED_PREFIX = "get-"  # a stored recording copied here to be decoded (S3)
 STALE_STAGING_SECONDS = 3600.0
 
 
-class StorageUnavailable(DomainError):
+class StorageUnavailable(Unavailable):
     """The audio store cannot be written or read right now; nothing was stored, try again later."""
 
     kind = "StorageUnavailable"
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def content_address(sha: str, extension: str) -> Path:
@@ -109,7 +101,7 @@ class AudioStore(ABC):
         nothing is visible at the content address (StorageUnavailable is raised).
         """
         try:
-            sha = _sha256_of(staged)
+            sha = sha256_file(staged)
             size = staged.stat().st_size
             relative = content_address(sha, extension)
             self._put(staged, relative, size)
@@ -151,10 +143,6 @@ class LocalAudioStore(AudioStore):
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged, target)  # same filesystem: atomic, and fsynced when staged
-
-    def path_of(self, relative: str | Path) -> Path:
-        """Absolute path of a stored file."""
-        return self.root / relative
 
     @contextmanager
     def local_copy(self, relative: str | Path) -> Iterator[Path]:

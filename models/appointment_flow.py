@@ -8,6 +8,7 @@ is that suggestion's satisfaction. Nothing here commits; the clock is passed in.
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
@@ -17,10 +18,10 @@ from sqlalchemy.orm import Session
 from models import lifecycle, queries
 from models.appointments import AgendaItem, AppointmentRequest, AppointmentSession
 from models.errors import InvalidInput, NotFound
-from models.lifecycle import CLOSED, RESOLVED, NotPermitted, WorkflowConflict
-from models.reports import APPOINTMENT_CHANNEL as CHANNEL
-from models.tables import Department, Status, Suggestion
+from models.lifecycle import NotPermitted, WorkflowConflict
+from models.tables import Department, Suggestion
 from models.themes import Theme
+from models.vocabulary import DONE, Channel, Status
 
 ORIGINS = ("deputy", "government")
 MODES = ("session", "invitation")
@@ -168,8 +169,10 @@ def schedule(
 
 
 def _add_months(d: date, months: int) -> date:
+    """The same day ``months`` later, or that month's last day when it is shorter."""
     index = d.year * 12 + d.month - 1 + months
-    return date(index // 12, index % 12 + 1, min(d.day, 28))
+    year, month = index // 12, index % 12 + 1
+    return date(year, month, min(d.day, monthrange(year, month)[1]))
 
 
 def plan_fixed_sessions(
@@ -265,14 +268,16 @@ def add_item(
         session,
         status=Status.ROUTED,
         actor=actor,
-        channel=CHANNEL,
+        channel=Channel.APPOINTMENT,
         text=f"{title}\n{actions}",
         category="other",
         category_source="staff",
         department_id=department.id,
+        now=now,
     )
-    lifecycle.dispatch(session, suggestion.id, actor=actor, now=now, department_code=department.code)
-    suggestion.due_at = deadline
+    lifecycle.dispatch(
+        session, suggestion.id, actor=actor, now=now, department_code=department.code, due_at=deadline
+    )
     item = AgendaItem(
         session_id=meeting.id,
         request_id=request_id,
@@ -350,7 +355,7 @@ def stage_index(request: AppointmentRequest, request_items: list[ItemView]) -> i
     """How far the request has come along ``STAGES`` (0 = raised … 5 = rated by the deputy)."""
     if request_items and all(i.satisfaction is not None for i in request_items):
         return 5
-    if request_items and all(i.status in (RESOLVED, CLOSED) for i in request_items):
+    if request_items and all(i.status in DONE for i in request_items):
         return 4
     if request_items:
         return 3

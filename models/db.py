@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,12 +13,12 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.errors import DomainError
+from models.errors import Unavailable
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-class DatabaseUnavailable(DomainError):
+class DatabaseUnavailable(Unavailable):
     """The database cannot be reached; the caller should retry later."""
 
     kind = "DatabaseUnavailable"
@@ -27,6 +27,26 @@ class DatabaseUnavailable(DomainError):
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+#: Where a session keeps the ids of the jobs it queued until it commits (``queries.enqueue``).
+NEW_JOBS = "minsheng_new_jobs"
+
+
+def announce_jobs(factory: sessionmaker[Session], announce: Callable[[int], None]) -> None:
+    """After every commit of a session from ``factory``, hand each job it queued to ``announce``
+    (a local worker wakes, or a broker message goes out); a rollback forgets them. The one way a
+    new job is announced: a job is never announced before its row is committed, nor forgotten."""
+
+    def committed(session: Session) -> None:
+        for job_id in session.info.pop(NEW_JOBS, ()):
+            announce(job_id)
+
+    def rolled_back(session: Session) -> None:
+        session.info.pop(NEW_JOBS, None)
+
+    event.listen(factory, "after_commit", committed)
+    event.listen(factory, "after_rollback", rolled_back)
 
 
 # Advisory lock key that serialises schema upgrades when several processes start at once (PG only).

@@ -11,16 +11,11 @@ from sqlalchemy.orm import Session
 
 from models.errors import InvalidInput, NotFound
 from models.tables import Department, RoutingRule
+from models.taxonomy import CATEGORIES
 from models.workflow import AuditEntry, CategoryDeadline, Deputy
 
 #: Days from dispatch to due, per category, when an admin has not set another value.
-DEFAULT_DEADLINE_DAYS: dict[str, int] = {
-    "transport": 15,
-    "urban_construction": 30,
-    "environment": 15,
-    "power": 7,
-    "other": 15,
-}
+DEFAULT_DEADLINE_DAYS: dict[str, int] = {c.code: c.deadline_days for c in CATEGORIES}
 FALLBACK_DEADLINE_DAYS = 15
 MAX_DEADLINE_DAYS = 365
 

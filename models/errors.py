@@ -1,4 +1,9 @@
-"""Domain errors shared by every layer; the API turns them into HTTP errors in one place."""
+"""Domain errors shared by every layer; the API turns them into HTTP errors in one place.
+
+Every domain error subclasses exactly one of the semantic bases below (what went wrong, for the
+person who sees it); ``api.errors`` maps each base, not each error, to an HTTP status, so a new
+error can never fall through to a 500.
+"""
 
 from __future__ import annotations
 
@@ -23,3 +28,60 @@ class InvalidInput(DomainError):
     """The request is well-formed but its content cannot be used."""
 
     kind = "InvalidInput"
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state of what it acts on."""
+
+    kind = "Conflict"
+
+
+class Forbidden(DomainError):
+    """The person is known but may not do this."""
+
+    kind = "Forbidden"
+
+
+class Unauthenticated(DomainError):
+    """Nobody is signed in, or the credentials given are wrong."""
+
+    kind = "Unauthenticated"
+
+
+class Unavailable(DomainError):
+    """Something the request needs (database, storage, model, engine) cannot serve it now."""
+
+    kind = "Unavailable"
+
+
+class TooLarge(DomainError):
+    """What was sent is bigger than the server accepts."""
+
+    kind = "TooLarge"
+
+
+class UnsupportedMedia(DomainError):
+    """What was sent is not of a kind the server can read."""
+
+    kind = "UnsupportedMedia"
+
+
+class RateLimited(DomainError):
+    """Too many requests; ``retry_after`` says in how many seconds to try again."""
+
+    kind = "RateLimited"
+    retry_after = 1
+
+
+#: The semantic bases; ``api.errors`` gives each its HTTP status.
+SEMANTIC_BASES: tuple[type[DomainError], ...] = (
+    NotFound,
+    InvalidInput,
+    Conflict,
+    Forbidden,
+    Unauthenticated,
+    Unavailable,
+    TooLarge,
+    UnsupportedMedia,
+    RateLimited,
+)

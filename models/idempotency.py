@@ -14,14 +14,14 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from models.base import Base, UTCDateTime
 from models.db import insert_ignoring_conflict, utcnow
-from models.errors import DomainError
-from models.tables import Base, UTCDateTime
+from models.errors import Conflict
 
 MAX_KEY_LENGTH = 200
 
 
-class IdempotencyConflict(DomainError):
+class IdempotencyConflict(Conflict):
     """The key was already used for a different submission."""
 
     kind = "IdempotencyConflict"

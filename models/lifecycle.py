@@ -14,35 +14,18 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import queries
+from models.action_table import ACTIONS, TRANSITIONS, allowed_from
 from models.directory import deadline_days
-from models.errors import DomainError, InvalidInput, NotFound
-from models.tables import Department, Event, Status, Suggestion
+from models.errors import Conflict, Forbidden, InvalidInput, NotFound
+from models.tables import Department, Event, Suggestion
+from models.vocabulary import DONE, ON_THE_CLOCK, Role, Status
 from models.workflow import Assignment, Deputy, ExtensionRequest
-
-DISPATCHED = "dispatched"
-ACCEPTED = "accepted"
-IN_PROGRESS = "in_progress"
-RESOLVED = "resolved"
-CLOSED = "closed"
-
-#: States in which someone is responsible and the deadline runs.
-ON_THE_CLOCK: tuple[str, ...] = (DISPATCHED, ACCEPTED, IN_PROGRESS)
-
-#: action → (states it may start from, state it leads to). The single source of truth.
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "dispatch": (frozenset({Status.ROUTED, DISPATCHED}), DISPATCHED),
-    "accept": (frozenset({DISPATCHED}), ACCEPTED),
-    "start": (frozenset({ACCEPTED}), IN_PROGRESS),
-    "resolve": (frozenset({IN_PROGRESS}), RESOLVED),
-    "close": (frozenset({RESOLVED}), CLOSED),
-    "return": (frozenset({Status.ROUTED, *ON_THE_CLOCK}), Status.NEEDS_REVIEW),
-}
 
 MAX_NOTE_CHARS = 5000
 MAX_EXTENSION_DAYS = 90
 
 
-class WorkflowConflict(DomainError):
+class WorkflowConflict(Conflict):
     """The request clashes with the suggestion's current state."""
 
     kind = "Conflict"
@@ -60,7 +43,7 @@ class AlreadyRated(WorkflowConflict):
     kind = "AlreadyRated"
 
 
-class NotPermitted(DomainError):
+class NotPermitted(Forbidden):
     """The person may not act on this suggestion (not its department's handler or deputy)."""
 
     kind = "NotPermitted"
@@ -76,8 +59,8 @@ class Actor:
 
 
 def allowed_actions(status: str) -> list[str]:
-    """The actions the transition table allows from ``status``."""
-    return [action for action, (sources, _) in TRANSITIONS.items() if status in sources]
+    """The transitions the action table allows from ``status`` (whoever acts)."""
+    return allowed_from(status)
 
 
 def _event(
@@ -113,11 +96,13 @@ def _move(
     now: datetime,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    sources, target = TRANSITIONS[action]
-    if suggestion.status not in sources:
+    step = TRANSITIONS[action]
+    target = step.target
+    assert target is not None
+    if suggestion.status not in step.sources:
         allowed = ", ".join(allowed_actions(suggestion.status)) or "none"
         raise IllegalTransition(
-            f"Suggestion {suggestion.id} is '{suggestion.status}'; it cannot be {_PAST[action]} "
+            f"Suggestion {suggestion.id} is '{suggestion.status}'; it cannot be {step.past} "
             f"(allowed from '{suggestion.status}': {allowed})."
         )
     previous = suggestion.status
@@ -138,23 +123,12 @@ def _move(
         session,
         suggestion,
         actor=actor,
-        kind=_KIND[action],
+        kind=step.event,
         now=now,
         from_status=previous,
         to_status=target,
         detail=detail,
     )
-
-
-_PAST = {
-    "dispatch": "dispatched",
-    "accept": "accepted",
-    "start": "started",
-    "resolve": "resolved",
-    "close": "closed",
-    "return": "returned",
-}
-_KIND = {**_PAST, "start": "in_progress"}
 
 
 def _required_text(value: str | None, what: str) -> str:
@@ -171,22 +145,23 @@ def assignment_of(session: Session, suggestion_id: int) -> Assignment | None:
     return session.get(Assignment, suggestion_id)
 
 
-def check_may_handle(session: Session, suggestion: Suggestion, actor: Actor) -> None:
-    """Raise NotPermitted unless ``actor`` is a handler of the holding department or the deputy.
-
-    Admins may always act.
-    """
-    if "admin" in actor.roles:
-        return
+def holds(session: Session, suggestion: Suggestion, actor: Actor) -> bool:
+    """Whether ``actor`` is a handler of the holding department or the deputy holding it (admins
+    always are)."""
+    if Role.ADMIN in actor.roles:
+        return True
     assignment = assignment_of(session, suggestion.id)
     if assignment is not None and assignment.deputy is not None:
         # Point-to-point: only that deputy holds it.
-        if "deputy" in actor.roles and assignment.deputy.username == actor.username:
-            return
-    else:
-        holder = assignment.department if assignment is not None else suggestion.department
-        if "handler" in actor.roles and holder is not None and holder.code == actor.department_code:
-            return
+        return Role.DEPUTY in actor.roles and assignment.deputy.username == actor.username
+    holder = assignment.department if assignment is not None else suggestion.department
+    return Role.HANDLER in actor.roles and holder is not None and holder.code == actor.department_code
+
+
+def check_may_handle(session: Session, suggestion: Suggestion, actor: Actor) -> None:
+    """Raise NotPermitted unless ``actor`` holds the suggestion (see ``holds``)."""
+    if holds(session, suggestion, actor):
+        return
     raise NotPermitted(
         f"{actor.username} may not act on suggestion {suggestion.id}: it is held by another department "
         "or deputy."
@@ -202,10 +177,12 @@ def dispatch(
     department_code: str | None = None,
     deputy_id: int | None = None,
     note: str | None = None,
+    due_at: datetime | None = None,
 ) -> Suggestion:
     """Hand a routed suggestion to a department (default: the routed one) or to one deputy.
 
-    The first dispatch starts the deadline clock: ``due_at`` = now + the category's days.
+    The first dispatch starts the deadline clock: ``due_at`` = now + the category's days, unless
+    the caller sets the deadline (an appointment's agenda item is due when the meeting said).
     A re-dispatch (from ``dispatched``) moves it to another holder and keeps the deadline.
     """
     suggestion = queries.get_suggestion(session, suggestion_id)
@@ -231,8 +208,8 @@ def dispatch(
     }
     if note and note.strip():
         detail["note"] = note.strip()[:MAX_NOTE_CHARS]
-    if first and suggestion.category is not None:
-        suggestion.due_at = now + timedelta(days=deadline_days(session, suggestion.category))
+    if first and (due_at is not None or suggestion.category is not None):
+        suggestion.due_at = due_at or now + timedelta(days=deadline_days(session, suggestion.category or ""))
         detail["due_at"] = suggestion.due_at.isoformat()
     _move(session, suggestion, "dispatch", actor=actor, now=now, detail=detail)
     if department is not None and deputy is None:
@@ -362,7 +339,7 @@ def request_extension(
         session,
         suggestion,
         actor=actor,
-        kind="extension_requested",
+        kind=ACTIONS["extend"].event,
         now=now,
         detail={"request": request.id, "days": days, "reason": text},
     )
@@ -406,7 +383,7 @@ def decide_extension(
         session,
         suggestion,
         actor=actor,
-        kind="extension_approved" if approve else "extension_rejected",
+        kind=ACTIONS["approve_extension" if approve else "reject_extension"].event,
         now=now,
         detail=detail,
     )
@@ -431,7 +408,7 @@ def chase(session: Session, suggestion_id: int, *, actor: str, now: datetime, no
     detail: dict[str, Any] = {"due_at": suggestion.due_at.isoformat()}
     if note and note.strip():
         detail["note"] = note.strip()[:MAX_NOTE_CHARS]
-    _event(session, suggestion, actor=actor, kind="chased", now=now, detail=detail)
+    _event(session, suggestion, actor=actor, kind=ACTIONS["chase"].event, now=now, detail=detail)
 
 
 def rate(
@@ -451,7 +428,7 @@ def rate(
     ``models.appointment_flow.rate_item``.
     """
     suggestion = queries.get_by_tracking_code(session, tracking_code)
-    if suggestion.status not in (RESOLVED, CLOSED):
+    if suggestion.status not in DONE:
         raise IllegalTransition("You can rate the handling once the suggestion has been resolved.")
     if suggestion.satisfaction is not None:
         raise AlreadyRated("This suggestion has already been rated; a rating can be given only once.")
@@ -471,7 +448,7 @@ def rate(
         raise AlreadyRated("This suggestion has already been rated; a rating can be given only once.")
     session.refresh(suggestion)
     _event(session, suggestion, actor=actor, kind="rated", now=now, detail={"satisfaction": score})
-    if suggestion.status == RESOLVED:
-        close(session, suggestion.id, actor="villager", now=now)
+    if suggestion.status == Status.RESOLVED:
+        close(session, suggestion.id, actor=actor, now=now)
     suggestion.updated_at = now
     return suggestion

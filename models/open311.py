@@ -9,15 +9,9 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from models.lifecycle import CLOSED, RESOLVED
 from models.tables import Suggestion
+from models.vocabulary import DONE, PUBLIC_CHANNELS
 from models.workflow import Open311Request
-
-#: Fine states that Open311 calls "closed"; every other state is "open".
-CLOSED_STATES: tuple[str, ...] = (RESOLVED, CLOSED)
-#: Channels through which a member of the public submits (intake.submission). Every other channel
-#: (appointment agenda items, anything added later) is internal: only staff see it in the feed.
-PUBLIC_CHANNELS: tuple[str, ...] = ("voice", "text", "open311")
 
 
 @dataclass(frozen=True)
@@ -32,11 +26,6 @@ class RequestFilter:
     offset: int = 0
     limit: int = 1000
     internal: bool = False  # list internal channels too (staff only)
-
-
-def service_code_of() -> object:
-    """The request's service code: its category, else the code the Open311 client sent."""
-    return func.coalesce(Suggestion.category, Open311Request.service_code)
 
 
 def find_requests(session: Session, f: RequestFilter) -> list[tuple[Suggestion, Open311Request | None]]:
@@ -60,8 +49,8 @@ def find_requests(session: Session, f: RequestFilter) -> list[tuple[Suggestion, 
         if f.end is not None:
             stmt = stmt.where(Suggestion.submitted_at <= f.end)
         if set(f.statuses) == {"closed"}:
-            stmt = stmt.where(Suggestion.status.in_(CLOSED_STATES))
+            stmt = stmt.where(Suggestion.status.in_(DONE))
         elif set(f.statuses) == {"open"}:
-            stmt = stmt.where(or_(Suggestion.status.not_in(CLOSED_STATES)))
+            stmt = stmt.where(or_(Suggestion.status.not_in(DONE)))
     stmt = stmt.order_by(Suggestion.submitted_at.desc(), Suggestion.id.desc()).offset(f.offset).limit(f.limit)
     return [(row[0], row[1]) for row in session.execute(stmt)]

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from models.db import insert_ignoring_conflict, utcnow
+from models.db import NEW_JOBS, insert_ignoring_conflict, utcnow
 from models.errors import NotFound
 from models.tables import (
     Audio,
@@ -24,33 +24,10 @@ from models.tables import (
     Suggestion,
     Transcript,
 )
+from models.taxonomy import CATEGORIES
 
 # No 0/O, 1/I/L: a villager reads the code aloud over the phone.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-
-
-@dataclass(frozen=True)
-class DepartmentSeed:
-    """A default department and the category it handles."""
-
-    code: str
-    name_zh: str
-    name_en: str
-    category: str
-
-
-DEFAULT_DEPARTMENTS: tuple[DepartmentSeed, ...] = (
-    DepartmentSeed("transport_bureau", "交通运输局", "Transport Bureau", "transport"),
-    DepartmentSeed(
-        "housing_bureau",
-        "住房和城乡建设局",
-        "Housing and Urban-Rural Construction Bureau",
-        "urban_construction",
-    ),
-    DepartmentSeed("ecology_bureau", "生态环境局", "Ecology and Environment Bureau", "environment"),
-    DepartmentSeed("power_station", "供电所", "Power Supply Station", "power"),
-    DepartmentSeed("general_office", "党政综合办公室", "General Office", "other"),
-)
 
 
 def new_tracking_code() -> str:
@@ -62,18 +39,19 @@ def new_tracking_code() -> str:
 def seed_departments(session: Session) -> None:
     """Insert the default departments and category rules that are missing (idempotent)."""
     now = utcnow()
-    for seed in DEFAULT_DEPARTMENTS:
+    for cat in CATEGORIES:
+        seed = cat.department
         dept = session.scalar(select(Department).where(Department.code == seed.code))
         if dept is None:
-            dept = Department(code=seed.code, name_zh=seed.name_zh, name_en=seed.name_en, created_at=now)
+            dept = Department(code=seed.code, name_zh=seed.zh, name_en=seed.en, created_at=now)
             session.add(dept)
             session.flush()
         rule = session.scalar(
-            select(RoutingRule).where(RoutingRule.category == seed.category, RoutingRule.village.is_(None))
+            select(RoutingRule).where(RoutingRule.category == cat.code, RoutingRule.village.is_(None))
         )
         if rule is None:
             session.add(
-                RoutingRule(category=seed.category, village=None, department_id=dept.id, created_at=now)
+                RoutingRule(category=cat.code, village=None, department_id=dept.id, created_at=now)
             )
     session.flush()
 
@@ -97,14 +75,6 @@ def find_audio(session: Session, sha256: str) -> Audio | None:
     return session.scalar(select(Audio).where(Audio.sha256 == sha256))
 
 
-def add_audio(session: Session, **fields: Any) -> Audio:
-    """Record stored audio (the file must already be in place)."""
-    audio = Audio(created_at=utcnow(), **fields)
-    session.add(audio)
-    session.flush()
-    return audio
-
-
 def ensure_audio(session: Session, *, sha256: str, **fields: Any) -> Audio:
     """The audio row for this content hash, inserted unless it exists (race-safe: two uploads of
     the same recording at once both end up pointing at the one row)."""
@@ -123,11 +93,12 @@ def add_event(
     from_status: str | None = None,
     to_status: str | None = None,
     detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> Event:
-    """Append one history entry."""
+    """Append one history entry (at ``at``, default the current time)."""
     event = Event(
         suggestion_id=suggestion.id,
-        at=utcnow(),
+        at=at or utcnow(),
         actor=actor,
         kind=kind,
         from_status=from_status,
@@ -138,9 +109,12 @@ def add_event(
     return event
 
 
-def create_suggestion(session: Session, *, status: str, actor: str, **fields: Any) -> Suggestion:
-    """Insert a suggestion with a fresh tracking code and its first history entry."""
-    now = utcnow()
+def create_suggestion(
+    session: Session, *, status: str, actor: str, now: datetime | None = None, **fields: Any
+) -> Suggestion:
+    """Insert a suggestion with a fresh tracking code and its first history entry (at ``now``,
+    default the current time)."""
+    now = now or utcnow()
     while True:
         code = new_tracking_code()
         if session.scalar(select(Suggestion.id).where(Suggestion.tracking_code == code)) is None:
@@ -155,6 +129,7 @@ def create_suggestion(session: Session, *, status: str, actor: str, **fields: An
         kind="received",
         to_status=status,
         detail={"channel": suggestion.channel},
+        at=now,
     )
     return suggestion
 
@@ -316,12 +291,13 @@ def activate_classifier(session: Session, version_id: int) -> ClassifierVersion:
 # --- jobs ------------------------------------------------------------------------------------------
 
 
-def enqueue_job(session: Session, kind: str, suggestion_id: int | None, *, max_attempts: int = 3) -> Job:
-    """Add a queued job row (committed together with the data it refers to)."""
+def enqueue(session: Session, kind: str, target: int | None, *, max_attempts: int = 3) -> Job:
+    """Add a queued job row (committed together with the data it refers to); once it is committed,
+    the factory's ``db.announce_jobs`` listener announces it."""
     now = utcnow()
     job = Job(
         kind=kind,
-        suggestion_id=suggestion_id,
+        suggestion_id=target,
         state="queued",
         attempts=0,
         max_attempts=max_attempts,
@@ -331,6 +307,7 @@ def enqueue_job(session: Session, kind: str, suggestion_id: int | None, *, max_a
     )
     session.add(job)
     session.flush()
+    session.info.setdefault(NEW_JOBS, []).append(job.id)  # announced after commit (db.announce_jobs)
     return job
 
 
@@ -476,28 +453,7 @@ def retry_or_fail_job(session: Session, job: Job, error: str, backoff: timedelta
     return False
 
 
-def release_jobs_of(session: Session, worker_prefix: str | None = None) -> int:
-    """Requeue running jobs (all, or those of workers whose name starts with a prefix).
-
-    Called by a runner stopping with jobs still in hand (its own prefix), so they need not wait
-    for their lease to run out.
-    """
-    stmt = update(Job).where(Job.state == "running")
-    if worker_prefix is not None:
-        stmt = stmt.where(Job.locked_by.like(f"{worker_prefix}%"))
-    result = session.execute(
-        stmt.values(state="queued", lease_until=None, run_after=utcnow()).execution_options(
-            synchronize_session=False
-        )
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
 def jobs_for(session: Session, suggestion_id: int) -> Sequence[Job]:
     """The jobs of a suggestion, oldest first."""
     return session.scalars(select(Job).where(Job.suggestion_id == suggestion_id).order_by(Job.id)).all()
 
-
-def count_open_jobs(session: Session) -> int:
-    """How many jobs are queued or running."""
-    return int(session.scalar(select(func.count(Job.id)).where(Job.state.in_(("queued", "running")))) or 0)

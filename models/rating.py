@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from models import lifecycle, queries
 from models.lifecycle import NotPermitted
-from models.reports import APPOINTMENT_CHANNEL
 from models.tables import Suggestion
+from models.vocabulary import Channel
 
 #: Random bytes in a rating key (token_urlsafe: 22 characters).
 RATING_KEY_BYTES = 16
@@ -83,7 +83,7 @@ def rating_key_hash(key: str) -> str:
 
 def villager_rates(suggestion: Suggestion) -> bool:
     """Whether the villager (not a deputy) is the one to rate this suggestion."""
-    return suggestion.channel != APPOINTMENT_CHANNEL
+    return suggestion.channel != Channel.APPOINTMENT
 
 
 def refusal(suggestion: Suggestion, rating_key: str | None) -> Refusal | None:

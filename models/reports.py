@@ -19,10 +19,10 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from models.appointments import AgendaItem, AppointmentRequest
 from models.errors import InvalidInput, NotFound
-from models.lifecycle import ON_THE_CLOCK
 from models.supervision import overdue_condition
-from models.tables import Department, Status, Suggestion
+from models.tables import Department, Suggestion
 from models.themes import Theme, ThemeMember
+from models.vocabulary import AWAITING_HANDLING, Channel
 from models.workflow import Assignment
 
 PERIODS = ("week", "month", "quarter")
@@ -32,8 +32,7 @@ TOP_THEMES = 10
 OVERDUE_LIMIT = 50
 #: Agenda items of appointments run through the workflow as suggestions of this channel: they count
 #: in department figures, not in the villagers' volumes.
-APPOINTMENT_CHANNEL = "appointment"
-VILLAGERS = Suggestion.channel != APPOINTMENT_CHANNEL
+VILLAGERS = Suggestion.channel != Channel.APPOINTMENT
 
 
 class epoch_seconds(FunctionElement[float]):
@@ -402,7 +401,7 @@ def _department_figures(
             func.sum(case((and_(dispatched_in, Assignment.resolved_at.is_not(None)), 1), else_=0)),
             func.sum(case((resolved_in, 1), else_=0)),
             func.sum(case((on_time, 1), else_=0)),
-            func.sum(case((Suggestion.status.in_((Status.ROUTED, *ON_THE_CLOCK)), 1), else_=0)),
+            func.sum(case((Suggestion.status.in_(AWAITING_HANDLING), 1), else_=0)),
             func.sum(case((overdue_condition(now), 1), else_=0)),
             *score_columns,
         )

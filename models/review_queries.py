@@ -13,24 +13,18 @@ from sqlalchemy.orm import Session
 
 from models import queries
 from models.db import utcnow
-from models.errors import DomainError, InvalidInput, NotFound
+from models.errors import Conflict, InvalidInput, NotFound
 from models.reviews import LabelledExample, Review, RunState, TrainingRun, Verdict
-from models.tables import ClassifierVersion, Department, Prediction, Status, Suggestion
+from models.tables import ClassifierVersion, Department, Prediction, Suggestion
+from models.vocabulary import IN_PROCESSING, NOT_YET_DISPATCHED, Status
 
-# Statuses in which a corrected category still changes where the suggestion goes. After these the
-# suggestion is with a department: a correction is recorded and logged but does not move it.
-NOT_YET_DISPATCHED = frozenset(
-    {Status.CLASSIFIED, Status.NEEDS_REVIEW, Status.ROUTED, Status.FAILED, "returned"}
-)
-# Still being processed by the worker: nothing to review yet.
-IN_PROCESSING = frozenset({Status.RECEIVED, Status.TRANSCRIBED})
 # Unreviewed suggestions in these statuses follow the active model when it changes.
 RECLASSIFIABLE = (Status.NEEDS_REVIEW, Status.ROUTED)
 DEFAULT_QUEUE_STATUSES = (Status.NEEDS_REVIEW,)
 MAX_TEXT_CHARS = 5000
 
 
-class NotReviewable(DomainError):
+class NotReviewable(Conflict):
     """The suggestion cannot be reviewed now (it is still being processed)."""
 
     kind = "NotReviewable"
@@ -238,14 +232,6 @@ def reviewed_examples(session: Session) -> list[tuple[str, str, int]]:
         .order_by(Review.id)
     ).all()
     return [(str(t), str(lbl), int(s)) for t, lbl, s in rows]
-
-
-def is_reviewed(session: Session, suggestion_id: int) -> bool:
-    """Whether staff ever decided on this suggestion."""
-    return session.scalar(select(Review.id).where(Review.suggestion_id == suggestion_id).limit(1)) is not None
-
-
-# --- imported labelled texts -----------------------------------------------------------------------
 
 
 def import_examples(session: Session, examples: Iterable[tuple[str, str]], source: str) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.tables import Base, UTCDateTime
+from models.base import Base, UTCDateTime
 
 
 class Verdict:

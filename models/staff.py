@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.tables import Base, Department, UTCDateTime
+from models.base import Base, UTCDateTime
+
+if TYPE_CHECKING:
+    from models.tables import Department
 
 
 class StaffAccount(Base):

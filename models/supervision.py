@@ -9,12 +9,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from models.lifecycle import CLOSED, ON_THE_CLOCK, RESOLVED
-from models.tables import Department, Status, Suggestion
+from models.tables import Department, Suggestion
+from models.vocabulary import AWAITING_HANDLING, DONE, ON_THE_CLOCK, Status
 from models.workflow import Assignment
 
 #: Open = someone must still act: waiting for dispatch or on the clock.
-OPEN_STATES: tuple[str, ...] = (Status.ROUTED, *ON_THE_CLOCK)
 
 
 def overdue_condition(now: datetime) -> ColumnElement[bool]:
@@ -75,7 +74,7 @@ def open_items(
         .select_from(Suggestion)
         .outerjoin(Assignment, Assignment.suggestion_id == Suggestion.id)
         .outerjoin(Department, Department.id == _holder_department())
-        .where(Suggestion.status.in_(OPEN_STATES))
+        .where(Suggestion.status.in_(AWAITING_HANDLING))
     )
     if overdue_only:
         stmt = stmt.where(overdue)
@@ -135,18 +134,18 @@ def _count(state: str) -> Any:
 def board(session: Session, now: datetime) -> tuple[list[GroupRow], list[GroupRow]]:
     """Per department and per handler: what is open, since when, how long it took, what is overdue."""
     since = func.coalesce(Assignment.dispatched_at, Suggestion.submitted_at)
-    done = Suggestion.status.in_((RESOLVED, CLOSED))
+    done = Suggestion.status.in_(DONE)
     counts = [
         _count(Status.ROUTED),
         _count(ON_THE_CLOCK[0]),
         _count(ON_THE_CLOCK[1]),
         _count(ON_THE_CLOCK[2]),
         func.sum(case((overdue_condition(now), 1), else_=0)),
-        func.min(case((Suggestion.status.in_(OPEN_STATES), since), else_=None)),
+        func.min(case((Suggestion.status.in_(AWAITING_HANDLING), since), else_=None)),
         func.sum(case((done, 1), else_=0)),
         func.avg(case((done, Suggestion.satisfaction), else_=None)),
     ]
-    relevant = Suggestion.status.in_((*OPEN_STATES, RESOLVED, CLOSED))
+    relevant = Suggestion.status.in_((*AWAITING_HANDLING, *DONE))
     dept_rows = session.execute(
         select(Department.code, Department.name_zh, Department.name_en, *counts)
         .select_from(Suggestion)

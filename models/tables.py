@@ -1,58 +1,26 @@
-"""SQLAlchemy 2.0 tables. Suggestion and decision are separate rows so audits tell model from human."""
+"""The suggestion's tables: departments, routing rules, suggestions, audio, transcripts, predictions,
+classifier versions, events, jobs. Suggestion and decision are separate rows so audits tell model
+from human."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
-    DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite forgets the zone otherwise)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; use models.db.utcnow()")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    """Declarative base of every minsheng table."""
-
-
-class Status:
-    """Suggestion states (DESIGN.md §2). Strings, so the database stays readable."""
-
-    RECEIVED = "received"
-    TRANSCRIBED = "transcribed"
-    CLASSIFIED = "classified"
-    NEEDS_REVIEW = "needs_review"
-    ROUTED = "routed"
-    FAILED = "failed"
+from models.base import Base, UTCDateTime
 
 
 class Department(Base):
@@ -119,7 +87,7 @@ class Suggestion(Base):
     __table_args__ = (Index("ix_suggestions_status", "status"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tracking_code: Mapped[str] = mapped_column(String(16), unique=True)
-    channel: Mapped[str] = mapped_column(String(16))  # voice | text | open311
+    channel: Mapped[str] = mapped_column(String(16))  # a models.vocabulary.Channel
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     submitter_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -219,10 +187,16 @@ class Job(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-import models.appointments  # noqa: E402  (appointments with the township head)
-import models.artefacts  # noqa: E402  (classifier artefacts join the metadata)
-import models.reviews  # noqa: E402  (review and learning tables)
-import models.staff  # noqa: E402  (staff tables join the metadata)
-import models.themes  # noqa: E402  (themes, consultation topics, duplicate links)
-import models.workflow  # noqa: E402,F401  (the closed loop's tables join the metadata)
-from models import idempotency as _idempotency  # noqa: E402, F401  (registers its table on Base)
+class EmbeddingCache(Base):
+    """A text's sentence vector, computed once and kept for every node (content-addressed).
+
+    ``text_sha256`` is the sha256 of the normalised text the encoder read, ``encoder`` names the
+    encoder and how it reads (classify.meaning.ENCODER_ID), so another encoder never gets these
+    vectors; ``vector`` is 384 half-precision numbers, little-endian.
+    """
+
+    __tablename__ = "embedding_cache"
+    encoder: Mapped[str] = mapped_column(String(64), primary_key=True)
+    text_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

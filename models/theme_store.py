@@ -16,19 +16,11 @@ from sqlalchemy.orm import Session, aliased
 from models import queries
 from models.directory import audit
 from models.errors import InvalidInput, NotFound
-from models.lifecycle import ACCEPTED, DISPATCHED, IN_PROGRESS, WorkflowConflict
-from models.tables import Status, Suggestion
+from models.lifecycle import WorkflowConflict
+from models.tables import Suggestion
 from models.themes import ConsultationTopic, DuplicateLink, Theme, ThemeMember
+from models.vocabulary import OPEN, Channel, Status
 
-#: Suggestions that someone still has to handle: a new one like these is "already being handled".
-OPEN_STATUSES: tuple[str, ...] = (
-    Status.CLASSIFIED,
-    Status.NEEDS_REVIEW,
-    Status.ROUTED,
-    DISPATCHED,
-    ACCEPTED,
-    IN_PROGRESS,
-)
 JOB_ACTOR = "themes-job"
 MAX_TITLE_CHARS = 300
 TREND_WEEKS = 8
@@ -93,7 +85,8 @@ def clusterable(session: Session, since: datetime) -> list[Clusterable]:
             Suggestion.category.is_not(None),
             Suggestion.text.is_not(None),
             Suggestion.status != Status.FAILED,
-            Suggestion.channel != "appointment",  # agenda items of 乡长有约 are not villagers' suggestions
+            Suggestion.channel
+            != Channel.APPOINTMENT,  # agenda items of 乡长有约 are not villagers' suggestions
             Suggestion.id.not_in(curated_members),
         )
         .order_by(Suggestion.id)
@@ -410,7 +403,7 @@ def duplicate_candidates(
             or_(*places),
             Suggestion.id != suggestion.id,
             Suggestion.submitted_at >= since,
-            Suggestion.status.in_(OPEN_STATUSES),
+            Suggestion.status.in_(OPEN),
             Suggestion.text.is_not(None),
             Suggestion.id.not_in(select(DuplicateLink.suggestion_id)),
         )

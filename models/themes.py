@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.tables import Base, UTCDateTime
+from models.base import Base, UTCDateTime
 
 
 class Theme(Base):

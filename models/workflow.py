@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.tables import Base, Department, UTCDateTime
+from models.base import Base, UTCDateTime
+
+if TYPE_CHECKING:
+    from models.tables import Department
 
 
 class Deputy(Base):

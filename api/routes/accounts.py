@@ -9,13 +9,15 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from api import accounts
-from api.accounts import ADMIN, ROLE_NAMES, ROLES, AccountExists, Staff
+from api.accounts import ADMIN, ROLES, AccountExists, Staff
 from api.auth import require_roles
 from api.deps import SessionDep
+from api.errors import status_for
 from api.ids import PathId
 from api.web.templating import render
 from models import staff_queries
 from models.errors import InvalidInput
+from models.vocabulary import ROLE_NAMES
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 AdminDep = Annotated[Staff, Depends(require_roles(ADMIN))]
@@ -70,7 +72,7 @@ def create_account(
             department_code=department_code or None,
         )
     except (InvalidInput, AccountExists) as exc:
-        return _page(request, session, 409 if isinstance(exc, AccountExists) else 422, error=exc.detail)
+        return _page(request, session, status_for(exc), error=exc.detail)
     return _back()
 
 
@@ -98,7 +100,7 @@ def update_account(
             new_password=new_password or None,
         )
     except InvalidInput as exc:
-        return _page(request, session, 422, error=exc.detail)
+        return _page(request, session, status_for(exc), error=exc.detail)
     return _back()
 
 
@@ -114,7 +116,7 @@ def create_token(
     try:
         token = accounts.create_api_token(session, staff_id, name)
     except InvalidInput as exc:
-        return _page(request, session, 422, error=exc.detail)
+        return _page(request, session, status_for(exc), error=exc.detail)
     account = staff_queries.get_staff(session, staff_id)
     response = _page(
         request, session, 201, new_token={"token": token, "username": account.username, "name": name}

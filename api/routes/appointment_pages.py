@@ -16,11 +16,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.accounts import ADMIN, DEPUTY
+from api.appointment_views import END_OF_DAY, MEETING_TIME, RequestOut, request_out
 from api.deps import ContextDep, SessionDep
 from api.ids import MAX_ID, PathId, form_id, form_ids, form_number
 from api.local_time import in_township, local, parse_form_time
-from api.routes.appointments import END_OF_DAY, MEETING_TIME, RequestOut, request_out
-from api.routes.suggestions import STATUS_WORDS
 from api.staff import AdminDep, ClockDep, StaffDep
 from api.web.templating import render
 from models import appointment_flow as flow
@@ -28,6 +27,7 @@ from models import directory
 from models.directory import MAX_DEADLINE_DAYS
 from models.errors import InvalidInput
 from models.lifecycle import NotPermitted
+from models.vocabulary import VILLAGER_STATUS_WORDS
 
 router = APIRouter(prefix="/staff/appointments", include_in_schema=False)
 
@@ -90,7 +90,7 @@ def appointments_page(
             "head": head,
             "deputy": DEPUTY in actor.roles or head,
             "stages": flow.STAGES,
-            "status_words": STATUS_WORDS,
+            "status_words": VILLAGER_STATUS_WORDS,
             "departments": directory.departments(session),
             "today": local(clock(), zone).date(),
             "actor": actor,

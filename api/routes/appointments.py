@@ -8,28 +8,26 @@ suggestion workflow endpoints (accept, start, resolve) using each item's ``sugge
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from api.accounts import ADMIN, DEPUTY, Staff
+from api.appointment_views import END_OF_DAY, MEETING_TIME, ItemOut, RequestOut, item_out, request_out
 from api.auth import require_roles
 from api.deps import ContextDep, SessionDep
 from api.ids import BodyId, PathId
 from api.local_time import DayOrTime, in_township
 from api.staff import AdminDep, ClockDep, StaffDep
 from models import appointment_flow as flow
-from models.appointments import AppointmentRequest, AppointmentSession
+from models.appointments import AppointmentSession
 from models.lifecycle import NotPermitted
 
 router = APIRouter(prefix="/api/v1/appointments", tags=["appointments"])
 
 DeputyOrAdmin = Annotated[Staff, Depends(require_roles(DEPUTY))]
-MEETING_TIME = time(flow.SESSION_HOUR)  # a meeting accepted for a day without a time
-END_OF_DAY = time(23, 59, 59)  # an item due on a day is due by its end
 
 
 class RequestIn(BaseModel):
@@ -41,50 +39,6 @@ class RequestIn(BaseModel):
     mode: str = Field("session", description="session (next fixed session) or invitation (on demand).")
     suggestion_ids: list[BodyId] = Field(default_factory=list, max_length=200)
     theme_ids: list[BodyId] = Field(default_factory=list, max_length=50)
-
-
-class StageOut(BaseModel):
-    """One of the six stages and whether it is reached."""
-
-    key: str
-    zh: str
-    en: str
-    reached: bool
-
-
-class ItemOut(BaseModel):
-    """An agenda item and its workflow state."""
-
-    id: int
-    session_id: int
-    request_id: int | None
-    suggestion_id: int = Field(description="Handle it with /api/v1/suggestions/{suggestion_id}/accept etc.")
-    title: str
-    actions: str
-    status: str
-    department_code: str | None
-    due_at: datetime | None
-    satisfaction: int | None
-    satisfaction_comment: str | None
-
-
-class RequestOut(BaseModel):
-    """A request with its stages and items."""
-
-    id: int
-    origin: str
-    mode: str
-    title: str
-    detail: str | None
-    requested_by: str
-    links: dict[str, list[int]]
-    state: str
-    session_id: int | None
-    decline_reason: str | None
-    visited_at: datetime | None
-    stages: list[StageOut]
-    stage: str
-    items: list[ItemOut]
 
 
 class SessionOut(BaseModel):
@@ -147,34 +101,6 @@ class RatingIn(BaseModel):
 
     score: int = Field(ge=1, le=5)
     comment: str | None = Field(None, max_length=1000)
-
-
-def _item_out(i: flow.ItemView) -> ItemOut:
-    return ItemOut(**i.__dict__)
-
-
-def request_out(session: Session, request: AppointmentRequest) -> RequestOut:
-    """A request with its stages."""
-    views = flow.items(session, request_ids=[request.id])
-    reached = flow.stage_index(request, views)
-    return RequestOut(
-        id=request.id,
-        origin=request.origin,
-        mode=request.mode,
-        title=request.title,
-        detail=request.detail,
-        requested_by=request.requested_by,
-        links={k: list(v) for k, v in (request.links or {}).items()},
-        state=request.state,
-        session_id=request.session_id,
-        decline_reason=request.decline_reason,
-        visited_at=request.visited_at,
-        stages=[
-            StageOut(key=k, zh=zh, en=en, reached=i <= reached) for i, (k, zh, en) in enumerate(flow.STAGES)
-        ],
-        stage=flow.STAGES[reached][0],
-        items=[_item_out(i) for i in views],
-    )
 
 
 def _session_out(meeting: AppointmentSession, counts: dict[str, int]) -> SessionOut:
@@ -252,14 +178,14 @@ def add_item(
         department_code=body.department_code, deadline=deadline, actor=actor.username, now=clock(),
     )  # fmt: skip
     [view] = [v for v in flow.items(session, session_id=session_id) if v.id == item.id]
-    return _item_out(view)
+    return item_out(view)
 
 
 @router.get("/sessions/{session_id}/items", response_model=list[ItemOut])
 def session_items(session_id: PathId, session: SessionDep, actor: StaffDep) -> list[ItemOut]:
     """A session's agenda items with their workflow status."""
     flow.get_session(session, session_id)
-    return [_item_out(i) for i in flow.items(session, session_id=session_id)]
+    return [item_out(i) for i in flow.items(session, session_id=session_id)]
 
 
 @router.post("/items/{item_id}/rating", response_model=ItemOut)
@@ -271,7 +197,7 @@ def rate_item(
         session, item_id, score=body.score, comment=body.comment, deputy=staff.username, now=clock()
     )
     [view] = [v for v in flow.items(session) if v.id == item_id]
-    return _item_out(view)
+    return item_out(view)
 
 
 @router.get("/{request_id}", response_model=RequestOut)

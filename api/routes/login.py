@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api import accounts
-from api.accounts import ROLE_NAMES, CsrfRejected, LoginFailed, Staff
+from api.accounts import CsrfRejected, LoginFailed, Staff
 from api.auth import (
     SESSION_COOKIE,
     check_pre_session_csrf,
@@ -33,10 +33,12 @@ from api.auth import (
     set_session_cookie,
 )
 from api.deps import ContextDep
+from api.errors import status_for
 from api.ratelimit import TooManyRequests, count_sign_in, uncount_sign_in
 from api.web.templating import render
 from models import staff_queries
 from models.db import unit_of_work
+from models.vocabulary import ROLE_NAMES
 
 router = APIRouter()
 
@@ -134,13 +136,11 @@ async def login(
 
     try:
         started, device = await run_in_threadpool(sign_in)
-    except TooManyRequests as exc:
-        response = render(request, "login.html", {**page, "error": exc.detail}, status_code=429)
-        response.headers["Retry-After"] = str(exc.retry_after)
+    except (TooManyRequests, LoginFailed, CsrfRejected) as exc:
+        response = render(request, "login.html", {**page, "error": exc.detail}, status_code=status_for(exc))
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    except (LoginFailed, CsrfRejected) as exc:
-        status = 403 if isinstance(exc, CsrfRejected) else 401
-        return render(request, "login.html", {**page, "error": exc.detail}, status_code=status)
     redirect = RedirectResponse(safe_next(next), status_code=303)
     set_session_cookie(request, redirect, started, lifetime)
     if device:

@@ -22,25 +22,25 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from api import submission
 from api.accounts import PermissionDenied
 from api.auth import identify
 from api.context import AppContext
 from api.deps import ContextDep, SessionDep
 from api.ids import MAX_ID
 from api.ratelimit import enforce, limit_submissions, limits_of
-from api.routes.suggestions import STATUS_WORDS
-from api.routes.villager_pages import track_path
 from api.staff import ClockDep
+from api.submission import track_path
 from api.upload import read_form
-from classify.taxonomy import CATEGORIES, category
 from intake.submission import Submitter
 from models.errors import InvalidInput, NotFound
-from models.open311 import CLOSED_STATES, RequestFilter, find_requests
+from models.open311 import RequestFilter, find_requests
 from models.privacy import scrub
 from models.tables import Suggestion
+from models.taxonomy import CATEGORIES, category
+from models.vocabulary import DONE, IN_PROCESSING, VILLAGER_STATUS_WORDS, Channel, Status
 from models.workflow import Open311Request
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
@@ -50,14 +50,6 @@ CHANGESET = "2026-11-23T00:00:00Z"
 DEFAULT_WINDOW = timedelta(days=90)
 MAX_RESULTS = 1000
 MAX_FORM_BYTES = 64 * 1024
-
-KEYWORDS: dict[str, str] = {
-    "transport": "road,bus,traffic,parking,道路,公交,交通,停车",
-    "urban_construction": "housing,building,drainage,street light,住房,建设,排水,路灯",
-    "environment": "rubbish,pollution,water,river,垃圾,污染,河道,环境",
-    "power": "electricity,power cut,voltage,停电,电压,供电",
-    "other": "other,其他",
-}
 
 
 def w3c(value: datetime | None) -> str | None:
@@ -79,7 +71,7 @@ def _service(code: str, locale: str) -> dict[str, Any]:
         "description": f"{cat.zh} / {cat.en}",
         "metadata": False,
         "type": "realtime",
-        "keywords": KEYWORDS.get(cat.code, ""),
+        "keywords": ",".join(cat.keywords),
         "group": "民声 minsheng",
     }
 
@@ -172,12 +164,12 @@ def request_out(
 ) -> dict[str, Any]:
     """One service request in GeoReport v2 fields, as much of it as ``audience`` may see."""
     code = s.category or (extra.service_code if extra else None)
-    dept = s.department if s.status not in ("received", "transcribed", "classified", "needs_review") else None
-    words = STATUS_WORDS.get(s.status, (s.status, s.status))
-    notes = s.result_note if s.status in CLOSED_STATES else None
+    dept = s.department if s.status not in (*IN_PROCESSING, Status.CLASSIFIED, Status.NEEDS_REVIEW) else None
+    words = VILLAGER_STATUS_WORDS.get(s.status, (s.status, s.status))
+    notes = s.result_note if s.status in DONE else None
     out: dict[str, Any] = {
         "service_request_id": str(s.id),
-        "status": "closed" if s.status in CLOSED_STATES else "open",
+        "status": "closed" if s.status in DONE else "open",
         "status_notes": notes if audience.full else _public(s, notes),
         "service_name": _service(code, locale)["service_name"] if code else None,
         "service_code": code,
@@ -369,8 +361,9 @@ async def create_request(request: Request, context: ContextDep) -> list[dict[str
         def attach(session: Session, suggestion_id: int) -> None:
             session.add(Open311Request(suggestion_id=suggestion_id, **extra))
 
-        receipt = await run_in_threadpool(
-            context.desk.submit_text, description, submitter, None, channel="open311", attach=attach
+        receipt = await submission.submit(
+            context,
+            submission.Submission(submitter, text=description, channel=Channel.OPEN311, attach=attach),
         )
     finally:
         await form.close()

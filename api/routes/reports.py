@@ -17,13 +17,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.csv_export import csv_response
 from api.deps import ContextDep, SessionDep
-from api.routes.suggestions import STATUS_WORDS
 from api.staff import ClockDep, StaffDep
 from api.web.charts import bar_chart, line_chart
 from api.web.templating import render
-from classify.taxonomy import CATEGORIES
 from models import contact, reports
 from models.errors import InvalidInput
+from models.taxonomy import CATEGORIES
+from models.vocabulary import VILLAGER_STATUS_WORDS
 
 router = APIRouter(tags=["reports"])
 
@@ -168,7 +168,7 @@ def report_page(
             "r": report,
             "query": query,
             "category_names": names,
-            "status_words": STATUS_WORDS,
+            "status_words": VILLAGER_STATUS_WORDS,
             "trend_svg": line_chart([label[5:] for label, _ in report.trend], [n for _, n in report.trend]),
             "category_svg": bar_chart(
                 [names.get(c, c) for c in report.by_category], list(report.by_category.values())

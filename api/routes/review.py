@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse, Response
-from sqlalchemy.orm import Session
 
-from api.accounts import ADMIN, REVIEWER, Staff
+from api.accounts import ADMIN, Staff
 from api.auth import require_roles
 from api.deps import ContextDep, SessionDep
 from api.ids import BodyId, PathId
 from api.review_schemas import (
     AccuracyPointOut,
-    QueueSegmentOut,
     RetrainOut,
     ReviewIn,
     ReviewItemOut,
@@ -26,87 +23,21 @@ from api.review_schemas import (
     RunOut,
     VersionOut,
 )
-from api.schemas import DepartmentOut
+from api.review_views import KNOWN_STATUSES, ReviewerDep, review_item, run_out, version_out
 from api.security_headers import user_content_headers
-from classify.taxonomy import LABELS
 from intake.media import extension_of, media_type_of
 from models import queries
 from models import review_queries as rq
 from models.errors import InvalidInput, NotFound
-from models.reviews import TrainingRun
-from models.tables import ClassifierVersion, Suggestion
+from models.taxonomy import LABELS
 
 router = APIRouter(prefix="/api/v1", tags=["review"])
 
-# Whisper segments whose tokens average below this log-probability (about 45 % per token) are marked.
-UNSURE_LOGPROB = -0.8
-UNSURE_NO_SPEECH = 0.5
-KNOWN_STATUSES = (
-    "received",
-    "transcribed",
-    "classified",
-    "needs_review",
-    "routed",
-    "failed",
-    "dispatched",
-    "accepted",
-    "in_progress",
-    "resolved",
-    "closed",
-    "returned",
-)
-
-
-# Bounded ids (api.ids): an absurd number is a 422, not a database error.
 SuggestionId = PathId
 VersionId = PathId
 RunId = PathId
-ReviewerDep = Annotated[Staff, Depends(require_roles(REVIEWER))]
 AdminDep = Annotated[Staff, Depends(require_roles(ADMIN))]
 AnyStaffDep = Annotated[Staff, Depends(require_roles())]
-
-
-def review_item(session: Session, suggestion: Suggestion) -> ReviewItemOut:
-    """Everything the review page shows about one suggestion."""
-    transcript = queries.transcript_for(session, suggestion.id)
-    prediction = queries.latest_prediction(session, suggestion.id)
-    segments = []
-    for seg in transcript.segments if transcript is not None else []:
-        logprob = float(seg.get("avg_logprob", 0.0))
-        segments.append(
-            QueueSegmentOut(
-                start=float(seg.get("start", 0.0)),
-                end=float(seg.get("end", 0.0)),
-                text=str(seg.get("text", "")),
-                confidence=round(math.exp(min(logprob, 0.0)), 3),
-                unsure=logprob < UNSURE_LOGPROB or float(seg.get("no_speech_prob", 0.0)) > UNSURE_NO_SPEECH,
-            )
-        )
-    dept = suggestion.department
-    return ReviewItemOut(
-        id=suggestion.id,
-        tracking_code=suggestion.tracking_code,
-        status=suggestion.status,
-        channel=suggestion.channel,
-        submitted_at=suggestion.submitted_at,
-        language=suggestion.language,
-        village=suggestion.village,
-        text=suggestion.text,
-        original_transcript=transcript.text if transcript is not None else None,
-        transcript_confidence=transcript.confidence if transcript is not None else None,
-        segments=segments,
-        audio_url=f"/api/v1/suggestions/{suggestion.id}/audio" if suggestion.audio_id is not None else None,
-        category=suggestion.category,
-        category_source=suggestion.category_source,
-        confidence=suggestion.confidence,
-        probabilities={k: float(v) for k, v in (prediction.probabilities if prediction else {}).items()},
-        classifier_version=prediction.classifier_version_id if prediction else None,
-        department=DepartmentOut(code=dept.code, name_zh=dept.name_zh, name_en=dept.name_en)
-        if dept
-        else None,
-        review_reason=suggestion.review_reason,
-        reviewed=suggestion.category_source == "staff",
-    )
 
 
 @router.get("/review", response_model=ReviewQueueOut)
@@ -236,43 +167,6 @@ def audio(
 
 
 # --- classifier versions and retraining ------------------------------------------------------------
-
-
-def version_out(version: ClassifierVersion, accuracy: dict[int, tuple[int, int]]) -> VersionOut:
-    """A version row with its live accuracy."""
-    reviewed, correct = accuracy.get(version.id, (0, 0))
-    return VersionOut(
-        id=version.id,
-        created_at=version.created_at,
-        state=version.state,
-        active=version.state == "active",
-        n_examples=version.n_examples,
-        data_fingerprint=version.data_fingerprint,
-        metrics=version.metrics or {},
-        note=version.note,
-        reviewed=reviewed,
-        reviewed_correct=correct,
-    )
-
-
-def run_out(run: TrainingRun) -> RunOut:
-    """A training run row as the API returns it."""
-    return RunOut(
-        id=run.id,
-        trigger=run.trigger,
-        requested_by=run.requested_by,
-        requested_at=run.requested_at,
-        state=run.state,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        candidate_version_id=run.candidate_version_id,
-        baseline_version_id=run.baseline_version_id,
-        eval_set=run.eval_set or {},
-        candidate_metrics=run.candidate_metrics or {},
-        baseline_metrics=run.baseline_metrics or {},
-        reason=run.reason,
-        reclassified=run.reclassified,
-    )
 
 
 @router.get("/classifier/versions", response_model=list[VersionOut], tags=["classifier"])

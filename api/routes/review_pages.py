@@ -14,12 +14,13 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from api.deps import SessionDep
-from api.routes.review import KNOWN_STATUSES, ReviewerDep, SuggestionId, review_item, run_out, version_out
+from api.ids import PathId
+from api.review_views import KNOWN_STATUSES, ReviewerDep, review_item, run_out, version_out
 from api.web.templating import page_language, render
-from classify.taxonomy import CATEGORIES
 from models import queries
 from models import review_queries as rq
 from models.tables import Department
+from models.taxonomy import CATEGORIES
 
 router = APIRouter(prefix="/staff/review", include_in_schema=False)
 
@@ -48,9 +49,7 @@ def _strings(request: Request) -> dict[str, str]:
 
 def _categories(request: Request) -> list[dict[str, Any]]:
     en = page_language(request) == "en"
-    return [
-        {"key": str(i + 1), "code": c.code, "name": c.en if en else c.zh} for i, c in enumerate(CATEGORIES)
-    ]
+    return [{"key": c.key, "code": c.code, "name": c.en if en else c.zh} for c in CATEGORIES]
 
 
 @router.get("", response_class=HTMLResponse)
@@ -125,7 +124,7 @@ def model_page(request: Request, session: SessionDep, staff: ReviewerDep) -> HTM
 
 @router.get("/{suggestion_id}", response_class=HTMLResponse)
 def suggestion_page(
-    suggestion_id: SuggestionId, request: Request, session: SessionDep, staff: ReviewerDep
+    suggestion_id: PathId, request: Request, session: SessionDep, staff: ReviewerDep
 ) -> HTMLResponse:
     """One suggestion: its texts, the model's guess, staff decisions and the full history."""
     suggestion = queries.get_suggestion(session, suggestion_id)

@@ -7,19 +7,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.deps import SessionDep
 from api.ids import PathId, form_id, form_number
-from api.routes.suggestions import STATUS_WORDS
-from api.staff import AdminDep, ClockDep, HandlerDep, StaffDep
+from api.staff import AdminDep, ClockDep, StaffDep, acting
 from api.web.templating import render
-from classify.taxonomy import CATEGORIES
-from models import directory, lifecycle, queries, supervision
+from models import actions, directory, lifecycle, queries, supervision
+from models.actions import ActionInput
 from models.contact import may_see_contact
 from models.directory import MAX_DEADLINE_DAYS
-from models.errors import InvalidInput
+from models.lifecycle import Actor
+from models.taxonomy import CATEGORIES
+from models.vocabulary import VILLAGER_STATUS_WORDS
+from models.workflow import ExtensionRequest
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -50,7 +52,7 @@ def board_page(
             "items": supervision.open_items(session, now, department_code=department or None),
             "department": department,
             "extensions": lifecycle.extension_requests(session),
-            "status_words": STATUS_WORDS,
+            "status_words": VILLAGER_STATUS_WORDS,
             "actor": actor,
         },
     )
@@ -64,6 +66,7 @@ def suggestion_page(
     contact details only for those who may see them (models.contact)."""
     s = queries.get_suggestion(session, suggestion_id)
     assignment = lifecycle.assignment_of(session, s.id)
+    now = clock()
     return render(
         request,
         "staff_suggestion.html",
@@ -71,9 +74,9 @@ def suggestion_page(
             "s": s,
             "contact_visible": may_see_contact(session, s, actor),
             "deputy": assignment.deputy if assignment else None,
-            "overdue": supervision.is_overdue(s, clock()),
-            "on_clock": s.status in lifecycle.ON_THE_CLOCK,
-            "allowed": lifecycle.allowed_actions(s.status),
+            "overdue": supervision.is_overdue(s, now),
+            "allowed": actions.available(session, s, actor, now),
+            "may_decide": actions.may_decide_extensions(actor),
             "departments": directory.departments(session),
             "deputies": directory.deputies(session, active_only=True),
             "extensions": lifecycle.extension_requests(session, s.id),
@@ -83,133 +86,135 @@ def suggestion_page(
     )
 
 
+def _act(
+    name: str, target_id: int, session: SessionDep, actor: Actor, clock: ClockDep, given: ActionInput
+) -> int:
+    """Run the action; the id of the suggestion page to go back to."""
+    outcome = actions.perform(session, name, target_id, actor=actor, now=clock(), given=given)
+    return outcome.suggestion_id if isinstance(outcome, ExtensionRequest) else target_id
+
+
 @router.post("/suggestions/{suggestion_id}/dispatch")
 def dispatch_form(
     suggestion_id: PathId,
     session: SessionDep,
-    actor: AdminDep,
+    actor: Annotated[Actor, Depends(acting("dispatch"))],
     clock: ClockDep,
     department_code: OptionalText = None,
     deputy_id: OptionalText = None,
     note: OptionalText = None,
 ) -> RedirectResponse:
     """Dispatch to a department or a deputy."""
-    deputy = form_id(deputy_id, "deputy number")
-    lifecycle.dispatch(
-        session,
-        suggestion_id,
-        actor=actor.username,
-        now=clock(),
-        department_code=department_code or None,
-        deputy_id=deputy,
-        note=note,
+    given = ActionInput(
+        department_code=department_code or None, deputy_id=form_id(deputy_id, "deputy number"), note=note
     )
-    return _back(suggestion_id)
-
-
-def _may(session: SessionDep, suggestion_id: int, actor: lifecycle.Actor) -> None:
-    lifecycle.check_may_handle(session, queries.get_suggestion(session, suggestion_id), actor)
+    return _back(_act("dispatch", suggestion_id, session, actor, clock, given))
 
 
 @router.post("/suggestions/{suggestion_id}/accept")
 def accept_form(
-    suggestion_id: PathId, session: SessionDep, actor: HandlerDep, clock: ClockDep
+    suggestion_id: PathId,
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(acting("accept"))],
+    clock: ClockDep,
 ) -> RedirectResponse:
     """Sign for it (签收)."""
-    _may(session, suggestion_id, actor)
-    lifecycle.accept(session, suggestion_id, actor=actor.username, now=clock())
-    return _back(suggestion_id)
+    return _back(_act("accept", suggestion_id, session, actor, clock, ActionInput()))
 
 
 @router.post("/suggestions/{suggestion_id}/start")
 def start_form(
-    suggestion_id: PathId, session: SessionDep, actor: HandlerDep, clock: ClockDep
+    suggestion_id: PathId,
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(acting("start"))],
+    clock: ClockDep,
 ) -> RedirectResponse:
     """Start work."""
-    _may(session, suggestion_id, actor)
-    lifecycle.start(session, suggestion_id, actor=actor.username, now=clock())
-    return _back(suggestion_id)
+    return _back(_act("start", suggestion_id, session, actor, clock, ActionInput()))
 
 
 @router.post("/suggestions/{suggestion_id}/resolve")
 def resolve_form(
     suggestion_id: PathId,
     session: SessionDep,
-    actor: HandlerDep,
+    actor: Annotated[Actor, Depends(acting("resolve"))],
     clock: ClockDep,
     result_note: OptionalText = None,
 ) -> RedirectResponse:
     """Resolve with a result note (办结)."""
-    _may(session, suggestion_id, actor)
-    lifecycle.resolve(session, suggestion_id, actor=actor.username, now=clock(), result_note=result_note)
-    return _back(suggestion_id)
+    return _back(_act("resolve", suggestion_id, session, actor, clock, ActionInput(result_note=result_note)))
 
 
 @router.post("/suggestions/{suggestion_id}/close")
 def close_form(
-    suggestion_id: PathId, session: SessionDep, actor: AdminDep, clock: ClockDep
+    suggestion_id: PathId,
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(acting("close"))],
+    clock: ClockDep,
 ) -> RedirectResponse:
     """Close a resolved suggestion."""
-    lifecycle.close(session, suggestion_id, actor=actor.username, now=clock())
-    return _back(suggestion_id)
+    return _back(_act("close", suggestion_id, session, actor, clock, ActionInput()))
 
 
 @router.post("/suggestions/{suggestion_id}/return")
 def return_form(
     suggestion_id: PathId,
     session: SessionDep,
-    actor: HandlerDep,
+    actor: Annotated[Actor, Depends(acting("return"))],
     clock: ClockDep,
     reason: OptionalText = None,
 ) -> RedirectResponse:
     """Return to triage (退单) with a reason."""
-    _may(session, suggestion_id, actor)
-    lifecycle.return_to_triage(session, suggestion_id, actor=actor.username, now=clock(), reason=reason)
-    return _back(suggestion_id)
+    return _back(_act("return", suggestion_id, session, actor, clock, ActionInput(reason=reason)))
 
 
 @router.post("/suggestions/{suggestion_id}/extensions")
 def extension_form(
     suggestion_id: PathId,
     session: SessionDep,
-    actor: HandlerDep,
+    actor: Annotated[Actor, Depends(acting("extend"))],
     clock: ClockDep,
     days: Annotated[int, Form()],
     reason: OptionalText = None,
 ) -> RedirectResponse:
     """Ask for an extension (延期)."""
-    _may(session, suggestion_id, actor)
-    lifecycle.request_extension(
-        session, suggestion_id, actor=actor.username, now=clock(), days=days, reason=reason
-    )
-    return _back(suggestion_id)
+    return _back(_act("extend", suggestion_id, session, actor, clock, ActionInput(days=days, reason=reason)))
 
 
 @router.post("/suggestions/{suggestion_id}/chase")
 def chase_form(
-    suggestion_id: PathId, session: SessionDep, actor: AdminDep, clock: ClockDep, note: OptionalText = None
-) -> RedirectResponse:
-    """Record a reminder (催办)."""
-    lifecycle.chase(session, suggestion_id, actor=actor.username, now=clock(), note=note)
-    return _back(suggestion_id)
-
-
-@router.post("/extensions/{request_id}/{decision}")
-def decide_form(
-    request_id: PathId,
-    decision: str,
+    suggestion_id: PathId,
     session: SessionDep,
-    actor: AdminDep,
+    actor: Annotated[Actor, Depends(acting("chase"))],
     clock: ClockDep,
     note: OptionalText = None,
 ) -> RedirectResponse:
-    """Approve or reject an extension request."""
-    if decision not in ("approve", "reject"):
-        raise InvalidInput("Choose approve or reject.")
-    request = lifecycle.decide_extension(
-        session, request_id, actor=actor.username, now=clock(), approve=decision == "approve", note=note
-    )
-    return _back(request.suggestion_id)
+    """Record a reminder (催办)."""
+    return _back(_act("chase", suggestion_id, session, actor, clock, ActionInput(note=note)))
+
+
+@router.post("/extensions/{request_id}/approve")
+def approve_form(
+    request_id: PathId,
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(acting("approve_extension"))],
+    clock: ClockDep,
+    note: OptionalText = None,
+) -> RedirectResponse:
+    """Approve an extension request."""
+    return _back(_act("approve_extension", request_id, session, actor, clock, ActionInput(note=note)))
+
+
+@router.post("/extensions/{request_id}/reject")
+def reject_form(
+    request_id: PathId,
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(acting("reject_extension"))],
+    clock: ClockDep,
+    note: OptionalText = None,
+) -> RedirectResponse:
+    """Reject an extension request."""
+    return _back(_act("reject_extension", request_id, session, actor, clock, ActionInput(note=note)))
 
 
 # --- admin ----------------------------------------------------------------------------------------

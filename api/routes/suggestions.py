@@ -6,14 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from api import submission
 from api.auth import StaffGate, staff_gate
 from api.deps import ContextDep, in_unit_of_work
 from api.ids import PathId
 from api.ratelimit import limit_submissions, limit_tracking
-from api.redaction import hide_in_logs, stop_hiding
 from api.schemas import (
     ContactOut,
     DepartmentOut,
@@ -25,9 +24,10 @@ from api.schemas import (
     TrackOut,
 )
 from api.staff import actor_of
+from api.tracking import tracking_view
 from api.upload import read_form
 from intake.submission import Submitter
-from models import queries, rating, theme_store
+from models import queries
 from models.contact import may_see_contact
 from models.errors import InvalidInput
 from models.idempotency import MAX_KEY_LENGTH
@@ -62,22 +62,6 @@ _FORM_SCHEMA: dict[str, Any] = {
         },
     }
 }
-
-STATUS_WORDS: dict[str, tuple[str, str]] = {
-    "received": ("已收到，正在处理", "Received, being processed"),
-    "transcribed": ("已收到，正在处理", "Received, being processed"),
-    "classified": ("已收到，正在处理", "Received, being processed"),
-    "needs_review": ("工作人员正在核对", "Being checked by staff"),
-    "routed": ("已转交相关部门", "Passed to the responsible department"),
-    "dispatched": ("已交办，等待签收", "Sent to the people who will handle it"),
-    "accepted": ("已签收，即将办理", "Accepted by the people handling it"),
-    "in_progress": ("正在办理", "Being worked on"),
-    "resolved": ("已办结，请您评价", "Done; please tell us if you are satisfied"),
-    "closed": ("已办结", "Done and closed"),
-    "failed": ("工作人员正在人工处理", "Being handled by staff by hand"),
-}
-
-ROUTED_OR_LATER = ("routed", "dispatched", "accepted", "in_progress", "resolved", "closed")
 
 
 def _number(form_value: Any, name: str) -> float | None:
@@ -122,7 +106,6 @@ async def submit(
     Public and anonymous, limited per client address (429 with Retry-After past the limit).
     """
     form = await read_form(request, context.settings.max_upload_bytes)
-    pii = hide_in_logs(_text(form.get("name")), _text(form.get("phone")))
     try:
         submitter = Submitter(
             name=_text(form.get("name")),
@@ -132,40 +115,18 @@ async def submit(
             latitude=_number(form.get("latitude"), "latitude"),
             longitude=_number(form.get("longitude"), "longitude"),
         )
-        language = _text(form.get("language"))
         audio = form.get("audio")
-        if isinstance(audio, UploadFile) and (_text(form.get("text")) or "").strip():
-            raise InvalidInput(
-                "Send either a recording ('audio') or a typed suggestion ('text'), not both: "
-                "nothing was stored. Send the text as a second suggestion if it adds something."
-            )
-        if isinstance(audio, UploadFile):
-            upload = audio
-            staged = await run_in_threadpool(
-                context.store.stage, upload.file, context.settings.max_upload_bytes
-            )
-            receipt = await run_in_threadpool(
-                context.desk.submit_audio,
-                staged,
+        receipt = await submission.submit(
+            context,
+            submission.Submission(
                 submitter,
-                language=language,
-                original_name=upload.filename,
+                text=_text(form.get("text")),
+                audio=audio if isinstance(audio, UploadFile) else None,
+                language=_text(form.get("language")),
                 idempotency_key=idempotency_key,
-            )
-        elif _text(form.get("text")) is not None:
-            receipt = await run_in_threadpool(
-                context.desk.submit_text,
-                _text(form.get("text")) or "",
-                submitter,
-                language,
-                idempotency_key=idempotency_key,
-            )
-        else:
-            raise InvalidInput(
-                "Nothing to submit: attach a recording as 'audio' or write the suggestion in 'text'."
-            )
+            ),
+        )
     finally:
-        stop_hiding(pii)
         await form.close()
     if receipt.replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -270,33 +231,3 @@ async def track(tracking_code: str, context: ContextDep) -> TrackOut:
     Public and anonymous, so it never shows personal data; limited per client address.
     """
     return await in_unit_of_work(context, lambda session: tracking_view(session, tracking_code))
-
-
-def tracking_view(session: Session, tracking_code: str) -> TrackOut:
-    """What the villager sees for a tracking code (blocking: runs in a worker thread)."""
-    suggestion, original_status = theme_store.tracked(session, tracking_code)
-    zh, en = STATUS_WORDS.get(suggestion.status, (suggestion.status, suggestion.status))
-    routed = suggestion.status in ROUTED_OR_LATER
-    dept = suggestion.department if routed else None
-    earlier = (
-        STATUS_WORDS.get(original_status, (original_status, original_status)) if original_status else None
-    )
-    return TrackOut(
-        tracking_code=suggestion.tracking_code,
-        status=suggestion.status,
-        status_zh=zh,
-        status_en=en,
-        category=suggestion.category if routed else None,
-        department_zh=dept.name_zh if dept else None,
-        department_en=dept.name_en if dept else None,
-        result_note=suggestion.result_note if suggestion.status in ("resolved", "closed") else None,
-        can_rate=suggestion.status in ("resolved", "closed")
-        and suggestion.satisfaction is None
-        and rating.villager_rates(suggestion),
-        satisfaction=suggestion.satisfaction,
-        already_reported=original_status is not None,
-        already_reported_status_zh=earlier[0] if earlier else None,
-        already_reported_status_en=earlier[1] if earlier else None,
-        submitted_at=suggestion.submitted_at,
-        updated_at=suggestion.updated_at,
-    )

@@ -12,13 +12,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.deps import SessionDep
 from api.ids import PathId, form_ids
-from api.routes.suggestions import STATUS_WORDS
-from api.routes.themes import require_curator
-from api.staff import ClockDep, StaffDep
+from api.staff import ClockDep, StaffDep, require_curator
 from api.web.templating import render
-from classify.taxonomy import CATEGORIES
 from intake.theme_job import request_recompute
 from models import theme_store
+from models.taxonomy import CATEGORIES
+from models.vocabulary import VILLAGER_STATUS_WORDS
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -72,7 +71,7 @@ def theme_page(
         {
             "t": detail,
             "siblings": siblings,
-            "status_words": STATUS_WORDS,
+            "status_words": VILLAGER_STATUS_WORDS,
             "sparkline": sparkline,
             "actor": actor,
             "may_curate": bool({"admin", "reviewer"} & set(actor.roles)),

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 
 from api.deps import SessionDep
 from api.ids import PathId
-from api.staff import ClockDep, StaffDep
+from api.staff import ClockDep, StaffDep, require_curator
 from api.theme_schemas import (
     DuplicateOut,
     MergeIn,
@@ -23,23 +23,14 @@ from api.theme_schemas import (
     ThemeOut,
     TopicOut,
 )
-from classify.taxonomy import LABELS
 from intake.theme_job import request_recompute
 from models import contact, queries, theme_store
 from models.errors import InvalidInput
-from models.lifecycle import Actor, NotPermitted
+from models.lifecycle import Actor
+from models.taxonomy import LABELS
 from models.themes import ConsultationTopic
 
 router = APIRouter(prefix="/api/v1", tags=["themes"])
-
-CURATORS = ("admin", "reviewer")
-
-
-def require_curator(actor: Actor) -> str:
-    """The username of an admin or reviewer, else NotPermitted (403)."""
-    if not set(CURATORS) & set(actor.roles):
-        raise NotPermitted("Only an administrator or a reviewer may merge, split or promote themes.")
-    return actor.username
 
 
 def theme_out(summary: theme_store.ThemeSummary) -> ThemeOut:

@@ -3,31 +3,26 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from api import submission
 from api.deps import ContextDep, SessionDep
 from api.ratelimit import limit_submissions, limit_tracking
-from api.routes.suggestions import tracking_view
 from api.staff import ClockDep
+from api.submission import track_path
+from api.tracking import tracking_view
 from api.upload import read_form
 from api.web.templating import render
 from intake.submission import Submitter
 from models import queries, rating
 from models.errors import InvalidInput
+from models.vocabulary import DONE
 
 router = APIRouter(include_in_schema=False)
-
-
-def track_path(tracking_code: str, rating_key: str | None = None) -> str:
-    """The villager's tracking page; with the receipt's rating key, the page that also takes the rating."""
-    path = f"/track/{quote(tracking_code, safe='')}"
-    return f"{path}/{quote(rating_key, safe='')}" if rating_key else path
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -53,24 +48,15 @@ async def submit_page(request: Request, context: ContextDep) -> HTMLResponse:
             address=_value(form.get("address")),
         )
         audio = form.get("audio")
-        if isinstance(audio, UploadFile) and audio.filename:
-            staged = await run_in_threadpool(
-                context.store.stage, audio.file, context.settings.max_upload_bytes
-            )
-            receipt = await run_in_threadpool(
-                context.desk.submit_audio,
-                staged,
-                submitter,
-                original_name=audio.filename,
-            )
-        elif _value(form.get("text")):
-            receipt = await run_in_threadpool(
-                context.desk.submit_text, _value(form.get("text")) or "", submitter
-            )
-        else:
+        recording = audio if isinstance(audio, UploadFile) and audio.filename else None
+        text = None if recording else _value(form.get("text"))
+        if recording is None and not text:
             raise InvalidInput(
                 "Nothing was sent: record a voice note or write your suggestion. 请录音或填写建议。"
             )
+        receipt = await submission.submit(
+            context, submission.Submission(submitter, text=text, audio=recording)
+        )
     finally:
         await form.close()
     return render(
@@ -93,7 +79,7 @@ def _track(request: Request, session: Session, tracking_code: str, rating_key: s
     """The tracking page; the rating form only for the holder of the receipt's key, else why not."""
     t = tracking_view(session, tracking_code)
     refusal = None
-    if t.status in ("resolved", "closed") and t.satisfaction is None:  # waiting for a rating: whose?
+    if t.status in DONE and t.satisfaction is None:  # waiting for a rating: whose?
         refusal = rating.refusal(queries.get_by_tracking_code(session, tracking_code), rating_key)
     return render(request, "track.html", {"t": t, "rating_key": rating_key, "refusal": refusal})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
@@ -11,7 +12,7 @@ from api.deps import SessionDep
 from api.ids import PathId
 from api.ratelimit import limit_tracking
 from api.schemas import DepartmentOut
-from api.staff import AdminDep, ClockDep, HandlerDep, StaffDep
+from api.staff import AdminDep, ClockDep, StaffDep, acting
 from api.workflow_schemas import (
     AuditOut,
     BoardOut,
@@ -32,7 +33,8 @@ from api.workflow_schemas import (
     RuleOut,
     WorkflowOut,
 )
-from models import directory, lifecycle, queries, rating, supervision
+from models import actions, directory, lifecycle, queries, rating, supervision
+from models.actions import ActionInput
 from models.lifecycle import Actor
 from models.workflow import Deputy, ExtensionRequest
 
@@ -56,8 +58,8 @@ def extension_out(request: ExtensionRequest) -> ExtensionOut:
     )
 
 
-def workflow_out(session: Session, suggestion_id: int, now: datetime) -> WorkflowOut:
-    """Where a suggestion stands, for staff."""
+def workflow_out(session: Session, suggestion_id: int, now: datetime, actor: Actor) -> WorkflowOut:
+    """Where a suggestion stands, for staff, with the actions this person may take now."""
     s = queries.get_suggestion(session, suggestion_id)
     assignment = lifecycle.assignment_of(session, s.id)
     return WorkflowOut(
@@ -74,12 +76,16 @@ def workflow_out(session: Session, suggestion_id: int, now: datetime) -> Workflo
         satisfaction=s.satisfaction,
         satisfaction_comment=s.satisfaction_comment,
         allowed_actions=lifecycle.allowed_actions(s.status),
+        your_actions=actions.available(session, s, actor, now),
         extensions=[extension_out(r) for r in lifecycle.extension_requests(session, s.id)],
     )
 
 
-def _handler_check(session: Session, suggestion_id: int, actor: Actor) -> None:
-    lifecycle.check_may_handle(session, queries.get_suggestion(session, suggestion_id), actor)
+def _act(
+    name: str, suggestion_id: int, session: Session, actor: Actor, now: datetime, given: ActionInput
+) -> WorkflowOut:
+    actions.perform(session, name, suggestion_id, actor=actor, now=now, given=given)
+    return workflow_out(session, suggestion_id, now, actor)
 
 
 @router.get("/suggestions/{suggestion_id}/workflow", response_model=WorkflowOut)
@@ -87,84 +93,91 @@ def read_workflow(
     suggestion_id: PathId, session: SessionDep, actor: StaffDep, clock: ClockDep
 ) -> WorkflowOut:
     """Status, holder, deadline, allowed next actions and extension requests of a suggestion."""
-    return workflow_out(session, suggestion_id, clock())
+    return workflow_out(session, suggestion_id, clock(), actor)
 
 
 @router.post("/suggestions/{suggestion_id}/dispatch", response_model=WorkflowOut)
 def dispatch(
-    suggestion_id: PathId, body: DispatchIn, session: SessionDep, actor: AdminDep, clock: ClockDep
+    suggestion_id: PathId,
+    body: DispatchIn,
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(acting("dispatch"))],
+    clock: ClockDep,
 ) -> WorkflowOut:
     """Dispatch a routed suggestion to a department or point-to-point to a deputy (admin)."""
-    now = clock()
-    lifecycle.dispatch(
-        session,
-        suggestion_id,
-        actor=actor.username,
-        now=now,
-        department_code=body.department_code,
-        deputy_id=body.deputy_id,
-        note=body.note,
-    )
-    return workflow_out(session, suggestion_id, now)
+    given = ActionInput(department_code=body.department_code, deputy_id=body.deputy_id, note=body.note)
+    return _act("dispatch", suggestion_id, session, actor, clock(), given)
 
 
 @router.post("/suggestions/{suggestion_id}/accept", response_model=WorkflowOut)
-def accept(suggestion_id: PathId, session: SessionDep, actor: HandlerDep, clock: ClockDep) -> WorkflowOut:
+def accept(
+    suggestion_id: PathId,
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(acting("accept"))],
+    clock: ClockDep,
+) -> WorkflowOut:
     """Sign for a dispatched suggestion (签收)."""
-    _handler_check(session, suggestion_id, actor)
-    now = clock()
-    lifecycle.accept(session, suggestion_id, actor=actor.username, now=now)
-    return workflow_out(session, suggestion_id, now)
+    return _act("accept", suggestion_id, session, actor, clock(), ActionInput())
 
 
 @router.post("/suggestions/{suggestion_id}/start", response_model=WorkflowOut)
-def start(suggestion_id: PathId, session: SessionDep, actor: HandlerDep, clock: ClockDep) -> WorkflowOut:
+def start(
+    suggestion_id: PathId,
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(acting("start"))],
+    clock: ClockDep,
+) -> WorkflowOut:
     """Mark an accepted suggestion as in progress."""
-    _handler_check(session, suggestion_id, actor)
-    now = clock()
-    lifecycle.start(session, suggestion_id, actor=actor.username, now=now)
-    return workflow_out(session, suggestion_id, now)
+    return _act("start", suggestion_id, session, actor, clock(), ActionInput())
 
 
 @router.post("/suggestions/{suggestion_id}/resolve", response_model=WorkflowOut)
 def resolve(
-    suggestion_id: PathId, body: ResolveIn, session: SessionDep, actor: HandlerDep, clock: ClockDep
+    suggestion_id: PathId,
+    body: ResolveIn,
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(acting("resolve"))],
+    clock: ClockDep,
 ) -> WorkflowOut:
     """Finish the work (办结) with a result note for the villager."""
-    _handler_check(session, suggestion_id, actor)
-    now = clock()
-    lifecycle.resolve(session, suggestion_id, actor=actor.username, now=now, result_note=body.result_note)
-    return workflow_out(session, suggestion_id, now)
+    return _act("resolve", suggestion_id, session, actor, clock(), ActionInput(result_note=body.result_note))
 
 
 @router.post("/suggestions/{suggestion_id}/close", response_model=WorkflowOut)
-def close(suggestion_id: PathId, session: SessionDep, actor: AdminDep, clock: ClockDep) -> WorkflowOut:
+def close(
+    suggestion_id: PathId,
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(acting("close"))],
+    clock: ClockDep,
+) -> WorkflowOut:
     """Close a resolved suggestion (admin; a villager's rating closes it too)."""
-    now = clock()
-    lifecycle.close(session, suggestion_id, actor=actor.username, now=now)
-    return workflow_out(session, suggestion_id, now)
+    return _act("close", suggestion_id, session, actor, clock(), ActionInput())
 
 
 @router.post("/suggestions/{suggestion_id}/return", response_model=WorkflowOut)
 def return_(
-    suggestion_id: PathId, body: ReturnIn, session: SessionDep, actor: HandlerDep, clock: ClockDep
+    suggestion_id: PathId,
+    body: ReturnIn,
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(acting("return"))],
+    clock: ClockDep,
 ) -> WorkflowOut:
     """Send a suggestion back to triage (退单) with a reason."""
-    _handler_check(session, suggestion_id, actor)
-    now = clock()
-    lifecycle.return_to_triage(session, suggestion_id, actor=actor.username, now=now, reason=body.reason)
-    return workflow_out(session, suggestion_id, now)
+    return _act("return", suggestion_id, session, actor, clock(), ActionInput(reason=body.reason))
 
 
 @router.post("/suggestions/{suggestion_id}/extensions", response_model=ExtensionOut, status_code=201)
 def request_extension(
-    suggestion_id: PathId, body: ExtensionIn, session: SessionDep, actor: HandlerDep, clock: ClockDep
+    suggestion_id: PathId,
+    body: ExtensionIn,
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(acting("extend"))],
+    clock: ClockDep,
 ) -> ExtensionOut:
     """Ask for more time (延期); an admin must approve it."""
-    _handler_check(session, suggestion_id, actor)
-    request = lifecycle.request_extension(
-        session, suggestion_id, actor=actor.username, now=clock(), days=body.days, reason=body.reason
-    )
+    given = ActionInput(days=body.days, reason=body.reason)
+    request = actions.perform(session, "extend", suggestion_id, actor=actor, now=clock(), given=given)
+    assert isinstance(request, ExtensionRequest)
     return extension_out(request)
 
 
@@ -174,38 +187,48 @@ def pending_extensions(session: SessionDep, actor: AdminDep) -> list[ExtensionOu
     return [extension_out(r) for r in lifecycle.extension_requests(session)]
 
 
+def _decide(
+    name: str, request_id: int, session: Session, actor: Actor, now: datetime, note: str | None
+) -> ExtensionOut:
+    request = actions.perform(session, name, request_id, actor=actor, now=now, given=ActionInput(note=note))
+    assert isinstance(request, ExtensionRequest)
+    return extension_out(request)
+
+
 @router.post("/extensions/{request_id}/approve", response_model=ExtensionOut)
 def approve_extension(
-    request_id: PathId, body: NoteIn, session: SessionDep, actor: AdminDep, clock: ClockDep
+    request_id: PathId,
+    body: NoteIn,
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(acting("approve_extension"))],
+    clock: ClockDep,
 ) -> ExtensionOut:
     """Approve an extension: the deadline moves by the days asked."""
-    return extension_out(
-        lifecycle.decide_extension(
-            session, request_id, actor=actor.username, now=clock(), approve=True, note=body.note
-        )
-    )
+    return _decide("approve_extension", request_id, session, actor, clock(), body.note)
 
 
 @router.post("/extensions/{request_id}/reject", response_model=ExtensionOut)
 def reject_extension(
-    request_id: PathId, body: NoteIn, session: SessionDep, actor: AdminDep, clock: ClockDep
+    request_id: PathId,
+    body: NoteIn,
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(acting("reject_extension"))],
+    clock: ClockDep,
 ) -> ExtensionOut:
     """Reject an extension: the deadline stays."""
-    return extension_out(
-        lifecycle.decide_extension(
-            session, request_id, actor=actor.username, now=clock(), approve=False, note=body.note
-        )
-    )
+    return _decide("reject_extension", request_id, session, actor, clock(), body.note)
 
 
 @router.post("/suggestions/{suggestion_id}/chase", response_model=WorkflowOut)
 def chase(
-    suggestion_id: PathId, body: NoteIn, session: SessionDep, actor: AdminDep, clock: ClockDep
+    suggestion_id: PathId,
+    body: NoteIn,
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(acting("chase"))],
+    clock: ClockDep,
 ) -> WorkflowOut:
     """Record a reminder (催办) for an overdue suggestion."""
-    now = clock()
-    lifecycle.chase(session, suggestion_id, actor=actor.username, now=now, note=body.note)
-    return workflow_out(session, suggestion_id, now)
+    return _act("chase", suggestion_id, session, actor, clock(), ActionInput(note=body.note))
 
 
 def open_item_out(item: supervision.OpenItem, now: datetime) -> OpenItemOut:

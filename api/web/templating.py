@@ -10,6 +10,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api import auth
+from models.taxonomy import category_name
+from models.vocabulary import status_name
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
@@ -46,6 +48,8 @@ def render(
         "tr": tr,
         "staff": staff,
         "csrf_token": csrf_token,
+        "status_name": lambda code: status_name(code, lang),
+        "category_name": lambda code: category_name(code, lang),
         **(context or {}),
     }
     response = templates.TemplateResponse(request, template, values, status_code=status_code)

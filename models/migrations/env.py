@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from models.tables import Base
+import models  # noqa: F401  (every table registers itself on Base)
+from models.base import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -26,8 +26,8 @@ from sqlalchemy import func, select
 from api.app import create_app
 from api.context import AppContext
 from api.settings import Settings
-from classify.taxonomy import CATEGORIES
 from models.tables import Audio, Suggestion
+from models.taxonomy import CATEGORIES
 from tests.api.conftest import make_client, staff_headers
 from tests.api.workflow_helpers import routed_suggestion
 from tests.conftest import DATA

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from models import queries
 from models.db import unit_of_work, utcnow
-from models.tables import Status
+from models.vocabulary import Status
 from tests.api.conftest import staffed_client
 from tests.api.workflow_helpers import ADMIN, T0, Staffing, context_of, routed_suggestion
 

@@ -31,7 +31,7 @@ def test_the_task_claims_runs_and_drops_duplicates(tmp_path: Path, db_factory: s
     seen: list[int] = []
     task = _task(tmp_path, db_factory, seen)
     with unit_of_work(db_factory) as session:
-        job_id = queries.enqueue_job(session, "k", None).id
+        job_id = queries.enqueue(session, "k", None).id
     assert task.apply(args=[job_id]).get() == "ran"  # type: ignore[attr-defined]
     assert task.apply(args=[job_id]).get() == "skipped"  # type: ignore[attr-defined]
     assert seen == [0]

@@ -16,7 +16,7 @@ from api.context import AppContext
 from api.staff import get_clock
 from models import queries, rating
 from models.db import unit_of_work
-from models.tables import Status
+from models.vocabulary import Status
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 

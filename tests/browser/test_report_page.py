@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import lifecycle, queries
 from models.db import make_engine, make_session_factory, unit_of_work, utcnow
-from models.tables import Status
+from models.vocabulary import Status
 from tests.api.conftest import create_staff
 from tests.browser.conftest import LaunchBrowser
 from tests.browser.test_staff_pages import PASSWORD, sign_in

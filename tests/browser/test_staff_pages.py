@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import queries
 from models.db import make_engine, make_session_factory, unit_of_work
-from models.tables import Status
+from models.vocabulary import Status
 from tests.api.conftest import create_staff
 from tests.browser.conftest import LaunchBrowser
 from tests.server import Server
@@ -59,17 +59,20 @@ def test_admin_dispatches_handler_resolves_board_and_villager_see_it(
     admin = sign_in(browser, live_server, "boss")
     admin.goto(f"{live_server.url}/staff/suggestions/{sid}")
     admin.click("#form-dispatch button[type=submit]")
-    expect(admin.locator("#status")).to_have_text("dispatched")
+    expect(admin.locator("#status")).to_have_text("待签收")
+    expect(admin.locator("#status")).to_have_attribute("data-status", "dispatched")
     expect(admin.locator("#due")).not_to_have_text("–")
 
     handler = sign_in(browser, live_server, "li")
     handler.goto(f"{live_server.url}/staff/suggestions/{sid}")
     handler.click("#do-accept")
-    expect(handler.locator("#status")).to_have_text("accepted")
+    expect(handler.locator("#status")).to_have_text("已签收")
+    expect(handler.locator("#status")).to_have_attribute("data-status", "accepted")
     handler.click("#do-start")
     handler.fill("textarea[name=result_note]", "已调整变压器分接头，电压恢复正常。")
     handler.click("#do-resolve")
-    expect(handler.locator("#status")).to_have_text("resolved")
+    expect(handler.locator("#status")).to_have_text("已办结")
+    expect(handler.locator("#status")).to_have_attribute("data-status", "resolved")
     expect(handler.locator("#history")).to_contain_text("li")
 
     admin.goto(f"{live_server.url}/staff/board")

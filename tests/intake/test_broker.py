@@ -40,7 +40,7 @@ def _waiting(server: RedisServer) -> int:
 
 def _jobs(factory: sessionmaker[Session], n: int) -> list[int]:
     with unit_of_work(factory) as session:
-        return [queries.enqueue_job(session, "k", None).id for _ in range(n)]
+        return [queries.enqueue(session, "k", None).id for _ in range(n)]
 
 
 def test_racing_sweepers_publish_each_job_once(

@@ -108,7 +108,7 @@ def test_a_long_job_keeps_its_lease_by_heartbeat(app: tuple[TestClient, AppConte
 
     context.handlers["slow"] = (slow, lambda _id, _err: None)
     with unit_of_work(context.factory) as session:
-        job_id = queries.enqueue_job(session, "slow", None).id
+        job_id = queries.enqueue(session, "slow", None).id
     executor = JobExecutor(context.factory, context.handlers, timedelta(seconds=0.3), timedelta(0))
     job = executor.claim(job_id, "busy")
     assert job is not None
@@ -149,7 +149,7 @@ def test_a_new_job_kind_registered_in_the_handler_table_is_run(app: tuple[TestCl
     seen: list[int] = []
     context.handlers["retrain"] = (seen.append, lambda _id, _err: None)
     with unit_of_work(context.factory) as session:
-        job_id = queries.enqueue_job(session, "retrain", None).id
+        job_id = queries.enqueue(session, "retrain", None).id
     assert context.runner.drain() == 1  # the embedded runner shares the table with Celery workers
     assert seen == [0]
     with context.factory() as session:

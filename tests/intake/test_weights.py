@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from intake.weights import BASE_MODEL_SHA256, WeightsMissing, ensure_base_model, sha256_file, weights_status
+from intake.weights import BASE_MODEL_SHA256, WeightsMissing, ensure_base_model, weights_status
+from models.hashing import sha256_file
 
 
 def test_weights_are_rebuilt_once_and_verified(tmp_path: Path) -> None:

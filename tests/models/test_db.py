@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import queries
 from models.db import is_sqlite, make_engine, unit_of_work
-from models.tables import Status, Suggestion
+from models.tables import Suggestion
+from models.vocabulary import Status
 
 
 @pytest.mark.usefixtures("require_sqlite")

@@ -11,7 +11,7 @@ from models import directory, lifecycle, queries, supervision
 from models.db import unit_of_work
 from models.errors import InvalidInput
 from models.lifecycle import AlreadyRated, IllegalTransition, NotPermitted, WorkflowConflict
-from models.tables import Status
+from models.vocabulary import Status
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 

@@ -24,7 +24,8 @@ from models.lifecycle import (
     NotPermitted,
     WorkflowConflict,
 )
-from models.tables import Status, Suggestion
+from models.tables import Suggestion
+from models.vocabulary import Status
 from models.workflow import Assignment
 from tests.models.test_lifecycle import T0, routed
 

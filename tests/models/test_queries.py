@@ -10,9 +10,11 @@ from alembic.migration import MigrationContext
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import queries
+from models.base import Base
 from models.db import make_engine, unit_of_work, upgrade, utcnow
 from models.errors import NotFound
-from models.tables import Base, Job, RoutingRule, Status
+from models.tables import Job, RoutingRule
+from models.vocabulary import Status
 from tests.databases import TestDatabases
 
 
@@ -94,7 +96,7 @@ def test_status_changes_append_history(db_factory: sessionmaker[Session]) -> Non
 
 def _job(db_factory: sessionmaker[Session], max_attempts: int = 2) -> int:
     with unit_of_work(db_factory) as session:
-        return queries.enqueue_job(session, "k", None, max_attempts=max_attempts).id
+        return queries.enqueue(session, "k", None, max_attempts=max_attempts).id
 
 
 def test_a_job_is_claimed_by_one_worker_only(db_factory: sessionmaker[Session]) -> None:
@@ -130,16 +132,6 @@ def test_failures_back_off_then_give_up(db_factory: sessionmaker[Session]) -> No
     with db_factory() as session:
         stored = session.get(Job, job.id)
         assert stored is not None and stored.state == "failed" and stored.last_error == "boom 2"
-
-
-def test_release_requeues_jobs_cut_off_by_a_crash(db_factory: sessionmaker[Session]) -> None:
-    _job(db_factory)
-    with unit_of_work(db_factory) as session:
-        assert queries.claim_job(session, "crashed", timedelta(hours=1)) is not None
-    with unit_of_work(db_factory) as session:
-        assert queries.release_jobs_of(session) == 1
-    with unit_of_work(db_factory) as session:
-        assert queries.claim_job(session, "new", timedelta(minutes=5)) is not None
 
 
 def test_a_named_job_is_claimed_only_when_runnable(db_factory: sessionmaker[Session]) -> None:

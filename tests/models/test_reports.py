@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import lifecycle, queries, reports, theme_store
 from models.db import unit_of_work
 from models.errors import InvalidInput, NotFound
-from models.tables import Status
 from models.theme_store import NewTheme
+from models.vocabulary import Status
 
 NOV = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # a Monday
 LATER = datetime(2026, 12, 30, 8, 0, tzinfo=UTC)

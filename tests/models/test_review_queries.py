@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from classify.taxonomy import LABELS
-from models import queries
+from models import lifecycle, queries
 from models import review_queries as rq
-from models.db import unit_of_work
+from models.db import unit_of_work, utcnow
 from models.errors import InvalidInput
+from models.taxonomy import LABELS
 
 
 def _suggestion(
@@ -47,8 +47,13 @@ def test_after_dispatch_a_correction_is_recorded_but_does_not_move_the_suggestio
 
 
 def test_a_returned_suggestion_is_rerouted_by_a_correction(db_factory: sessionmaker[Session]) -> None:
+    """A department returns (退单) a wrongly routed suggestion: it goes back to triage as
+    needs_review, and the reviewer's correction routes it to the right department."""
     with unit_of_work(db_factory) as session:
-        sid = _suggestion(session, "returned")
+        sid = _suggestion(session, "routed")
+        lifecycle.dispatch(session, sid, actor="boss", now=utcnow())
+        lifecycle.return_to_triage(session, sid, actor="zhao", now=utcnow(), reason="不是交通问题，是停电")
+        assert queries.get_suggestion(session, sid).status == "needs_review"
         decision = rq.record_review(
             session, sid, reviewer="li", category="power", transcript=None, labels=LABELS
         )

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import queries, theme_store
 from models.db import unit_of_work
 from models.errors import InvalidInput, NotFound
-from models.tables import Status
 from models.theme_store import NewTheme, ThemeConflict
+from models.vocabulary import Status
 from models.workflow import AuditEntry
 
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)  # a Wednesday

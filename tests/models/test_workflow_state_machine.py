@@ -45,10 +45,12 @@ from api.accounts import ADMIN, DEPUTY, HANDLER
 from api.auth import REQUIRED_ROLES_ATTR
 from api.routes import workflow as workflow_routes
 from models import directory, lifecycle, queries, rating
+from models.action_table import TRANSITIONS as ACTION_TRANSITIONS
 from models.db import unit_of_work, utcnow
 from models.errors import DomainError
-from models.lifecycle import ON_THE_CLOCK, TRANSITIONS, Actor
-from models.tables import Event, Status, Suggestion
+from models.lifecycle import Actor
+from models.tables import Event, Suggestion
+from models.vocabulary import ON_THE_CLOCK, Status
 from models.workflow import ExtensionRequest
 
 CATEGORIES = {"power": "power_station", "transport": "transport_bureau", "environment": "ecology_bureau"}
@@ -97,6 +99,9 @@ ROUTE_OF = {
 HANDLER_CHECKED = {"accept", "start", "resolve", "return", "request_extension"}
 STATUS_KIND = {"dispatch": "dispatched", "accept": "accepted", "start": "in_progress", "resolve": "resolved",
                "close": "closed", "return": "returned"}  # fmt: skip
+
+#: action → (states it may start from, state it leads to), as the action table says.
+TRANSITIONS = {name: (a.sources, a.target) for name, a in ACTION_TRANSITIONS.items()}
 
 
 def _declared_roles(dependant: Dependant) -> list[frozenset[str]]:
@@ -320,7 +325,7 @@ class Workflow(RuleBasedStateMachine):
     )
     def rate(self, pick: int, key: str, score: int) -> None:
         """Someone rates: the villager with the receipt's key, or anyone who only knows the tracking code."""
-        sid = self._sid(pick, (lifecycle.RESOLVED, lifecycle.CLOSED))
+        sid = self._sid(pick, (Status.RESOLVED, Status.CLOSED))
         e = self.model[sid]
         given = {
             "villager": e.rating_key,
@@ -330,7 +335,7 @@ class Workflow(RuleBasedStateMachine):
         }[key]
         ok = (
             key == "villager"
-            and e.status in (lifecycle.RESOLVED, lifecycle.CLOSED)
+            and e.status in (Status.RESOLVED, Status.CLOSED)
             and e.satisfaction is None
         )
         ok = ok and 1 <= score <= 5
@@ -346,9 +351,9 @@ class Workflow(RuleBasedStateMachine):
             return
         assert ok, f"rating {score} with the {key} key of {e} was accepted"
         expected_events = [("rated", "villager")]
-        if e.status == lifecycle.RESOLVED:
+        if e.status == Status.RESOLVED:
             expected_events.append(("closed", "villager"))
-            e.status = lifecycle.CLOSED
+            e.status = Status.CLOSED
         e.satisfaction = score
         self._check_new_events(sid, expected_events)
 
@@ -464,7 +469,7 @@ class Workflow(RuleBasedStateMachine):
                 for request in self.requests.values():
                     if request.suggestion_id == sid and request.state == "pending":
                         request.state = "rejected"
-        if e.status == lifecycle.CLOSED:
+        if e.status == Status.CLOSED:
             self.seen_closed.add(sid)
 
     # --- checks --------------------------------------------------------------------------------------
@@ -520,10 +525,10 @@ class Workflow(RuleBasedStateMachine):
                     assert move.from_status == previous.to_status, (sid, move.kind)
                     assert (move.from_status, move.to_status) in allowed, (sid, move.kind)
                 assert moves[-1].to_status == s.status
-                closed = [i for i, ev in enumerate(moves) if ev.to_status == lifecycle.CLOSED]
+                closed = [i for i, ev in enumerate(moves) if ev.to_status == Status.CLOSED]
                 assert not closed or closed[0] == len(moves) - 1, f"suggestion {sid} left 'closed'"
                 if sid in self.seen_closed:
-                    assert s.status == lifecycle.CLOSED
+                    assert s.status == Status.CLOSED
 
     @invariant()
     def deadlines_move_only_by_approved_extensions(self) -> None:
@@ -589,4 +594,4 @@ def test_random_workflows_keep_the_rules(db_factory: sessionmaker[Session]) -> N
 @pytest.mark.parametrize("action", sorted(TRANSITIONS))
 def test_no_action_leads_out_of_closed(action: str) -> None:
     sources, _ = TRANSITIONS[action]
-    assert lifecycle.CLOSED not in sources
+    assert Status.CLOSED not in sources

@@ -193,9 +193,9 @@
     var tag = document.activeElement ? document.activeElement.tagName : "";
     if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA") { return; }
     if (e.ctrlKey || e.metaKey || e.altKey) { return; }
-    if (e.key >= "1" && e.key <= "5") {
-      var b = choices[parseInt(e.key, 10) - 1];
-      if (b) { pick(b.dataset.code); e.preventDefault(); }
+    var keyed = choices.filter(function (c) { return c.dataset.key === e.key; })[0];
+    if (keyed) {
+      pick(keyed.dataset.code); e.preventDefault();
     } else if (e.key === "Enter") {
       e.preventDefault();
       decide();

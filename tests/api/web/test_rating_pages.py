@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from models import queries
 from models.db import unit_of_work
-from models.tables import Status
+from models.vocabulary import Status
 from tests.api.conftest import staffed_client
 from tests.api.workflow_helpers import ADMIN, Staffing, context_of
 

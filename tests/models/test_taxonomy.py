@@ -1,4 +1,5 @@
-"""The category list is fixed: order, codes and display names are part of the product."""
+"""The category table is fixed: order, codes, display names, default departments, deadlines, Open311
+keywords and review keys are part of the product."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import dataclasses
 
 import pytest
 
-from classify.taxonomy import CATEGORIES, LABELS, Category, category
 from models.errors import InvalidInput
+from models.taxonomy import CATEGORIES, LABELS, category
 
 
 def test_five_categories_in_order() -> None:
@@ -27,7 +28,8 @@ def test_display_names() -> None:
 
 def test_lookup_and_immutability() -> None:
     power = category("power")
-    assert power == Category("power", "电力供应", "Power supply")
+    assert (power.code, power.zh, power.en) == ("power", "电力供应", "Power supply")
+    assert (power.department.code, power.deadline_days, power.key) == ("power_station", 7, "4")
     with pytest.raises(dataclasses.FrozenInstanceError):
         power.zh = "电"  # type: ignore[misc]
 
@@ -37,3 +39,18 @@ def test_unknown_code_is_invalid_input() -> None:
         category("water")
     assert info.value.kind == "InvalidInput"
     assert "'water'" in info.value.detail and "transport" in info.value.detail
+
+
+def test_every_category_has_a_department_a_deadline_keywords_and_its_own_key() -> None:
+    assert [c.department.code for c in CATEGORIES] == [
+        "transport_bureau",
+        "housing_bureau",
+        "ecology_bureau",
+        "power_station",
+        "general_office",
+    ]
+    assert [c.deadline_days for c in CATEGORIES] == [15, 30, 15, 7, 15]
+    assert [c.key for c in CATEGORIES] == ["1", "2", "3", "4", "5"]
+    for c in CATEGORIES:
+        assert c.zh.strip() and c.en.strip() and c.department.zh.strip() and c.department.en.strip()
+        assert c.keywords and all(k.strip() for k in c.keywords)
