@@ -1,4 +1,4 @@
-"""The ``minsheng`` command line (contract: DESIGN.md §3)."""
+"""The ``minsheng`` command line: serve, work, transcribe, classify, train, evaluate, retrain and the rest."""
 
 from __future__ import annotations
 
@@ -130,8 +130,10 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a classifier from labelled CSV files into a directory."""
     from classify.train import train_to_dir
+    from classify.vector_store import vector_file
 
-    info = train_to_dir([Path(p) for p in args.data], Path(args.out), random_state=args.seed)
+    store = vector_file(Path(args.vector_cache)) if args.vector_cache else None
+    info = train_to_dir([Path(p) for p in args.data], Path(args.out), args.seed, vector_store=store)
     _print_json(
         {
             "out": str(args.out),
@@ -346,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data", action="append", required=True, metavar="CSV")
     train.add_argument("--out", required=True, metavar="DIR")
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    train.add_argument("--vector-cache", metavar="FILE", help="SQLite file keeping sentence vectors")
     train.set_defaults(func=cmd_train)
 
     ev = sub.add_parser("evaluate", help="evaluate a classifier on a labelled CSV")

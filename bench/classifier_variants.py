@@ -83,9 +83,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from classify.model import build_pipeline, fit_pipeline  # noqa: E402
-from classify.taxonomy import LABELS  # noqa: E402
 from classify.text import normalise  # noqa: E402
 from classify.train import read_labelled_csv, seed_paths  # noqa: E402
+from models.taxonomy import LABELS  # noqa: E402
 
 EVAL_TEXT = Path(os.environ.get("MINSHENG_SHARED_EVAL", REPO.parent / "shared" / "eval")) / "text"
 LATIN_WORDS = r"[^\W_\u2e80-\u9fff\uf900-\ufaff]{2,}"  # word tokens that are not CJK runs

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from classify.meaning import kept_vectors
 from classify.model import ArtefactInfo, Classifier
 from classify.text import normalise
 from classify.train import Example, cross_validate, evaluate, fingerprint, train
@@ -173,15 +174,16 @@ def train_candidate(
     weights = None
     if data.train_sources and reviewed_weight != 1.0:
         weights = [reviewed_weight if source == REVIEWED else 1.0 for source in data.train_sources]
-    classifier = train(data.train, random_state, weights)
-    metrics: dict[str, Any] = score(classifier, data.eval, data.eval_sources) if data.eval else {"n": 0}
-    metrics["eval_set"] = data.eval_descriptor()
-    method = "held-out fixed evaluation set"
-    if len(data.train) <= cv_max_examples and len(data.train) >= 10:
-        metrics["cv"] = {
-            k: v for k, v in cross_validate(data.train, folds=5, random_state=random_state).items()
-        }
-        method += "; 5-fold cross-validation on the training part under 'cv'"
+    with kept_vectors():  # each text embedded once for all the fits below (or the caller's store)
+        classifier = train(data.train, random_state, weights)
+        metrics: dict[str, Any] = score(classifier, data.eval, data.eval_sources) if data.eval else {"n": 0}
+        metrics["eval_set"] = data.eval_descriptor()
+        method = "held-out fixed evaluation set"
+        if len(data.train) <= cv_max_examples and len(data.train) >= 10:
+            metrics["cv"] = {
+                k: v for k, v in cross_validate(data.train, folds=5, random_state=random_state).items()
+            }
+            method += "; 5-fold cross-validation on the training part under 'cv'"
     return classifier.save(
         out_dir,
         {

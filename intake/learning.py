@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from classify.learning import (
@@ -29,15 +28,16 @@ from classify.learning import (
     score,
     train_candidate,
 )
+from classify.meaning import kept_vectors
 from classify.registry import ClassifierRegistry, register_artefact
-from classify.taxonomy import LABELS
 from classify.train import Example, read_labelled_csv, seed_paths
 from models import queries
 from models import review_queries as rq
 from models.db import unit_of_work, utcnow
 from models.errors import DomainError, InvalidInput
 from models.reviews import RunState, TrainingRun
-from models.tables import Status
+from models.taxonomy import LABELS
+from models.vocabulary import Status
 
 log = logging.getLogger(__name__)
 
@@ -112,19 +112,12 @@ class Learner:
         policy: LearningPolicy,
         *,
         seed_files: Sequence[Path] | None = None,
-        on_queued: Callable[[int], None] | None = None,
     ) -> None:
         self.factory = factory
         self.registry = registry
         self.policy = policy
         self.seed_files = list(seed_files) if seed_files is not None else seed_paths()
-        self.on_queued = on_queued or (lambda job_id: None)
         self._seed_cache: list[Example] | None = None
-
-    def _announce_after_commit(self, session: Session, job_id: int) -> None:
-        # The caller's unit of work commits later: a worker (or a broker message) must not look for
-        # the job row before it is visible, so the queue hears of it only once the commit is done.
-        event.listen(session, "after_commit", lambda _session: self.on_queued(job_id), once=True)
 
     # --- decisions ---------------------------------------------------------------------------------
 
@@ -170,8 +163,7 @@ class Learner:
         if existing is not None:
             return existing, False
         run = rq.create_run(session, trigger=trigger, requested_by=requested_by)
-        job = queries.enqueue_job(session, RETRAIN_JOB, None, max_attempts=RETRAIN_ATTEMPTS)
-        self._announce_after_commit(session, job.id)
+        queries.enqueue(session, RETRAIN_JOB, None, max_attempts=RETRAIN_ATTEMPTS)
         return run, True
 
     def retrain_job(self, _target: int = 0) -> None:
@@ -214,8 +206,7 @@ class Learner:
         run.state = RunState.PROMOTED
         note = f" Re-classifying the open suggestions stopped ({error}); a follow-up job does it."
         run.reason = ((run.reason or "") + note)[:4000]
-        job = queries.enqueue_job(session, RECLASSIFY_JOB, None, max_attempts=RECLASSIFY_ATTEMPTS)
-        self._announce_after_commit(session, job.id)
+        queries.enqueue(session, RECLASSIFY_JOB, None, max_attempts=RECLASSIFY_ATTEMPTS)
 
     def seed_examples(self) -> list[Example]:
         """The shipped seed set (read once)."""
@@ -257,20 +248,23 @@ class Learner:
         out_dir = self.registry.root / f"run-{run_id}"
         if out_dir.exists():  # a cut-off earlier attempt of this run
             shutil.rmtree(out_dir)
-        info = train_candidate(
-            data,
-            out_dir,
-            random_state=self.policy.random_state,
-            cv_max_examples=self.policy.cv_max_examples,
-            reviewed_weight=self.policy.reviewed_weight,
-            note=f"training run {run_id}",
-        )
-        candidate_metrics: dict[str, Any] = info.metadata["metrics"]
-        baseline_metrics: dict[str, Any] = {}
-        if baseline_id is not None and data.eval:
-            _, active = self.registry.active()
-            baseline_metrics = score(active, data.eval, data.eval_sources)
-            baseline_metrics["eval_set"] = data.eval_descriptor()
+        # Sentence vectors come from the database's cache and the new ones go there: a text is
+        # embedded once, whichever run or node meets it first.
+        with kept_vectors(self.registry.vectors):
+            info = train_candidate(
+                data,
+                out_dir,
+                random_state=self.policy.random_state,
+                cv_max_examples=self.policy.cv_max_examples,
+                reviewed_weight=self.policy.reviewed_weight,
+                note=f"training run {run_id}",
+            )
+            candidate_metrics: dict[str, Any] = info.metadata["metrics"]
+            baseline_metrics: dict[str, Any] = {}
+            if baseline_id is not None and data.eval:
+                _, active = self.registry.active()
+                baseline_metrics = score(active, data.eval, data.eval_sources)
+                baseline_metrics["eval_set"] = data.eval_descriptor()
         decision = gate(
             float(candidate_metrics.get("macro_f1", 0.0)),
             float(baseline_metrics["macro_f1"]) if baseline_metrics else None,
@@ -311,8 +305,7 @@ class Learner:
         queries.activate_classifier(session, version_id)
         version.note = (version.note or "") + f" | activated by {actor} at {utcnow():%Y-%m-%d %H:%M} UTC"
         if previous is None or previous.id != version_id:
-            job = queries.enqueue_job(session, RECLASSIFY_JOB, None, max_attempts=RECLASSIFY_ATTEMPTS)
-            self._announce_after_commit(session, job.id)
+            queries.enqueue(session, RECLASSIFY_JOB, None, max_attempts=RECLASSIFY_ATTEMPTS)
 
     def reclassify_job(self, _target: int = 0) -> None:
         """Job handler: re-classify unreviewed open suggestions with the active model."""

@@ -1,4 +1,4 @@
-"""The ``minsheng`` command line (contract: DESIGN.md §3), called through its entry point."""
+"""The ``minsheng`` command line, called through its entry point."""
 
 from __future__ import annotations
 

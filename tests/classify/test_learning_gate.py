@@ -179,10 +179,11 @@ def _small_data() -> TrainingData:
     return assemble(SourcedExample(e.text, e.label, s) for e, s in zip(picked, sources, strict=True))
 
 
-@pytest.fixture(scope="module")
-def candidate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TrainingData, ArtefactInfo]]:
+@pytest.fixture()
+def candidate(tmp_path: Path) -> Iterator[tuple[TrainingData, ArtefactInfo]]:
+    """A small candidate, trained afresh for each test (so each test exercises train_candidate)."""
     data = _small_data()
-    yield data, train_candidate(data, tmp_path_factory.mktemp("c") / "m", random_state=3, note="small")
+    yield data, train_candidate(data, tmp_path / "m", random_state=3, note="small")
 
 
 def test_a_candidate_records_how_it_was_scored(candidate: tuple[TrainingData, ArtefactInfo]) -> None:
