@@ -1,27 +1,44 @@
-"""Grouping suggestions of one category into themes of the same concrete issue, and near-duplicates.
+"""Grouping suggestions of one category into themes of the same concrete issue, and naming them.
 
-Pure functions over texts (no database): TF-IDF character n-grams (they work for Chinese without
-word segmentation and for English with typos), cosine similarity, and agglomerative clustering
-cut at a distance threshold so the number of themes follows the data. ``bench/themes.py``
-measures the methods against FixMyStreet's fine-grained council categories.
+Pure functions over texts (no database). A theme is a cut of an average-linkage agglomerative
+clustering at a distance threshold, so the number of themes follows the data. The product's method
+mixes two similarities: the sentence vectors of classify.meaning (which place "路灯不亮" near
+"晚上很黑"), centred on their group's mean so that what every text of a category shares does not make
+them all alike, and TF-IDF character n-grams (the words villagers chose; they work for Chinese
+without segmentation and for English with typos). Where the sentence encoder cannot run, the n-grams
+alone are used. ``join`` places new texts into existing themes without regrouping the rest, and
+``theme_phrases`` names themes with class-based TF-IDF over whole words (jieba for Chinese, with place
+names kept whole). ``bench/themes.py`` measures the methods against FixMyStreet's council categories.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import re
-from collections.abc import Sequence
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
+from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from sklearn.cluster import AgglomerativeClustering
+from sklearn.cluster import HDBSCAN, AgglomerativeClustering
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
+from classify import meaning
 from classify.text import normalise
 
 #: Method names understood by ``cluster``; the first is the one the product uses (best in the bench).
+#: ``meaning_*`` methods fall back to ``mixed_agglo_average`` where the sentence encoder cannot run.
 METHODS = (
+    "meaning_mixed_agglo_average",
+    "meaning_agglo_average",
+    "meaning_mixed_hdbscan",
     "mixed_agglo_average",
     "char13_agglo_average",
     "char24_agglo_average",
@@ -29,15 +46,23 @@ METHODS = (
     "word_agglo_average",
     "char13_leader",
 )
+FALLBACK_METHOD = "mixed_agglo_average"
+#: Weight (in texts) of the seed texts' mean vector when a group's mean is estimated for centring.
+CENTRING_PRIOR = 20
 
 
 @dataclass(frozen=True)
 class ThemeOptions:
-    """How tight a theme is: cosine distance threshold and smallest size worth calling a theme."""
+    """How tight a theme is: cosine distance threshold and smallest size worth calling a theme.
+
+    ``meaning_weight`` is the share of the sentence-vector similarity in ``meaning_mixed`` methods
+    (the rest is the n-gram similarity).
+    """
 
     method: str = METHODS[0]
-    distance_threshold: float = 0.85
+    distance_threshold: float = 0.9
     min_size: int = 2
+    meaning_weight: float = 0.7
 
 
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
@@ -55,7 +80,7 @@ def _mixed_ngrams(text: str) -> list[str]:
 
 
 def _vectorizer(method: str) -> TfidfVectorizer:
-    if method.startswith("mixed"):
+    if method.startswith(("mixed", "meaning")):
         return TfidfVectorizer(analyzer=_mixed_ngrams, sublinear_tf=True, min_df=1)
     if method.startswith("word"):
         return TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1)
@@ -64,11 +89,75 @@ def _vectorizer(method: str) -> TfidfVectorizer:
     return TfidfVectorizer(analyzer="char_wb", ngram_range=ngrams, sublinear_tf=True, min_df=1)
 
 
-def vectorise(texts: Sequence[str], method: str = METHODS[0]) -> csr_matrix:
+def _clean(texts: Sequence[str]) -> list[str]:
+    return [normalise(t or "").lower() or " " for t in texts]
+
+
+def vectorise(texts: Sequence[str], method: str = FALLBACK_METHOD) -> csr_matrix:
     """L2-normalised TF-IDF rows for ``texts`` (normalised to Simplified Chinese, lower case)."""
-    cleaned = [normalise(t or "").lower() or " " for t in texts]
-    matrix: csr_matrix = _vectorizer(method).fit_transform(cleaned)
+    matrix: csr_matrix = _vectorizer(method).fit_transform(_clean(texts))
     return matrix
+
+
+def effective_method(method: str) -> str:
+    """The method that will run: a ``meaning_*`` one only where the sentence encoder can."""
+    if method.startswith("meaning") and not meaning.available():
+        return FALLBACK_METHOD
+    return method
+
+
+def sentence_vectors(texts: Sequence[str]) -> np.ndarray:
+    """Unit sentence vectors of ``texts`` (classify.meaning's encoder, on the normalised text)."""
+    return np.asarray(meaning.encoder().encode([normalise(t or "") or " " for t in texts]), dtype=np.float32)
+
+
+@lru_cache(maxsize=1)
+def _prior_mean() -> np.ndarray:
+    """The mean of the shipped seed texts' vectors: what any suggestion's vector has in common."""
+    try:
+        with np.load(meaning.SEED_VECTORS) as stored:
+            if str(stored["model_sha256"]) == meaning.MODEL_SHA256:
+                return np.asarray(stored["vectors"], dtype=np.float32).mean(axis=0)
+    except (OSError, KeyError, ValueError):
+        pass
+    return np.zeros(meaning.DIMENSIONS, dtype=np.float32)
+
+
+def _centred(vectors: np.ndarray) -> np.ndarray:
+    """Vectors less their group's mean, unit length again.
+
+    The mean is shrunk towards the seed texts' mean (CENTRING_PRIOR pseudo-texts), so a handful of
+    texts is centred on what suggestions share in general rather than pushed apart from each other.
+    """
+    n = vectors.shape[0]
+    mean = (vectors.sum(axis=0) + CENTRING_PRIOR * _prior_mean()) / (n + CENTRING_PRIOR)
+    shifted = vectors - mean
+    norms = np.linalg.norm(shifted, axis=1, keepdims=True)
+    return np.asarray(shifted / np.where(norms > 0, norms, 1.0), dtype=np.float32)
+
+
+class _Features:
+    """What a method compares, for all texts of one call: n-gram rows and/or sentence vectors."""
+
+    def __init__(self, texts: Sequence[str], options: ThemeOptions) -> None:
+        self.method = effective_method(options.method)
+        self.weight = options.meaning_weight if "mixed" in self.method else 1.0
+        uses_meaning = self.method.startswith("meaning")
+        self.ngrams = vectorise(texts, self.method) if not uses_meaning or self.weight < 1 else None
+        self.vectors = sentence_vectors(texts) if uses_meaning else None
+
+    def similarity(self, rows: Sequence[int]) -> np.ndarray:
+        """Cosine similarity among ``rows`` (sentence vectors centred on these rows)."""
+        index = list(rows)
+        total = np.zeros((len(index), len(index)), dtype=np.float64)
+        if self.vectors is not None:
+            centred = _centred(self.vectors[index])
+            total += self.weight * (centred @ centred.T)
+        if self.ngrams is not None:
+            total += (1.0 - self.weight if self.vectors is not None else 1.0) * cosine_similarity(
+                self.ngrams[index]
+            )
+        return total
 
 
 def _leader(similarity: np.ndarray, threshold: float) -> np.ndarray:
@@ -85,14 +174,25 @@ def _leader(similarity: np.ndarray, threshold: float) -> np.ndarray:
     return labels
 
 
-def _cluster_rows(similarity: np.ndarray, options: ThemeOptions) -> list[int]:
+def _hdbscan(distance: np.ndarray, min_size: int) -> list[int]:
+    """HDBSCAN's clusters; its noise points each stay alone."""
+    model = HDBSCAN(metric="precomputed", min_cluster_size=max(2, min_size), min_samples=1, copy=True)
+    found = model.fit_predict(distance)
+    after = int(found.max()) + 1
+    return [int(x) if x >= 0 else after + i for i, x in enumerate(found)]
+
+
+def _cluster_rows(similarity: np.ndarray, options: ThemeOptions, method: str) -> list[int]:
     n = similarity.shape[0]
     if n == 1:
         return [0]
-    if options.method.endswith("leader"):
+    if method.endswith("leader"):
         return [int(x) for x in _leader(similarity, 1.0 - options.distance_threshold)]
     distance = np.clip(1.0 - similarity, 0.0, 2.0)
-    linkage = "complete" if options.method.endswith("complete") else "average"
+    np.fill_diagonal(distance, 0.0)
+    if method.endswith("hdbscan"):
+        return _hdbscan(distance, options.min_size)
+    linkage = "complete" if method.endswith("complete") else "average"
     model = AgglomerativeClustering(
         n_clusters=None,
         metric="precomputed",
@@ -100,6 +200,11 @@ def _cluster_rows(similarity: np.ndarray, options: ThemeOptions) -> list[int]:
         distance_threshold=options.distance_threshold,
     )
     return [int(x) for x in model.fit_predict(distance)]
+
+
+def _check(options: ThemeOptions) -> None:
+    if options.method not in METHODS:
+        raise ValueError(f"unknown theme method {options.method!r}; choose one of {', '.join(METHODS)}")
 
 
 def cluster(
@@ -112,141 +217,274 @@ def cluster(
     Labels are unique across groups.
     """
     options = options or ThemeOptions()
-    if options.method not in METHODS:
-        raise ValueError(f"unknown theme method {options.method!r}; choose one of {', '.join(METHODS)}")
+    _check(options)
     if not texts:
         return []
     keys = list(groups) if groups is not None else [""] * len(texts)
     if len(keys) != len(texts):
         raise ValueError("give one group per text")
-    matrix = vectorise(texts, options.method)
+    features = _Features(texts, options)
     labels = [0] * len(texts)
     offset = 0
     for key in sorted(set(keys)):
         rows = [i for i, k in enumerate(keys) if k == key]
-        found = _cluster_rows(cosine_similarity(matrix[rows]), options)
+        found = _cluster_rows(features.similarity(rows), options, features.method)
         for row, label in zip(rows, found, strict=True):
             labels[row] = offset + label
         offset += max(found) + 1
     return labels
 
 
+def join(
+    texts: Sequence[str], themes: Sequence[Sequence[str]], options: ThemeOptions | None = None
+) -> list[int | None]:
+    """For each new text, the index of the theme it joins, or None: no regrouping of the rest.
+
+    A text joins the theme whose members are closest to it on average (the criterion average linkage
+    merges by), when that mean distance is within the threshold. Themes and texts are of one group.
+    """
+    options = options or ThemeOptions()
+    _check(options)
+    if not texts:
+        return []
+    members = [list(t) for t in themes if t]
+    if len(members) != len(themes):
+        raise ValueError("a theme to join has no members")
+    if not members:
+        return [None] * len(texts)
+    pool = [m for theme in members for m in theme]
+    features = _Features([*pool, *texts], options)
+    similarity = features.similarity(range(len(pool) + len(texts)))[len(pool) :, : len(pool)]
+    bounds = np.cumsum([0, *[len(t) for t in members]])
+    means = np.stack([similarity[:, lo:hi].mean(axis=1) for lo, hi in pairwise(bounds)], axis=1)
+    out: list[int | None] = []
+    for row in means:
+        best = int(np.argmax(row))
+        out.append(best if 1.0 - float(row[best]) <= options.distance_threshold else None)
+    return out
+
+
+# --- naming themes -------------------------------------------------------------------------------
+
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_EN_WORD = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
+# Function words and the filler of reports (sklearn's list also drops "fire", "bill", "mill").
 _EN_STOP = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "and",
-        "or",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "for",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "it",
-        "this",
-        "that",
-        "with",
-        "by",
-        "from",
-        "as",
-        "near",
-        "not",
-        "no",
-        "there",
-        "please",
-        "our",
-        "my",
-        "we",
-        "i",
-        "you",
-        "they",
-        "he",
-        "she",
-        "its",
-        "has",
-        "have",
-        "had",
-        "very",
-    ]
+    str.split(
+        "a about above after again against all also am an and any are aren't as at be because been before "
+        "being below between both but by can can't cannot could couldn't did didn't do does doesn't doing "
+        "don't down during each even ever every few for from further get gets getting got had hasn't has "
+        "have haven't having he her here hers herself him himself his how however i i'm i've if in into is "
+        "isn't it it's its itself just let's like many may me might more most much must my myself need "
+        "needs needed near no nor not now of off on once one only or other others our ours ourselves out "
+        "outside over own please quite rather really same several she should shouldn't since so some still "
+        "such than that that's the their theirs them themselves then there there's these they they're this "
+        "those though through to too two under until up upon us very via was wasn't we we're were weren't "
+        "what when where which while who whom why will with within without would wouldn't yet you your "
+        "yours yourself yourselves opposite report reported reporting thanks thank regards behind beside "
+        "along around across next front com www http https"
+    )
 )
+# Words every suggestion may use ("we suggest", "the problem"): never a theme's name.
 _ZH_STOP = frozenset(
-    [
-        "我们",
-        "你们",
-        "他们",
-        "这个",
-        "那个",
-        "一个",
-        "没有",
-        "希望",
-        "问题",
-        "反映",
-        "请求",
-        "情况",
-        "现在",
-        "已经",
-        "进行",
-        "相关",
-        "有关",
-    ]
+    str.split(
+        "我们 你们 他们 这个 那个 一个 没有 希望 问题 反映 请求 情况 现在 已经 进行 相关 有关 建议 要求 "
+        "领导 部门 政府 有关部门 解决 处理 尽快 及时 严重 非常 影响 我们 大家 每天 时候 这样 那里 这里 "
+        "东西 事情 地方 市民 居民 群众 老百姓 村民 一下 谢谢 您好 你好 请问 是否 能否 可以 不能 知道 "
+        "出现 存在 造成 导致 发生 时间 目前 多次 经常 一直 好几天 几天 晚上 白天 作为 工作 规定 表示"
+    )
 )
+# POS tags (jieba's) of words that can name an issue: nouns (not personal names), verbs, verbal
+# nouns, idioms; places are tagged ns.
+_ZH_KEEP = ("n", "v", "i", "l", "j", "an")
+_ZH_DROP = frozenset({"nr", "nrt", "nrfg", "vd", "vg"})
+# Place words that end a name ("五星" + "路" → "五星路"), and what may trail them in jieba's token
+# ("路上", "村口").
+_PLACE_SUFFIXES = tuple(
+    ["小区", "社区", "大道", "大街", "公园", "广场", "路", "街", "村", "镇", "乡", "巷", "弄", "桥"]
+)
+_PLACE_TRAIL = frozenset({"", "上", "边", "旁", "里", "内", "口", "头"})
+_PLACE_HEAD_TAGS = frozenset({"nz", "nr", "ns", "n", "nt", "m", "j", "nrt", "nrfg", "ng", "a", "b"})
+# An address's parts end at these characters ("浙江省|淳安县|枫树岭镇|下姜村|12号").
+_ADDRESS_PART = re.compile(r"[^省市县区镇乡村路街巷弄桥号]*[省市县区镇乡村路街巷弄桥号]")
+
+_JIEBA_LOCK = threading.Lock()
+_KNOWN_PLACES: set[str] = set()
+_jieba: Any = None
 
 
-def _phrase_ok(phrase: str) -> bool:
-    words = phrase.split()
-    if words and (words[0] in _EN_STOP or words[-1] in _EN_STOP):
+def _posseg() -> Any:
+    """jieba's part-of-speech tokenizer, loaded once (its dictionary takes a second)."""
+    global _jieba
+    if _jieba is None:
+        import jieba
+        import jieba.posseg
+
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+        _jieba = jieba
+    return _jieba.posseg
+
+
+def add_places(names: Iterable[str]) -> None:
+    """Teach the segmenter place names the product knows (villages, roads in addresses): kept whole.
+
+    Addresses are searched for place-like parts ("五星路5号" → "五星路"); new names only.
+    """
+    found: set[str] = set()
+    for name in names:
+        text = normalise(name or "").strip()
+        if not text:
+            continue
+        if _HAN_RUN.fullmatch(text) and 2 <= len(text) <= 12:
+            found.add(text)
+        found.update(
+            part
+            for part in _ADDRESS_PART.findall(text)
+            if 2 <= len(part) <= 8 and _HAN_RUN.fullmatch(part) and part.endswith(_PLACE_SUFFIXES)
+        )
+    _posseg()
+    with _JIEBA_LOCK:
+        for place in sorted(found - _KNOWN_PLACES):
+            _jieba.add_word(place, tag="ns")
+            _KNOWN_PLACES.add(place)
+
+
+def _zh_tokens(text: str) -> list[tuple[str, str]]:
+    """(word, tag) of a Chinese text, with place names merged from their head and suffix."""
+    posseg = _posseg()
+    with _JIEBA_LOCK:
+        pairs = [(p.word, p.flag) for p in posseg.lcut(text)]
+    merged: list[tuple[str, str]] = []
+    for word, flag in pairs:
+        if merged and _HAN_RUN.fullmatch(merged[-1][0]) and merged[-1][1] in _PLACE_HEAD_TAGS:
+            suffix = next((s for s in _PLACE_SUFFIXES if word.startswith(s)), None)
+            head = merged[-1][0]
+            if (
+                suffix is not None
+                and word[len(suffix) :] in _PLACE_TRAIL
+                and len(head) <= 6
+                and head not in _ZH_STOP
+                and not head.endswith(_PLACE_SUFFIXES)
+            ):
+                merged[-1] = (head + suffix, "ns")
+                continue
+        merged.append((word, flag))
+    return merged
+
+
+def _zh_phrases(text: str) -> set[str]:
+    """Whole words that can name an issue, and pairs of such adjacent words ("村口路灯")."""
+    out: set[str] = set()
+    previous: str | None = None
+    for word, flag in _zh_tokens(text):
+        keep = (
+            _HAN_RUN.fullmatch(word) is not None
+            and len(word) >= 2
+            and word not in _ZH_STOP
+            and flag.startswith(_ZH_KEEP)
+            and flag not in _ZH_DROP
+        )
+        if keep:
+            out.add(word)
+            if previous is not None and len(previous) + len(word) <= 8:
+                out.add(previous + word)
+            previous = word
+        else:
+            previous = None
+    return out
+
+
+def _singular(word: str) -> str:
+    """A plain English plural's singular ("potholes" → "pothole"), so both count as one phrase."""
+    if len(word) > 4 and word.endswith(("ches", "shes", "xes", "sses")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _en_phrases(text: str) -> set[str]:
+    """English words (not stop words, plurals as singulars) and pairs of adjacent ones ("street light")."""
+    out: set[str] = set()
+    for chunk in re.split(r"[^a-z' ]+", text):
+        previous: str | None = None
+        for word in map(_singular, _EN_WORD.findall(chunk)):
+            if word in _EN_STOP or len(word) < 3:
+                previous = None
+                continue
+            out.add(word)
+            if previous is not None:
+                out.add(f"{previous} {word}")
+            previous = word
+    return out
+
+
+def _phrases(text: str) -> set[str]:
+    cleaned = normalise(text or "").lower()
+    return _zh_phrases(cleaned) | _en_phrases(_HAN_RUN.sub(" . ", cleaned))
+
+
+def theme_phrases(themes: Sequence[Sequence[str]], limit: int = 5) -> list[list[str]]:
+    """Key phrases per theme, the most telling first (class-based TF-IDF over whole words).
+
+    A phrase scores by the share of the theme's texts that use it times log(1 + A / f), f being how
+    many texts of all the themes use it and A the mean number of phrase uses per theme: what this
+    theme says often and the others seldom. A two-word phrase replaces its word when most texts that
+    use the word use the phrase ("street light" for "light").
+    """
+    per_theme = [[_phrases(t) for t in texts if t and t.strip()] for texts in themes]
+    counts = [Counter(p for doc in docs for p in doc) for docs in per_theme]
+    total: Counter[str] = Counter()
+    for c in counts:
+        total.update(c)
+    mean_uses = sum(total.values()) / max(1, len([c for c in counts if c]))
+    out: list[list[str]] = []
+    for docs, count in zip(per_theme, counts, strict=True):
+        if not count:
+            out.append([])
+            continue
+        floor = 2 if len(docs) >= 2 and any(v >= 2 for v in count.values()) else 1
+        score = {
+            p: (n / len(docs)) * math.log(1.0 + mean_uses / total[p]) for p, n in count.items() if n >= floor
+        }
+        ranked = sorted(score, key=lambda p: (-score[p], -count[p], -len(p), p))
+        chosen: list[str] = []
+        for phrase in ranked:
+            inside = [i for i, c in enumerate(chosen) if _contains(phrase, c)]
+            if inside:  # a longer phrase for a chosen word: take it in that word's place if as common
+                i = inside[0]
+                share = count[phrase] / max(count[chosen[j]] for j in inside)
+                common = share >= 0.6 or (len(inside) > 1 and share >= 0.4)  # "street" + "light"
+                if common and not any(_contains(c, phrase) for c in chosen):
+                    chosen = [phrase if j == i else c for j, c in enumerate(chosen) if j not in inside[1:]]
+                continue
+            if any(_contains(c, phrase) for c in chosen):
+                continue
+            chosen.append(phrase)
+            if len(chosen) == limit:
+                break
+        out.append(chosen)
+    return out
+
+
+def _contains(longer: str, shorter: str) -> bool:
+    """Whether ``longer`` is a longer phrase containing ``shorter`` (as a word in English)."""
+    if len(longer) <= len(shorter):
         return False
-    if _CJK.search(phrase):
-        return len(phrase.strip()) >= 2 and phrase.strip() not in _ZH_STOP
-    return len(phrase.strip()) >= 3
+    if _CJK.search(shorter):
+        return shorter in longer
+    return f" {shorter} " in f" {longer} "
 
 
 def key_phrases(texts: Sequence[str], limit: int = 5) -> list[str]:
-    """The phrases that best characterise a group of texts (Chinese 2-4 character runs, English words)."""
-    cleaned = [normalise(t or "").lower() for t in texts if t and t.strip()]
-    if not cleaned:
-        return []
-    has_cjk = any(_CJK.search(t) for t in cleaned)
-    if has_cjk:
-        # Chinese: character n-grams inside runs of Han characters.
-        vec = TfidfVectorizer(
-            analyzer=lambda s: [
-                run[i : i + n]
-                for run in re.findall(r"[\u4e00-\u9fff]+", s)
-                for n in (2, 3, 4)
-                for i in range(len(run) - n + 1)
-            ]
-        )
-    else:
-        vec = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b[a-z][a-z]+\b")
-    try:
-        matrix = vec.fit_transform(cleaned)
-    except ValueError:  # nothing but stop words / punctuation
-        return []
-    # Document frequency first (what many of them say), TF-IDF weight second.
-    df = np.asarray((matrix > 0).sum(axis=0)).ravel()
-    weight = np.asarray(matrix.sum(axis=0)).ravel()
-    vocab = np.array(vec.get_feature_names_out())
-    lengths = np.array([len(str(v)) for v in vocab])
-    order = np.lexsort((-weight, -lengths, -df))  # most documents first, then the longer phrase
-    chosen: list[str] = []
-    for index in order:
-        phrase = str(vocab[index])
-        if not _phrase_ok(phrase) or any(phrase in c or c in phrase for c in chosen):
-            continue
-        chosen.append(phrase)
-        if len(chosen) == limit:
-            break
-    return chosen
+    """The phrases that best characterise one group of texts (see ``theme_phrases``)."""
+    return theme_phrases([texts], limit)[0]
+
+
+def theme_title(phrases: Sequence[str], texts: Sequence[str], size: int = 3) -> str:
+    """A theme's name: its top phrases, or the start of its first text when none was found."""
+    return " · ".join(phrases[:size]) or next((t.strip()[:40] for t in texts if t and t.strip()), "")
 
 
 def most_similar(text: str, candidates: Sequence[str]) -> tuple[int, float] | None:

@@ -1,4 +1,4 @@
-"""The themes recompute as a durable background job, and duplicate flags, on a real SQLite database."""
+"""The themes job (full re-form, incremental pass, nightly re-form) and duplicate flags, on a real DB."""
 
 from __future__ import annotations
 
@@ -9,10 +9,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake.duplicates import DuplicatePolicy, flag_if_duplicate
 from intake.jobs import JobRunner
-from intake.theme_job import RECOMPUTE_THEMES_JOB, ThemeBuilder, ThemeSettings, request_recompute
+from intake.theme_job import (
+    JOIN_THEMES_JOB,
+    RECOMPUTE_THEMES_JOB,
+    ThemeBuilder,
+    ThemeSettings,
+    request_join,
+    request_nightly,
+    request_recompute,
+)
 from models import queries, theme_store
 from models.db import unit_of_work
-from models.tables import Job, Status
+from models.tables import Job
+from models.vocabulary import Status
 
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 
@@ -73,6 +82,73 @@ def test_the_job_groups_recent_suggestions_per_category(db_factory: sessionmaker
     assert builder.recompute_count() == 2
     with db_factory() as session:
         assert sorted(s.count for s in theme_store.theme_summaries(session, NOW)) == [2, 3]
+
+
+def test_a_new_suggestion_joins_its_theme_without_regrouping_the_rest(
+    db_factory: sessionmaker[Session],
+) -> None:
+    parking = [add(db_factory, t, "transport") for t in PARKING]
+    lights = [add(db_factory, t, "power") for t in LIGHTS]
+    builder = ThemeBuilder(db_factory, ThemeSettings(window_days=90), clock=lambda: NOW)
+    runner = JobRunner(
+        db_factory,
+        {
+            RECOMPUTE_THEMES_JOB: (builder.recompute, builder.give_up),
+            JOIN_THEMES_JOB: (builder.join, builder.give_up),
+        },
+    )
+    with unit_of_work(db_factory) as session:
+        request_recompute(session)
+    assert runner.drain() == 1  # the full re-form
+    with db_factory() as session:
+        before = {s.category: s.id for s in theme_store.theme_summaries(session, NOW)}
+        theme_store.rename(session, before["power"], "村口路灯", actor="wang", now=NOW)  # curated now
+        session.commit()
+    repeat = add(db_factory, "五星路又有人乱停车，人行道上全是车", "transport", "红旗村")
+    lamp = add(db_factory, "村口路灯又坏了，晚上黑乎乎的", "power")
+    water = [add(db_factory, t, "environment") for t in ["河里有死鱼，水很臭", "河里死鱼很多，河水发臭"]]
+    alone = add(db_factory, "垃圾桶满了没人清理", "environment")
+    with unit_of_work(db_factory) as session:
+        first = request_join(session).id
+        assert request_join(session).id == first  # one waiting pass places them all
+        assert request_recompute(session).id != first  # a full re-form is a job of its own
+        session.execute(select(Job).where(Job.id != first, Job.state == "queued")).scalar_one().state = "done"
+    assert runner.drain() == 1
+    with db_factory() as session:
+        summaries = {s.category: s for s in theme_store.theme_summaries(session, NOW)}
+        transport = theme_store.theme_detail(session, before["transport"], NOW)
+        assert [m.id for m in transport.members] == [*parking, repeat]  # same theme, one more member
+        assert transport.title.startswith("五星路") and "停车" in transport.title
+        power = theme_store.theme_detail(session, before["power"], NOW)
+        assert [m.id for m in power.members] == lights and power.title == "村口路灯"  # curated: untouched
+        new = theme_store.theme_detail(session, summaries["environment"].id, NOW)
+        assert [m.id for m in new.members] == water and new.key_phrases[0] == "河里"
+        held = {
+            m.id for s in summaries.values() for m in theme_store.theme_detail(session, s.id, NOW).members
+        }
+        assert alone not in held and lamp not in held  # alone; or near a theme staff curated
+    assert builder.update() == (0, 0)  # nothing left to place
+
+
+def test_the_nightly_re_form_runs_once_a_day(db_factory: sessionmaker[Session]) -> None:
+    for text in PARKING:
+        add(db_factory, text, "transport")
+    today = datetime.now(UTC)
+    with unit_of_work(db_factory) as session:
+        job = request_nightly(session, today)
+        assert job is not None and job.suggestion_id is None
+    builder = ThemeBuilder(db_factory, ThemeSettings(window_days=10_000), clock=lambda: today)
+    assert builder.reform_due()
+    runner = JobRunner(db_factory, {RECOMPUTE_THEMES_JOB: (builder.recompute, builder.give_up)})
+    assert runner.drain() == 1
+    with unit_of_work(db_factory) as session:
+        assert request_nightly(session, today) is None  # done since last night's hour
+        assert request_nightly(session, today + timedelta(days=1)) is not None
+    assert not builder.reform_due()
+    tomorrow = ThemeBuilder(
+        db_factory, ThemeSettings(window_days=10_000), clock=lambda: today + timedelta(days=1)
+    )
+    assert tomorrow.reform_due()
 
 
 def test_a_repeat_from_the_same_village_is_flagged_not_closed(db_factory: sessionmaker[Session]) -> None:
