@@ -167,7 +167,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, help="test a random N mutants of each module")
     parser.add_argument("--seed", type=int, default=0, help="which mutants --sample picks")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2, help="mutants run at once")
+    parser.add_argument(
+        "--timeout-constant",
+        type=float,
+        help="seconds added to each mutant's time limit (default: pyproject)",
+    )
     args = parser.parse_args(argv)
+    if args.timeout_constant is not None:
+        shared = {**shared, "timeout_constant": args.timeout_constant}
     if args.sample is not None and args.sample < 1:
         parser.error("--sample must be at least 1")
     for module in args.module or list(modules):

@@ -188,3 +188,11 @@ def test_the_busiest_staff_read_admits_staff_and_refuses_the_rest(browser: TestC
     assert browser.get("/api/v1/suggestions/987654").status_code == 401
     forged = browser.get("/api/v1/suggestions/987654", headers={"Authorization": "Bearer msk_forged"})
     assert forged.status_code == 401 and "API token is not valid" in forged.json()["detail"]
+
+
+def test_the_sign_in_forms_csrf_cookie_is_httponly_lax_and_for_the_whole_site(browser: TestClient) -> None:
+    """First visit on a page deep in the site: its form token's cookie must reach /login too (Path=/)."""
+    page = browser.get(f"{PUBLIC}/staff/no/such/page", headers=HTML)
+    (cookie,) = [c for c in page.headers.get_list("set-cookie") if c.startswith(f"{CSRF_COOKIE}=")]
+    assert cookie.split(";")[0] == f"{CSRF_COOKIE}={csrf_of(page.text)}"
+    assert _attributes(cookie) >= {"path=/", "httponly", "samesite=lax", "secure"}

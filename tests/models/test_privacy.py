@@ -106,3 +106,22 @@ def test_what_the_submitter_gave_goes_wherever_it_appears() -> None:
 def test_english_text_gets_english_markers_and_chinese_text_chinese_ones() -> None:
     assert scrub("call 13912345678") == "call [phone]"
     assert scrub("请打13912345678") == "请打[电话]"
+
+
+def test_a_word_that_only_begins_like_a_name_is_left_alone_however_long() -> None:
+    # 我是 + 马上过: three characters after a surname, but 马上 ("at once") is no name.
+    assert scrub("我是马上过来反映的，路灯坏了") == "我是马上过来反映的，路灯坏了"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My name is Anna Zoe. I'm Zoe. Please write to Anna Zoe.",
+        "我叫王秀英，姓名：秀英。王秀英家门口的路灯坏了",
+    ],
+)
+def test_a_name_said_again_goes_whole_even_when_a_shorter_name_is_part_of_it(text: str) -> None:
+    """The longer name is replaced first: a shorter one inside it must not leave its other half behind."""
+    cleaned = scrub(text)
+    assert "Anna" not in cleaned and "王" not in cleaned
+    assert cleaned.count("[name]") + cleaned.count("[姓名]") == 3
