@@ -18,7 +18,6 @@ from intake.asr import Transcriber
 from intake.audio import AudioLimits, load_audio
 from intake.duplicates import DuplicatePolicy, flag_if_duplicate
 from intake.storage import AudioStore
-from intake.theme_job import request_join
 from models import queries
 from models.db import unit_of_work
 from models.tables import Suggestion
@@ -193,8 +192,6 @@ class Pipeline:
                 queries.set_status(
                     session, suggestion, Status.ROUTED, actor=WORKER, kind="routed", detail=detail
                 )
-            # It joins the nearest existing theme in the next incremental pass (one pass for many).
-            request_join(session)
 
     def _review_reasons(self, session: Session, suggestion: Suggestion, has_department: bool) -> list[str]:
         reasons = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -38,9 +40,18 @@ def announce_jobs(factory: sessionmaker[Session], announce: Callable[[int], None
     (a local worker wakes, or a broker message goes out); a rollback forgets them. The one way a
     new job is announced: a job is never announced before its row is committed, nor forgotten."""
 
+    # The factory keeps this listener for its lifetime, and the announcer (a job queue) usually
+    # holds the factory: a weak reference to a bound method keeps that from becoming a cycle that
+    # pins the engine and its connections until the garbage collector's slowest pass.
+    target: Callable[[], Callable[[int], None] | None] = (
+        weakref.WeakMethod(announce) if inspect.ismethod(announce) else (lambda: announce)
+    )
+
     def committed(session: Session) -> None:
+        call = target()
         for job_id in session.info.pop(NEW_JOBS, ()):
-            announce(job_id)
+            if call is not None:
+                call(job_id)
 
     def rolled_back(session: Session) -> None:
         session.info.pop(NEW_JOBS, None)

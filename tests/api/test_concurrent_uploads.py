@@ -87,13 +87,10 @@ def test_200_concurrent_uploads_are_all_stored_processed_and_none_duplicated(
     assert count(db, "suggestions") == 200
     statuses = Counter(status for (status,) in fetch(db, "SELECT status FROM suggestions"))
     assert set(statuses) <= {"routed", "needs_review"}, statuses
-    # Every job ran once; every suggestion has one job, one 'received' event, at most one transcript;
-    # the theme passes that the classified suggestions queued (one waiting pass for many) ran too.
-    processed = "SELECT state, attempts, count(*) FROM jobs WHERE kind = 'process_suggestion'"
-    assert fetch(db, processed + " GROUP BY state, attempts") == [("done", 1, 200)]
-    themes = fetch(db, "SELECT kind, state, attempts FROM jobs WHERE kind <> 'process_suggestion'")
-    assert themes and all(row[1:] == ("done", 1) for row in themes), themes
-    assert {kind for kind, *_ in themes} <= {"join_themes", "recompute_themes"}, themes
+    # Every job ran once; every suggestion has one job, one 'received' event, at most one transcript.
+    assert fetch(db, "SELECT state, attempts, count(*) FROM jobs GROUP BY state, attempts") == [
+        ("done", 1, 200)
+    ]
     per_suggestion = fetch(
         db,
         "SELECT (SELECT count(*) FROM jobs j WHERE j.suggestion_id = s.id),"
