@@ -1,5 +1,5 @@
 // The review queue page: one item at a time, one key per decision, no page reload.
-// Keys: 1-5 pick a category, Enter confirms and moves on, Esc leaves the text box, Ctrl+Enter saves
+// Keys: each category's key (1, 2, … as the page numbers them) picks it, Enter confirms and moves on, Esc leaves the text box, Ctrl+Enter saves
 // from the text box, Space plays/pauses the recording, S skips.
 (function () {
   "use strict";
@@ -16,6 +16,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var text = $("item-text");
   var choices = Array.prototype.slice.call(document.querySelectorAll(".choice"));
+  var keyRange = choices.length ? choices[0].dataset.key + "–" + choices[choices.length - 1].dataset.key : "";
 
   function csrfHeaders() {
     var headers = { "Content-Type": "application/json", "Accept": "application/json" };
@@ -138,7 +139,7 @@
 
   function decide() {
     if (!current || busy) { return; }
-    if (!chosen) { note(S.error + ": 1–5", false); return; }
+    if (!chosen) { note(S.error + ": " + keyRange, false); return; }
     var item = current;
     var body = { category: chosen };
     if (text.value.trim() !== (text.dataset.original || "").trim()) { body.transcript = text.value; }
