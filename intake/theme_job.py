@@ -202,15 +202,7 @@ class ThemeBuilder:
                 )
                 session.add(theme)
                 session.flush()
-                for m in members:
-                    session.add(
-                        ThemeMember(
-                            suggestion_id=m.id,
-                            theme_id=theme.id,
-                            added_by=theme_store.JOB_ACTOR,
-                            added_at=now,
-                        )
-                    )
+                session.add_all(_members([m.id for m in members], theme.id, now))
         return sum(len(v) for v in joined.values()), len(formed)
 
     def give_up(self, _target: int, _error: str) -> None:

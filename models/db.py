@@ -115,6 +115,20 @@ def make_engine(url: str, *, pool_size: int = 20, max_overflow: int = 10, connec
     return engine
 
 
+def upsert_insert(session: Session) -> Any:
+    """The ``insert`` of the session's dialect, the one with ``on_conflict_do_nothing``."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert
+    raise NotImplementedError(f"unsupported database dialect {dialect!r}")  # pragma: no cover
+
+
 def insert_ignoring_conflict(
     session: Session, model: type[Any], values: dict[str, Any], conflict_columns: list[str]
 ) -> bool:
@@ -123,17 +137,8 @@ def insert_ignoring_conflict(
     ``INSERT ... ON CONFLICT DO NOTHING`` on both SQLite and PostgreSQL: race-safe where a
     select-then-insert is not, and it never aborts the surrounding transaction.
     """
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt: Any = pg_insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        raise NotImplementedError(f"unsupported database dialect {dialect!r}")
+    insert = upsert_insert(session)
+    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
     # RETURNING tells reliably whether a row went in (ORM-enabled inserts report rowcount -1).
     primary_key = sa_inspect(model).primary_key
     return session.execute(stmt.returning(*primary_key)).first() is not None

@@ -8,12 +8,11 @@ once both succeed, and the first vector stays.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.db import utcnow
+from models.db import upsert_insert, utcnow
 from models.tables import EmbeddingCache
 
 # Keys per SELECT ... IN (...) and rows per INSERT: well under SQLite's and psycopg's limits.
@@ -44,15 +43,7 @@ def put_vectors(session: Session, encoder: str, vectors: Mapping[str, bytes]) ->
         {"encoder": encoder, "text_sha256": key, "vector": bytes(data), "created_at": now}
         for key, data in vectors.items()
     ]
-    dialect = session.get_bind().dialect.name
-    insert: Any
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        raise NotImplementedError(f"unsupported database dialect {dialect!r}")
-    statement = insert(EmbeddingCache.__table__).on_conflict_do_nothing(
+    statement = upsert_insert(session)(EmbeddingCache.__table__).on_conflict_do_nothing(
         index_elements=["encoder", "text_sha256"]
     )
     for start in range(0, len(rows), _CHUNK):
