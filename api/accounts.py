@@ -18,10 +18,11 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from models import queries, staff_queries
 from models.db import make_engine, make_session_factory, unit_of_work, upgrade, utcnow
+from models.directory import queries as directory
 from models.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
-from models.staff import ApiToken, StaffAccount
+from models.staff import queries as staff_queries
+from models.staff.tables import ApiToken, StaffAccount
 from models.vocabulary import Role
 
 ADMIN, REVIEWER, HANDLER, DEPUTY = Role.ADMIN, Role.REVIEWER, Role.HANDLER, Role.DEPUTY
@@ -334,5 +335,5 @@ def open_database(database_url: str) -> Engine:
     engine = make_engine(database_url)
     upgrade(engine)
     with unit_of_work(make_session_factory(engine)) as session:
-        queries.seed_departments(session)
+        directory.seed_departments(session)
     return engine

@@ -7,8 +7,8 @@ from datetime import datetime, time
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from models import appointment_flow as flow
-from models.appointments import AppointmentRequest
+from models.appointments import flow
+from models.appointments.tables import AppointmentRequest
 
 MEETING_TIME = time(flow.SESSION_HOUR)  # a meeting accepted for a day without a time
 

@@ -197,9 +197,9 @@ def cmd_retrain(args: argparse.Namespace) -> int:
 
     from api.context import build_context
     from api.settings import Settings
-    from models import review_queries
     from models.db import unit_of_work
-    from models.reviews import RunState
+    from models.reviews import queries as review_queries
+    from models.reviews.tables import RunState
 
     context = build_context(Settings())
     try:

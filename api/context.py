@@ -10,18 +10,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.settings import Settings
 from classify.registry import ClassifierRegistry
+from classify.retraining import Learner, LearningPolicy
+from classify.theme_jobs import ThemeBuilder, ThemeSettings
 from classify.themes import ThemeOptions
 from intake.audio import AudioLimits
 from intake.duplicates import DuplicatePolicy
 from intake.engines import build_transcriber
-from intake.jobs import Handlers, JobQueue, JobRunner, RunnerOptions
-from intake.learning import RECLASSIFY_JOB, RETRAIN_JOB, Learner, LearningPolicy
+from intake.jobs import JobQueue, JobRunner, RunnerOptions
 from intake.pipeline import LazyTranscriber, Pipeline, RoutingPolicy
 from intake.storage import AudioStore, S3Options, open_store
-from intake.submission import PROCESS_JOB, Desk
-from intake.theme_job import JOIN_THEMES_JOB, RECOMPUTE_THEMES_JOB, ThemeBuilder, ThemeSettings
-from models import queries
-from models.db import announce_jobs, make_engine, make_session_factory, unit_of_work, upgrade
+from intake.submission import Desk
+from models.db import make_engine, make_session_factory, unit_of_work, upgrade
+from models.directory import queries as directory
+from models.jobs.queue import Handlers, announce_jobs
 
 
 @dataclass
@@ -46,10 +47,6 @@ class AppContext:
     themes: ThemeBuilder
 
 
-def _no_give_up(_target: int, _error: str) -> None:
-    """Re-classification has nothing to close: the next pass (or model change) does the rest."""
-
-
 def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
     """Open the database (upgrading its schema), seed defaults and make sure a classifier is active.
 
@@ -67,7 +64,7 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
     factory = make_session_factory(engine)
     if migrate:
         with unit_of_work(factory) as session:
-            queries.seed_departments(session)
+            directory.seed_departments(session)
     store = open_store(
         settings.audio_store,
         settings.audio_dir,
@@ -120,13 +117,8 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
             cv_max_examples=settings.retrain_cv_max_examples,
         ),
     )
-    handlers: Handlers = {
-        PROCESS_JOB: (pipeline.process, pipeline.give_up),
-        RETRAIN_JOB: (learner.retrain_job, learner.retrain_given_up),
-        RECLASSIFY_JOB: (learner.reclassify_job, _no_give_up),
-        RECOMPUTE_THEMES_JOB: (themes.recompute, themes.give_up),
-        JOIN_THEMES_JOB: (themes.join, themes.give_up),
-    }
+    # Each module that owns a kind of job declares it; this is where they meet the runner.
+    handlers: Handlers = {**pipeline.handlers(), **learner.handlers(), **themes.handlers()}
     runner = JobRunner(
         factory,
         handlers,

@@ -18,9 +18,9 @@ from api.review_schemas import (
     VersionOut,
 )
 from api.schemas import DepartmentOut
-from models import queries
-from models.reviews import TrainingRun
-from models.tables import ClassifierVersion, Suggestion
+from models.reviews.tables import ClassifierVersion, TrainingRun
+from models.suggestions import queries
+from models.suggestions.tables import Suggestion
 from models.vocabulary import Status
 
 # Whisper segments whose tokens average below this log-probability (about 45 % per token) are marked.

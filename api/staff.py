@@ -1,7 +1,7 @@
 """Who is acting: the staff dependencies of the workflow, board and admin endpoints.
 
 Three fixed dependencies built on ``api.auth.require_roles`` (admins pass every check), each
-returning the ``models.lifecycle.Actor`` the domain functions take:
+returning the ``models.suggestions.lifecycle.Actor`` the domain functions take:
 ``admin_actor`` (dispatch, close, chase, extension decisions, departments, deputies, rules,
 deadlines), ``handler_actor`` (department handlers and deputies: accept, start, resolve, return,
 extension requests; whether they hold *this* suggestion is checked by
@@ -18,9 +18,9 @@ from fastapi import Depends
 
 from api.accounts import ADMIN, DEPUTY, HANDLER, Staff
 from api.auth import require_roles
-from models.action_table import ACTIONS
 from models.db import utcnow
-from models.lifecycle import Actor, NotPermitted
+from models.suggestions.action_table import ACTIONS
+from models.suggestions.lifecycle import Actor, NotPermitted
 
 
 def actor_of(staff: Staff) -> Actor:

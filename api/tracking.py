@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 from api.schemas import (
     TrackOut,
 )
-from models import rating, theme_store
+from models.suggestions import rating
+from models.themes import store as theme_store
 from models.vocabulary import DONE, ROUTED_OR_LATER, VILLAGER_STATUS_WORDS
 
 

@@ -315,9 +315,10 @@ def retrain_worker(work: Path, vector_cache: Path, sizes: tuple[int, int, int]) 
     from api.settings import Settings
     from classify.meaning import ENCODER_ID
     from classify.vector_store import vector_file
-    from models import embedding_cache, queries
-    from models import review_queries as rq
     from models.db import unit_of_work
+    from models.reviews import embedding_cache
+    from models.reviews import queries as rq
+    from models.suggestions import queries
     from models.vocabulary import Status
 
     n_imported, n_reviewed, n_open = sizes

@@ -62,15 +62,15 @@ def _uploads(mode: str, n: int, broker: str | None, data: Path) -> dict[str, Any
 
 def _sweep(n: int, broker: str, data: Path) -> dict[str, Any]:
     from intake.broker import BrokerQueue, make_celery
-    from models import queries
     from models.db import make_engine, make_session_factory, unit_of_work, upgrade
+    from models.jobs import queue as job_queue
 
     engine = make_engine(f"sqlite:///{data / 'sweep.db'}")
     upgrade(engine)
     factory = make_session_factory(engine)
     with unit_of_work(factory) as session:
         for _ in range(n):
-            queries.enqueue(session, "bench", None)
+            job_queue.enqueue(session, "bench", None)
     queue = BrokerQueue(
         factory,
         make_celery(broker, queue="bench", visibility_timeout=3600),

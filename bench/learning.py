@@ -114,8 +114,8 @@ from api.settings import Settings
 from classify.learning import score
 from classify.train import Example
 from intake.submission import MAX_TEXT_CHARS, Submitter
-from models import review_queries as rq
 from models.db import unit_of_work
+from models.reviews import queries as rq
 from models.vocabulary import Status
 
 REPO = Path(__file__).resolve().parent.parent

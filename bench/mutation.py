@@ -2,7 +2,8 @@
 
 Run from the repository root (``make mutation`` runs it with every module, all mutants):
 
-    .venv-test/bin/python bench/mutation.py [--module models/lifecycle.py ...] [--sample N] [--seed S]
+    .venv-test/bin/python bench/mutation.py [--module models/suggestions/lifecycle.py ...]
+        [--sample N] [--seed S]
 
 The modules and their tests are ``[tool.minsheng.mutation.modules]`` in pyproject.toml; the mutmut
 settings they share are ``[tool.mutmut]``. Each module runs in its own scratch folder,

@@ -33,11 +33,12 @@ from sqlalchemy.engine import Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models import queries, reports
 from models.db import make_engine, make_session_factory, unit_of_work, upgrade
-from models.tables import Department, Event, Suggestion
-from models.themes import Theme, ThemeMember
-from models.workflow import Assignment
+from models.directory import queries as directory
+from models.directory.tables import Department
+from models.reporting import reports
+from models.suggestions.tables import Assignment, Event, Suggestion
+from models.themes.tables import Theme, ThemeMember
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 CATEGORIES = ("transport", "urban_construction", "environment", "power", "other")
@@ -49,7 +50,7 @@ def generate(engine: Engine, n: int, seed: int = 0) -> float:
     started = time.perf_counter()
     factory = make_session_factory(engine)
     with unit_of_work(factory) as session:
-        queries.seed_departments(session)
+        directory.seed_departments(session)
     with factory() as session:
         dept_ids = list(session.scalars(select(Department.id).order_by(Department.id)))
     rng = random.Random(seed)

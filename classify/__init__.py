@@ -1,4 +1,5 @@
-"""classify: text in, category out; training, evaluation, and stored model versions.
+"""classify: text in, category out; training, evaluation, and stored model versions; the jobs
+that learn from staff decisions (``retraining``) and group suggestions into themes (``theme_jobs``).
 
-May import: models (the classifier registry only). Never intake or api.
+May import: models. Never intake or api.
 """

@@ -1,7 +1,7 @@
 """Learning from staff corrections: assemble training data, hold out a fixed evaluation set, gate promotion.
 
 Pure functions over examples; reading reviews from the database and running the job is the
-caller's business (intake.learning).
+caller's business (classify.retraining).
 
 The evaluation set is fixed by construction: a text belongs to it when the hash of its normalised
 form falls in the lowest ``EVAL_PERCENT`` of the hash range. So each text keeps its side forever

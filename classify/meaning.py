@@ -342,17 +342,3 @@ def write_seed_vectors(texts: Sequence[str], path: Path = SEED_VECTORS) -> int:
         model_sha256=np.array(MODEL_SHA256),
     )
     return len(unique)
-
-
-def main() -> int:
-    """Rebuild seed/meaning.npz from the shipped seed CSVs: ``python -m classify.meaning``."""
-    from classify.text import normalise
-    from classify.train import read_labelled_csv, seed_paths
-
-    count = write_seed_vectors([normalise(e.text) for e in read_labelled_csv(seed_paths())])
-    print(f"wrote {count} vectors to {SEED_VECTORS}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

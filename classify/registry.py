@@ -24,10 +24,11 @@ from classify.meaning import kept_vectors
 from classify.model import METADATA_FILE, MODEL_FILE, Classifier, ModelIntegrityError
 from classify.train import read_labelled_csv, seed_paths
 from classify.vector_store import DatabaseVectorStore
-from models import artefacts, queries, review_queries
 from models.db import unit_of_work
 from models.errors import Unavailable
-from models.tables import ClassifierVersion
+from models.reviews import artefacts, classifiers
+from models.reviews import queries as review_queries
+from models.reviews.tables import ClassifierVersion
 
 
 class NoActiveClassifier(Unavailable):
@@ -42,7 +43,7 @@ def register_artefact(
     """Record a saved artefact directory (path stored relative to ``root``) and keep its files."""
     meta_text = (model_dir / METADATA_FILE).read_text(encoding="utf-8")
     meta = json.loads(meta_text)
-    version = queries.add_classifier_version(
+    version = classifiers.add_classifier_version(
         session,
         artefact_path=str(model_dir.relative_to(root)),
         sha256=meta["sha256"],
@@ -77,7 +78,7 @@ class ClassifierRegistry:
         (classify.learning), so later candidates are compared with it on texts neither has seen.
         """
         with unit_of_work(self.factory) as session:
-            active = queries.active_classifier(session)
+            active = classifiers.active_classifier(session)
             if active is not None:
                 return active.id
         out_dir = self.root / "seed-v1"
@@ -86,19 +87,19 @@ class ClassifierRegistry:
             with kept_vectors(self.vectors):
                 train_candidate(assemble(seed), out_dir, random_state=0, note="seed model")
         with unit_of_work(self.factory) as session:
-            active = queries.active_classifier(session)
+            active = classifiers.active_classifier(session)
             if active is not None:  # another process got there first
                 return active.id
             version = register_artefact(
                 session, out_dir, self.root, state="candidate", note="seed model trained on first start"
             )
-            queries.activate_classifier(session, version.id)
+            classifiers.activate_classifier(session, version.id)
             return version.id
 
     def active(self) -> tuple[int, Classifier]:
         """(version id, loaded classifier) of the active version."""
         with unit_of_work(self.factory) as session:
-            version = queries.active_classifier(session)
+            version = classifiers.active_classifier(session)
             if version is None:
                 raise NoActiveClassifier("No classifier is active. Train one or restart the server.")
             version_id = version.id

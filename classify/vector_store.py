@@ -19,9 +19,9 @@ from sqlalchemy import Table
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import embedding_cache
 from models.db import make_engine, make_session_factory, unit_of_work
-from models.tables import EmbeddingCache
+from models.reviews import embedding_cache
+from models.reviews.tables import EmbeddingCache
 
 log = logging.getLogger(__name__)
 

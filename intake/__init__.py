@@ -1,4 +1,5 @@
-"""intake: audio in, transcript out; one submission through every stage, and running its jobs.
+"""intake: audio in, transcript out; one submission through every stage, and running jobs (any
+domain's kinds, handed to the runner by the modules that own them).
 
 Jobs run on the embedded runner's threads (``jobs``) or, with a broker, are published to Celery
 workers (``broker``); recordings are kept in a local directory or an S3-compatible store

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import queries
 from models.db import unit_of_work
+from models.jobs import queue as job_queue
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -96,13 +96,13 @@ class BrokerQueue:
         then the message is sent; if sending fails the mark is removed again.
         """
         with unit_of_work(self.factory) as session:
-            if not queries.mark_published(session, job_id, self.stale):
+            if not job_queue.mark_published(session, job_id, self.stale):
                 return False
         try:
             self.app.send_task(RUN_JOB_TASK, args=[job_id], queue=self.queue)
         except BaseException:
             with unit_of_work(self.factory) as session:
-                queries.unmark_published(session, job_id)
+                job_queue.unmark_published(session, job_id)
             raise
         return True
 
@@ -111,7 +111,7 @@ class BrokerQueue:
         sent = 0
         while True:
             with unit_of_work(self.factory) as session:
-                job_ids = queries.jobs_needing_a_message(session, self.stale, limit=self.batch)
+                job_ids = job_queue.jobs_needing_a_message(session, self.stale, limit=self.batch)
             sent_now = 0
             for job_id in job_ids:
                 if self.publish(job_id):  # a broker error ends this sweep; the next one tries again

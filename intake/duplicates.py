@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from classify.themes import most_similar
-from models import theme_store
 from models.db import utcnow
-from models.tables import Suggestion
+from models.suggestions.tables import Suggestion
+from models.themes import store as theme_store
 
 
 @dataclass(frozen=True)

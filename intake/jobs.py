@@ -18,23 +18,19 @@ import socket
 import threading
 import traceback
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import queries
 from models.db import unit_of_work
 from models.errors import DomainError
-from models.tables import Job
+from models.jobs import queue as job_queue
+from models.jobs.queue import Handlers
+from models.jobs.tables import Job
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[int], None]
-GiveUp = Callable[[int, str], None]
-Handlers = dict[str, tuple[Handler, GiveUp]]
 
 
 class JobQueue(Protocol):
@@ -67,7 +63,7 @@ class ClaimedJob:
     @classmethod
     def of(cls, job: Job) -> ClaimedJob:
         """Copy the fields a worker needs out of the row (usable after the session closes)."""
-        return cls(job.id, job.kind, job.suggestion_id, job.attempts, job.max_attempts)
+        return cls(job.id, job.kind, job.target_id, job.attempts, job.max_attempts)
 
 
 def worker_name(prefix: str) -> str:
@@ -92,13 +88,13 @@ class JobExecutor:
     def claim_next(self, worker: str) -> ClaimedJob | None:
         """Claim the oldest runnable job, if any."""
         with unit_of_work(self.factory) as session:
-            job = queries.claim_job(session, worker, self.lease)
+            job = job_queue.claim_job(session, worker, self.lease)
             return ClaimedJob.of(job) if job is not None else None
 
     def claim(self, job_id: int, worker: str) -> ClaimedJob | None:
         """Claim one named job; None when it is held by a live worker, finished, or backing off."""
         with unit_of_work(self.factory) as session:
-            job = queries.claim_job_by_id(session, job_id, worker, self.lease)
+            job = job_queue.claim_job_by_id(session, job_id, worker, self.lease)
             return ClaimedJob.of(job) if job is not None else None
 
     def run(self, job: ClaimedJob, worker: str) -> None:
@@ -139,13 +135,13 @@ class JobExecutor:
         with unit_of_work(self.factory) as session:
             row = session.get(Job, job.id)
             assert row is not None
-            queries.finish_job(session, row)
+            job_queue.finish_job(session, row)
 
     def _failed(self, job: ClaimedJob, error: str) -> None:
         with unit_of_work(self.factory) as session:
             row = session.get(Job, job.id)
             assert row is not None
-            gave_up = queries.retry_or_fail_job(
+            gave_up = job_queue.retry_or_fail_job(
                 session, row, error, self.backoff * (2 ** max(job.attempt - 1, 0))
             )
         if gave_up and job.kind in self.handlers:
@@ -156,7 +152,7 @@ class JobExecutor:
         while not stop.wait(interval):
             try:
                 with unit_of_work(self.factory) as session:
-                    held = queries.renew_lease(session, job_id, worker, self.lease)
+                    held = job_queue.renew_lease(session, job_id, worker, self.lease)
             except Exception:  # a database blip: try again at the next beat, the lease still runs
                 log.exception("could not renew the lease of job %d", job_id)
                 continue

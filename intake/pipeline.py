@@ -18,9 +18,12 @@ from intake.asr import Transcriber
 from intake.audio import AudioLimits, load_audio
 from intake.duplicates import DuplicatePolicy, flag_if_duplicate
 from intake.storage import AudioStore
-from models import queries
+from intake.submission import PROCESS_JOB
 from models.db import unit_of_work
-from models.tables import Suggestion
+from models.directory import queries as directory
+from models.jobs.queue import Handlers
+from models.suggestions import queries
+from models.suggestions.tables import Suggestion
 from models.vocabulary import Status
 
 WORKER = "worker"
@@ -89,6 +92,10 @@ class Pipeline:
         self.limits = limits
         self.policy = policy
         self.duplicates = duplicates or DuplicatePolicy()
+
+    def handlers(self) -> Handlers:
+        """The job kind this class runs: taking a submitted suggestion through every stage."""
+        return {PROCESS_JOB: (self.process, self.give_up)}
 
     def process(self, suggestion_id: int) -> None:
         """Take the suggestion as far as it can go without a person."""
@@ -182,7 +189,7 @@ class Pipeline:
             suggestion = queries.get_suggestion(session, suggestion_id)
             if suggestion.status != Status.CLASSIFIED or suggestion.category is None:
                 return
-            department = queries.department_for(session, suggestion.category, suggestion.village)
+            department = directory.department_for(session, suggestion.category, suggestion.village)
             suggestion.department_id = department.id if department is not None else None
             reasons = self._review_reasons(session, suggestion, department is not None)
             detail = {"department": department.code if department else None}

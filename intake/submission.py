@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake.audio import AudioLimits, inspect_audio
 from intake.media import media_type_of
 from intake.storage import AudioStore
-from models import queries
 from models.db import unit_of_work
 from models.errors import InvalidInput
-from models.idempotency import MAX_KEY_LENGTH, check_reuse, find_key, record_key
-from models.rating import new_rating_key, rating_key_hash
+from models.jobs import queue as job_queue
+from models.suggestions import queries
+from models.suggestions.idempotency import MAX_KEY_LENGTH, check_reuse, find_key, record_key
+from models.suggestions.rating import new_rating_key, rating_key_hash
 from models.vocabulary import Status
 
 LANGUAGES = ("auto", "zh", "en")
@@ -268,5 +269,5 @@ class Desk:
             rating_key_hash=rating_key_hash(rating_key),
             **fields,
         )
-        queries.enqueue(session, PROCESS_JOB, suggestion.id, max_attempts=self.max_attempts)
+        job_queue.enqueue(session, PROCESS_JOB, suggestion.id, max_attempts=self.max_attempts)
         return Receipt(suggestion.id, suggestion.tracking_code, suggestion.status, rating_key)

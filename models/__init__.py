@@ -1,22 +1,23 @@
-"""models: stored data: SQLAlchemy tables, queries, migrations, and the shared domain errors.
+"""models: stored data, one subpackage per domain, each with its tables and its queries or flow.
 
-Also the rules that belong to the data: the workflow's transition table and actions
-(``lifecycle``), admin-managed departments, deputies, rules and deadlines with their audit trail
-(``directory``), overdue and board aggregates (``supervision``) and the Open311 request query
-(``open311``). Nothing here commits; the unit of work (``db.unit_of_work``) does.
+- ``directory`` (departments, routing, deputies, deadlines, audit), ``suggestions`` (the suggestion,
+  its workflow and rating), ``jobs`` (the queue), ``staff``, ``themes``, ``appointments``, ``reviews``
+  (review and learning), ``reporting`` (read models over all of them; imported by none).
+- Shared by all: ``base`` (the declarative base), ``db`` (engines, the unit of work, upgrades),
+  ``errors`` (semantic domain errors), ``vocabulary`` (statuses, channels, roles), ``taxonomy``
+  (categories), ``privacy`` and ``hashing``.
 
-Imports nothing of ours.
+Nothing here commits; the unit of work (``db.unit_of_work``) does. Imports nothing of ours.
 """
 
 # Every table module registers its tables on models.base.Base when imported; importing them here
 # means any use of the package sees the whole schema (relationships by name, Alembic, create_all).
-from models import (  # noqa: F401
-    appointments,
-    artefacts,
-    idempotency,
-    reviews,
-    staff,
-    tables,
-    themes,
-    workflow,
-)
+from models.appointments import tables as _appointments  # noqa: F401
+from models.directory import tables as _directory  # noqa: F401
+from models.jobs import tables as _jobs  # noqa: F401
+from models.reviews import artefacts as _artefacts  # noqa: F401
+from models.reviews import tables as _reviews  # noqa: F401
+from models.staff import tables as _staff  # noqa: F401
+from models.suggestions import idempotency as _idempotency  # noqa: F401
+from models.suggestions import tables as _suggestions  # noqa: F401
+from models.themes import tables as _themes  # noqa: F401

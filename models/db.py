@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import inspect
-import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,35 +27,6 @@ class DatabaseUnavailable(Unavailable):
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
-
-
-#: Where a session keeps the ids of the jobs it queued until it commits (``queries.enqueue``).
-NEW_JOBS = "minsheng_new_jobs"
-
-
-def announce_jobs(factory: sessionmaker[Session], announce: Callable[[int], None]) -> None:
-    """After every commit of a session from ``factory``, hand each job it queued to ``announce``
-    (a local worker wakes, or a broker message goes out); a rollback forgets them. The one way a
-    new job is announced: a job is never announced before its row is committed, nor forgotten."""
-
-    # The factory keeps this listener for its lifetime, and the announcer (a job queue) usually
-    # holds the factory: a weak reference to a bound method keeps that from becoming a cycle that
-    # pins the engine and its connections until the garbage collector's slowest pass.
-    target: Callable[[], Callable[[int], None] | None] = (
-        weakref.WeakMethod(announce) if inspect.ismethod(announce) else (lambda: announce)
-    )
-
-    def committed(session: Session) -> None:
-        call = target()
-        for job_id in session.info.pop(NEW_JOBS, ()):
-            if call is not None:
-                call(job_id)
-
-    def rolled_back(session: Session) -> None:
-        session.info.pop(NEW_JOBS, None)
-
-    event.listen(factory, "after_commit", committed)
-    event.listen(factory, "after_rollback", rolled_back)
 
 
 # Advisory lock key that serialises schema upgrades when several processes start at once (PG only).

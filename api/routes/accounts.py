@@ -15,8 +15,8 @@ from api.deps import SessionDep
 from api.errors import status_for
 from api.ids import PathId
 from api.web.templating import render
-from models import staff_queries
 from models.errors import InvalidInput
+from models.staff import queries as staff_queries
 from models.vocabulary import ROLE_NAMES
 
 router = APIRouter(prefix="/staff", include_in_schema=False)

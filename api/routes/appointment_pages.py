@@ -22,11 +22,11 @@ from api.ids import MAX_ID, PathId, form_id, form_ids, form_number
 from api.local_time import in_township, local, parse_form_time
 from api.staff import AdminDep, ClockDep, StaffDep
 from api.web.templating import render
-from models import appointment_flow as flow
-from models import directory
-from models.directory import MAX_DEADLINE_DAYS
+from models.appointments import flow
+from models.directory import queries as directory
+from models.directory.queries import MAX_DEADLINE_DAYS
 from models.errors import InvalidInput
-from models.lifecycle import NotPermitted
+from models.suggestions.lifecycle import NotPermitted
 from models.vocabulary import VILLAGER_STATUS_WORDS
 
 router = APIRouter(prefix="/staff/appointments", include_in_schema=False)

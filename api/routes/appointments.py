@@ -21,9 +21,9 @@ from api.deps import ContextDep, SessionDep
 from api.ids import BodyId, PathId
 from api.local_time import DayOrTime, in_township
 from api.staff import AdminDep, ClockDep, StaffDep
-from models import appointment_flow as flow
-from models.appointments import AppointmentSession
-from models.lifecycle import NotPermitted
+from models.appointments import flow
+from models.appointments.tables import AppointmentSession
+from models.suggestions.lifecycle import NotPermitted
 
 router = APIRouter(prefix="/api/v1/appointments", tags=["appointments"])
 

@@ -16,8 +16,8 @@ from api.auth import identify
 from api.deps import ContextDep
 from api.worker_lock import WorkerLock
 from intake.weights import weights_status
-from models import queries
 from models.db import unit_of_work
+from models.reviews import classifiers
 
 router = APIRouter(tags=["operations"])
 
@@ -49,7 +49,7 @@ def readyz(request: Request, context: ContextDep) -> JSONResponse:
     try:
         with unit_of_work(context.factory) as session:
             session.execute(text("SELECT 1"))
-            active = queries.active_classifier(session)
+            active = classifiers.active_classifier(session)
         checks["database"] = "ok"
         checks["classifier"] = f"ok (version {active.id})" if active else "no active classifier"
     except Exception as exc:

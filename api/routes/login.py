@@ -36,8 +36,8 @@ from api.deps import ContextDep
 from api.errors import status_for
 from api.ratelimit import TooManyRequests, count_sign_in, uncount_sign_in
 from api.web.templating import render
-from models import staff_queries
 from models.db import unit_of_work
+from models.staff import queries as staff_queries
 from models.vocabulary import ROLE_NAMES
 
 router = APIRouter()

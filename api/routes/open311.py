@@ -36,12 +36,11 @@ from api.submission import track_path
 from api.upload import read_form
 from intake.submission import Submitter
 from models.errors import InvalidInput, NotFound
-from models.open311 import RequestFilter, find_requests
 from models.privacy import scrub
-from models.tables import Suggestion
+from models.suggestions.open311 import RequestFilter, find_requests
+from models.suggestions.tables import Open311Request, Suggestion
 from models.taxonomy import CATEGORIES, category
 from models.vocabulary import DONE, IN_PROCESSING, VILLAGER_STATUS_WORDS, Channel, Status
-from models.workflow import Open311Request
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 

@@ -20,8 +20,9 @@ from api.deps import ContextDep, SessionDep
 from api.staff import ClockDep, StaffDep
 from api.web.charts import bar_chart, line_chart
 from api.web.templating import render
-from models import contact, reports
 from models.errors import InvalidInput
+from models.reporting import reports
+from models.suggestions import contact
 from models.taxonomy import CATEGORIES
 from models.vocabulary import VILLAGER_STATUS_WORDS
 

@@ -26,9 +26,9 @@ from api.review_schemas import (
 from api.review_views import KNOWN_STATUSES, ReviewerDep, review_item, run_out, version_out
 from api.security_headers import user_content_headers
 from intake.media import extension_of, media_type_of
-from models import queries
-from models import review_queries as rq
 from models.errors import InvalidInput, NotFound
+from models.reviews import queries as rq
+from models.suggestions import queries
 from models.taxonomy import LABELS
 
 router = APIRouter(prefix="/api/v1", tags=["review"])

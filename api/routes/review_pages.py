@@ -17,9 +17,10 @@ from api.deps import SessionDep
 from api.ids import PathId
 from api.review_views import KNOWN_STATUSES, ReviewerDep, review_item, run_out, version_out
 from api.web.templating import page_language, render
-from models import queries
-from models import review_queries as rq
-from models.tables import Department
+from models.directory.tables import Department
+from models.reviews import classifiers
+from models.reviews import queries as rq
+from models.suggestions import queries
 from models.taxonomy import CATEGORIES
 
 router = APIRouter(prefix="/staff/review", include_in_schema=False)
@@ -76,7 +77,7 @@ def review_page(
     )
     total, page = rq.review_queue(session, flt, limit=QUEUE_PAGE)
     items = [review_item(session, s).model_dump(mode="json") for s in page]
-    active = queries.active_classifier(session)
+    active = classifiers.active_classifier(session)
     accuracy = rq.accuracy_by_version(session)
     departments = session.scalars(select(Department).order_by(Department.code)).all()
     filters = {

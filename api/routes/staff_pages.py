@@ -14,14 +14,16 @@ from api.deps import SessionDep
 from api.ids import PathId, form_id, form_number
 from api.staff import AdminDep, ClockDep, StaffDep, acting
 from api.web.templating import render
-from models import actions, directory, lifecycle, queries, supervision
-from models.actions import ActionInput
-from models.contact import may_see_contact
-from models.directory import MAX_DEADLINE_DAYS
-from models.lifecycle import Actor
+from models.directory import queries as directory
+from models.directory.queries import MAX_DEADLINE_DAYS
+from models.reporting import supervision
+from models.suggestions import actions, lifecycle, queries
+from models.suggestions.actions import ActionInput
+from models.suggestions.contact import may_see_contact
+from models.suggestions.lifecycle import Actor
+from models.suggestions.tables import ExtensionRequest
 from models.taxonomy import CATEGORIES
 from models.vocabulary import VILLAGER_STATUS_WORDS
-from models.workflow import ExtensionRequest
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 

@@ -27,12 +27,12 @@ from api.staff import actor_of
 from api.tracking import tracking_view
 from api.upload import read_form
 from intake.submission import Submitter
-from models import queries
-from models.contact import may_see_contact
 from models.errors import InvalidInput
-from models.idempotency import MAX_KEY_LENGTH
-from models.lifecycle import Actor
-from models.tables import Suggestion
+from models.suggestions import queries
+from models.suggestions.contact import may_see_contact
+from models.suggestions.idempotency import MAX_KEY_LENGTH
+from models.suggestions.lifecycle import Actor
+from models.suggestions.tables import Suggestion
 
 router = APIRouter(prefix="/api/v1", tags=["suggestions"])
 

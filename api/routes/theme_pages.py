@@ -14,9 +14,9 @@ from api.deps import SessionDep
 from api.ids import PathId, form_ids
 from api.staff import ClockDep, StaffDep, require_curator
 from api.web.templating import render
-from intake.theme_job import request_recompute
-from models import theme_store
+from classify.theme_jobs import request_recompute
 from models.taxonomy import CATEGORIES
+from models.themes import store as theme_store
 from models.vocabulary import VILLAGER_STATUS_WORDS
 
 router = APIRouter(prefix="/staff", include_in_schema=False)

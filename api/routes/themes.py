@@ -23,12 +23,13 @@ from api.theme_schemas import (
     ThemeOut,
     TopicOut,
 )
-from intake.theme_job import request_recompute
-from models import contact, queries, theme_store
+from classify.theme_jobs import request_recompute
 from models.errors import InvalidInput
-from models.lifecycle import Actor
+from models.suggestions import contact, queries
+from models.suggestions.lifecycle import Actor
 from models.taxonomy import LABELS
-from models.themes import ConsultationTopic
+from models.themes import store as theme_store
+from models.themes.tables import ConsultationTopic
 
 router = APIRouter(prefix="/api/v1", tags=["themes"])
 

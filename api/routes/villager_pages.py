@@ -18,8 +18,8 @@ from api.tracking import tracking_view
 from api.upload import read_form
 from api.web.templating import render
 from intake.submission import Submitter
-from models import queries, rating
 from models.errors import InvalidInput
+from models.suggestions import queries, rating
 from models.vocabulary import DONE
 
 router = APIRouter(include_in_schema=False)

@@ -33,10 +33,13 @@ from api.workflow_schemas import (
     RuleOut,
     WorkflowOut,
 )
-from models import actions, directory, lifecycle, queries, rating, supervision
-from models.actions import ActionInput
-from models.lifecycle import Actor
-from models.workflow import Deputy, ExtensionRequest
+from models.directory import queries as directory
+from models.directory.tables import Deputy
+from models.reporting import supervision
+from models.suggestions import actions, lifecycle, queries, rating
+from models.suggestions.actions import ActionInput
+from models.suggestions.lifecycle import Actor
+from models.suggestions.tables import ExtensionRequest
 
 router = APIRouter(prefix="/api/v1", tags=["workflow"])
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from models import lifecycle
-from models.action_table import ACTIONS
 from models.db import unit_of_work
+from models.suggestions import lifecycle
+from models.suggestions.action_table import ACTIONS
 from tests.api.conftest import staffed_client
 from tests.api.workflow_helpers import T0, Staffing, context_of, routed_suggestion
 

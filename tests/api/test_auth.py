@@ -130,7 +130,7 @@ def test_a_bearer_token_works_until_it_is_revoked(app_client: TestClient) -> Non
     with unit_of_work(_context(app_client).factory) as session:
         staff = accounts.token_identity(session, headers["Authorization"].split()[1])
         assert staff is not None
-        from models import staff_queries
+        from models.staff import queries as staff_queries
 
         (token_row,) = staff_queries.tokens_of(session, staff.id)
         assert token_row.token_hash != headers["Authorization"].split()[1]  # only the hash is stored
@@ -236,7 +236,7 @@ def test_the_admin_page_manages_accounts_and_tokens(browser: TestClient) -> None
     assert short.status_code == 422 and "at least 8" in short.text
 
     with unit_of_work(_context(browser).factory) as session:
-        from models import staff_queries
+        from models.staff import queries as staff_queries
 
         account = staff_queries.staff_by_username(session, "handler.wu")
         assert account is not None and account.department is not None
@@ -311,7 +311,7 @@ def test_the_staff_read_of_a_suggestion_checks_credentials_in_its_own_transactio
     token = headers["Authorization"].split()[1]
     read = browser.get(path, headers=headers)
     assert read.status_code == 200 and read.json()["tracking_code"] == suggestion["tracking_code"]
-    from models import staff_queries
+    from models.staff import queries as staff_queries
 
     with unit_of_work(_context(browser).factory) as session:
         found = staff_queries.live_api_token(session, accounts.sha256_hex(token))  # reads only

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from api.app import create_app
 from api.context import AppContext
 from api.settings import Settings
-from models.tables import Audio, Suggestion
+from models.suggestions.tables import Audio, Suggestion
 from tests.api.conftest import make_client
 
 

@@ -93,7 +93,7 @@ def test_200_concurrent_uploads_are_all_stored_processed_and_none_duplicated(
     ]
     per_suggestion = fetch(
         db,
-        "SELECT (SELECT count(*) FROM jobs j WHERE j.suggestion_id = s.id),"
+        "SELECT (SELECT count(*) FROM jobs j WHERE j.target_id = s.id),"
         " (SELECT count(*) FROM events e WHERE e.suggestion_id = s.id AND e.kind = 'received'),"
         " (SELECT count(*) FROM transcripts t WHERE t.suggestion_id = s.id), s.channel FROM suggestions s",
     )

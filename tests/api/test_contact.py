@@ -1,7 +1,7 @@
 """A villager's contact details (name, phone, address, coordinates) reach only the township office
 (admins, reviewers) and whoever holds the suggestion: the holding department's handlers, or the
 deputy it was dispatched to. Another department's handler sees the suggestion, not how to reach the
-villager (models/contact.py), in the JSON view and on the staff page alike."""
+villager (models/suggestions/contact.py), in the JSON view and on the staff page alike."""
 
 from __future__ import annotations
 

@@ -166,7 +166,7 @@ def test_outages_in_the_middle_of_requests_leave_every_suggestion_whole(
     # Every stored suggestion is whole: its key, one job (done), one 'received' event.
     rows = fetch(
         direct,
-        "SELECT s.id, (SELECT count(*) FROM jobs j WHERE j.suggestion_id = s.id AND j.state = 'done'),"
+        "SELECT s.id, (SELECT count(*) FROM jobs j WHERE j.target_id = s.id AND j.state = 'done'),"
         " (SELECT count(*) FROM events e WHERE e.suggestion_id = s.id AND e.kind = 'received'),"
         " (SELECT count(*) FROM idempotency_keys k WHERE k.suggestion_id = s.id) FROM suggestions s",
     )

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from api.app import create_app
 from api.context import AppContext
 from api.settings import Settings
-from models.tables import Audio, Suggestion
+from models.suggestions.tables import Audio, Suggestion
 from models.taxonomy import CATEGORIES
 from tests.api.conftest import make_client, staff_headers
 from tests.api.workflow_helpers import routed_suggestion

@@ -146,5 +146,5 @@ def test_an_api_killed_during_uploads_leaves_nothing_half_written_and_retries_st
         server.stop()
     assert all(len(ids) == 1 for ids in receipts.values()), receipts
     assert _stored(db) == {"suggestions": 2, "audio": 2, "jobs": 2, "events": 2, "idempotency_keys": 2}
-    rows = fetch(db, "SELECT s.id FROM suggestions s JOIN jobs j ON j.suggestion_id = s.id")
+    rows = fetch(db, "SELECT s.id FROM suggestions s JOIN jobs j ON j.target_id = s.id")
     assert sorted(r[0] for r in rows) == sorted(next(iter(ids)) for ids in receipts.values())

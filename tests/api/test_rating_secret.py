@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from models import queries
 from models.db import unit_of_work, utcnow
+from models.directory import queries as directory
+from models.suggestions import queries
 from models.vocabulary import Status
 from tests.api.conftest import staffed_client
 from tests.api.workflow_helpers import ADMIN, T0, Staffing, context_of, routed_suggestion
@@ -67,7 +68,7 @@ def route_and_resolve(api: TestClient, staffing: Staffing, sid: int) -> None:
     dispatch it and the station's handler resolves it through the staff API."""
     with unit_of_work(context_of(api).factory) as session:
         s = queries.get_suggestion(session, sid)
-        dept = queries.department_for(session, "power", None)
+        dept = directory.department_for(session, "power", None)
         assert dept is not None
         s.category, s.department_id, s.status = "power", dept.id, Status.ROUTED
     with staffing.as_(*ADMIN):

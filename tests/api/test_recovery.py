@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from api.context import AppContext
 from intake.audio import load_audio
-from models.tables import Job
+from models.jobs.tables import Job
 from tests.api.conftest import create_staff_headers, make_client, reader_headers, wait_until_processed
 from tests.databases import count, fetch
 from tests.server import start_server

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from api.worker_lock import worker_lock_path
-from models.tables import Job
+from models.jobs.tables import Job
 from tests.api.conftest import create_staff_headers
 from tests.server import Server, start_server
 
@@ -70,9 +70,7 @@ def _processed_by(server: Server, text: str, timeout: float = 60) -> set[int]:
     engine = create_engine(server.database_url)
     try:
         with engine.connect() as db:
-            workers = (
-                db.execute(select(Job.locked_by).where(Job.suggestion_id == receipt["id"])).scalars().all()
-            )
+            workers = db.execute(select(Job.locked_by).where(Job.target_id == receipt["id"])).scalars().all()
     finally:
         engine.dispose()
     # worker_name(): "embedded-<host>-<pid>-<6 hex>", then "-<thread name>".

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from models.db import unit_of_work
-from models.tables import Audio, Suggestion
+from models.suggestions.tables import Audio, Suggestion
 from tests.api.conftest import _context, staff_headers
 from tests.api.hostile_audio import html_wav, script_wav, take_over_script
 

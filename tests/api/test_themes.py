@@ -50,7 +50,7 @@ def submit(api: TestClient, text: str, village: str | None = None, address: str 
 
 
 def wait_for_themes(api: TestClient, job_id: int, timeout: float = 60.0) -> None:
-    from models.tables import Job
+    from models.jobs.tables import Job
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

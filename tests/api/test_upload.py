@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.context import AppContext
-from models.tables import Audio
+from models.suggestions.tables import Audio
 from tests.api.conftest import make_client
 from tests.intake.bombs import MB, flac_bomb, peak, reset_peak
 from tests.server import start_server

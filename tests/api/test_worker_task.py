@@ -13,8 +13,8 @@ from api import worker
 from api.settings import Settings
 from intake.broker import RUN_JOB_TASK
 from intake.jobs import JobExecutor
-from models import queries
 from models.db import make_engine, make_session_factory, unit_of_work
+from models.jobs import queue as job_queue
 
 
 def _task(tmp_path: Path, factory: sessionmaker[Session], seen: list[int]) -> object:
@@ -31,7 +31,7 @@ def test_the_task_claims_runs_and_drops_duplicates(tmp_path: Path, db_factory: s
     seen: list[int] = []
     task = _task(tmp_path, db_factory, seen)
     with unit_of_work(db_factory) as session:
-        job_id = queries.enqueue(session, "k", None).id
+        job_id = job_queue.enqueue(session, "k", None).id
     assert task.apply(args=[job_id]).get() == "ran"  # type: ignore[attr-defined]
     assert task.apply(args=[job_id]).get() == "skipped"  # type: ignore[attr-defined]
     assert seen == [0]

@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 from api import accounts
 from api.context import AppContext
 from api.staff import get_clock
-from models import queries, rating
 from models.db import unit_of_work
+from models.directory import queries as directory
+from models.suggestions import queries, rating
 from models.vocabulary import Status
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
@@ -103,7 +104,7 @@ def routed_suggestion(
     ``submitted_at`` backdates it (default: now), for tests whose reports cover a fixed period.
     """
     with unit_of_work(context_of(client).factory) as session:
-        dept = queries.department_for(session, category, village)
+        dept = directory.department_for(session, category, village)
         s = queries.create_suggestion(
             session,
             status=Status.ROUTED,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import httpx
 from playwright.sync_api import Error as PlaywrightError
 
-from models import staff_queries
 from models.db import make_engine, make_session_factory, unit_of_work
+from models.staff import queries as staff_queries
 from tests.api.conftest import create_staff
 from tests.api.hostile_audio import html_wav, script_wav, take_over_script
 from tests.browser.conftest import LaunchBrowser

@@ -9,8 +9,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import lifecycle, queries
 from models.db import make_engine, make_session_factory, unit_of_work, utcnow
+from models.directory import queries as directory
+from models.suggestions import lifecycle, queries
 from models.vocabulary import Status
 from tests.api.conftest import create_staff
 from tests.browser.conftest import LaunchBrowser
@@ -33,7 +34,7 @@ def test_the_report_page_draws_the_api_numbers_and_prints_without_controls(
     now = utcnow()
     with unit_of_work(db) as session:
         for category, village in (("power", "青山村"), ("power", "白水村"), ("transport", "青山村")):
-            dept = queries.department_for(session, category, village)
+            dept = directory.department_for(session, category, village)
             s = queries.create_suggestion(
                 session, status=Status.ROUTED, actor="worker", channel="text", text="路灯坏了",
                 category=category, village=village, department_id=dept.id if dept else None,

@@ -8,8 +8,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import queries
 from models.db import make_engine, make_session_factory, unit_of_work
+from models.directory import queries as directory
+from models.suggestions import queries
 from models.vocabulary import Status
 from tests.api.conftest import create_staff
 from tests.browser.conftest import LaunchBrowser
@@ -42,7 +43,7 @@ def test_admin_dispatches_handler_resolves_board_and_villager_see_it(
     create_staff(live_server.database_url, "boss", PASSWORD, ["admin"])
     create_staff(live_server.database_url, "li", PASSWORD, ["handler"], department_code="power_station")
     with unit_of_work(db) as session:
-        dept = queries.department_for(session, "power", None)
+        dept = directory.department_for(session, "power", None)
         assert dept is not None
         s = queries.create_suggestion(
             session,

@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import lifecycle, queries
 from models.db import make_engine, make_session_factory, unit_of_work, utcnow
+from models.suggestions import lifecycle, queries
 from tests.browser.conftest import LaunchBrowser
 from tests.server import Server
 

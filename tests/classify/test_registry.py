@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from classify.model import ModelIntegrityError
 from classify.registry import ClassifierRegistry, NoActiveClassifier, register_artefact
 from classify.train import seed_paths, train_to_dir
-from models import artefacts, queries
 from models.db import make_engine, make_session_factory, unit_of_work
+from models.reviews import artefacts, classifiers
 from tests.databases import TestDatabases
 
 
@@ -27,7 +27,7 @@ def test_first_start_trains_and_activates_the_seed_model_once(
     assert version_id == first
     assert classifier.predict(["路灯坏了，晚上一片黑"])[0].label == "power"
     with db_factory() as session:
-        version = queries.active_classifier(session)
+        version = classifiers.active_classifier(session)
         assert version is not None and version.state == "active"
         # Trained on the seed set minus its fixed evaluation share; scored on that share.
         assert 700 < version.n_examples < 1042 and version.metrics["macro_f1"] > 0.6
@@ -58,14 +58,14 @@ def test_moving_the_pointer_switches_the_model_and_a_swapped_artefact_is_refused
     train_to_dir(seed_paths()[:1], root / "english-only")
     with unit_of_work(db_factory) as session:
         english = register_artefact(session, root / "english-only", root, state="candidate", note="test")
-        queries.activate_classifier(session, english.id)
+        classifiers.activate_classifier(session, english.id)
     assert registry.active()[0] == english.id
     with unit_of_work(db_factory) as session:
-        queries.activate_classifier(session, seed_id)
+        classifiers.activate_classifier(session, seed_id)
     assert registry.active()[0] == seed_id
     # Someone replaces the registered artefact with another valid one: the database record catches it.
     with unit_of_work(db_factory) as session:
-        version = queries.active_classifier(session)
+        version = classifiers.active_classifier(session)
         assert version is not None
         version.artefact_path = "english-only"
     with pytest.raises(ModelIntegrityError, match="sha256"):
@@ -84,7 +84,7 @@ def test_another_node_loads_a_version_from_the_database_without_a_shared_directo
     texts = ["路灯坏了，晚上一片黑", "The bus stop has no shelter"]
     assert classifier.predict(texts) == node_a.active()[1].predict(texts)
     with db_factory() as session:
-        path = queries.active_classifier(session).artefact_path  # type: ignore[union-attr]
+        path = classifiers.active_classifier(session).artefact_path  # type: ignore[union-attr]
     assert (tmp_path / "node-b" / path / "metadata.json").is_file()
     assert not [p for p in (tmp_path / "node-b").iterdir() if p.name.startswith(".fetch-")]
 

@@ -17,8 +17,8 @@ from classify.registry import ClassifierRegistry
 from classify.text import normalise
 from classify.train import train_to_dir
 from classify.vector_store import DatabaseVectorStore, vector_file
-from models import embedding_cache
 from models.db import make_engine, make_session_factory, unit_of_work
+from models.reviews import embedding_cache
 from tests.classify.conftest import OBVIOUS, hand_written_examples
 
 pytestmark = pytest.mark.skipif(

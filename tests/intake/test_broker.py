@@ -12,9 +12,9 @@ import redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.broker import BrokerQueue, make_celery
-from models import queries
 from models.db import unit_of_work
-from models.tables import Job
+from models.jobs import queue as job_queue
+from models.jobs.tables import Job
 from tests.api.nodes import RedisServer
 
 QUEUE = "minsheng-test"
@@ -40,7 +40,7 @@ def _waiting(server: RedisServer) -> int:
 
 def _jobs(factory: sessionmaker[Session], n: int) -> list[int]:
     with unit_of_work(factory) as session:
-        return [queries.enqueue(session, "k", None).id for _ in range(n)]
+        return [job_queue.enqueue(session, "k", None).id for _ in range(n)]
 
 
 def test_racing_sweepers_publish_each_job_once(

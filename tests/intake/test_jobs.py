@@ -15,9 +15,12 @@ from sqlalchemy import func, select
 
 from api.context import AppContext
 from intake.jobs import JobExecutor
-from models import queries
+from intake.submission import PROCESS_JOB
 from models.db import unit_of_work
-from models.tables import Event, Job, Prediction, Suggestion, Transcript
+from models.jobs import queue as job_queue
+from models.jobs.tables import Job
+from models.suggestions import queries
+from models.suggestions.tables import Event, Prediction, Suggestion, Transcript
 from tests.api.conftest import make_client, reader_headers
 
 
@@ -76,7 +79,7 @@ def test_running_a_text_job_twice_stores_the_same_result_once(app: tuple[TestCli
         "/api/v1/suggestions", data={"text": "The road to the market is full of holes."}
     ).json()["id"]
     with context.factory() as session:
-        job_id = queries.jobs_for(session, sid)[0].id
+        job_id = job_queue.jobs_for(session, PROCESS_JOB, sid)[0].id
     after_first, job = _run_twice(context, job_id, sid)
     assert after_first["predictions"] == 1 and after_first["status"] in {"routed", "needs_review"}
     assert _stored(context, sid) == after_first
@@ -91,7 +94,7 @@ def test_running_a_voice_job_twice_stores_one_transcript(
     with (data_dir / "voice_power.ogg").open("rb") as fh:
         sid = client.post("/api/v1/suggestions", files={"audio": ("n.ogg", fh)}).json()["id"]
     with context.factory() as session:
-        job_id = queries.jobs_for(session, sid)[0].id
+        job_id = job_queue.jobs_for(session, PROCESS_JOB, sid)[0].id
     after_first, job = _run_twice(context, job_id, sid)
     assert after_first["transcripts"] == 1 and "power" in (after_first["text"] or "").lower()
     assert _stored(context, sid) == after_first
@@ -108,7 +111,7 @@ def test_a_long_job_keeps_its_lease_by_heartbeat(app: tuple[TestClient, AppConte
 
     context.handlers["slow"] = (slow, lambda _id, _err: None)
     with unit_of_work(context.factory) as session:
-        job_id = queries.enqueue(session, "slow", None).id
+        job_id = job_queue.enqueue(session, "slow", None).id
     executor = JobExecutor(context.factory, context.handlers, timedelta(seconds=0.3), timedelta(0))
     job = executor.claim(job_id, "busy")
     assert job is not None
@@ -129,7 +132,7 @@ def test_a_job_that_keeps_killing_its_worker_is_given_up(app: tuple[TestClient, 
     sid = client.post("/api/v1/suggestions", data={"text": "Please fix the bridge."}).json()["id"]
     executor = JobExecutor(context.factory, context.handlers, timedelta(seconds=0.05), timedelta(0))
     with context.factory() as session:
-        job_id = queries.jobs_for(session, sid)[0].id
+        job_id = job_queue.jobs_for(session, PROCESS_JOB, sid)[0].id
     for n in range(3):  # max_attempts: three workers claimed it and died without a word
         assert executor.claim(job_id, f"dies-{n}") is not None
         time.sleep(0.1)
@@ -149,7 +152,7 @@ def test_a_new_job_kind_registered_in_the_handler_table_is_run(app: tuple[TestCl
     seen: list[int] = []
     context.handlers["retrain"] = (seen.append, lambda _id, _err: None)
     with unit_of_work(context.factory) as session:
-        job_id = queries.enqueue(session, "retrain", None).id
+        job_id = job_queue.enqueue(session, "retrain", None).id
     assert context.runner.drain() == 1  # the embedded runner shares the table with Celery workers
     assert seen == [0]
     with context.factory() as session:

@@ -27,10 +27,13 @@ from intake.pipeline import NO_SPEECH, LazyTranscriber, Pipeline, RoutingPolicy
 from intake.storage import LocalAudioStore
 from intake.submission import Desk, Submitter
 from intake.weights import ensure_base_model
-from models import directory, lifecycle, queries, theme_store
 from models.db import make_engine, make_session_factory, unit_of_work
-from models.tables import Event, Prediction, Transcript
+from models.directory import queries as directory
+from models.reviews import classifiers
+from models.suggestions import lifecycle, queries
+from models.suggestions.tables import Event, Prediction, Transcript
 from models.taxonomy import LABELS, category
+from models.themes import store as theme_store
 from models.vocabulary import Status
 from tests.databases import TestDatabases
 
@@ -116,7 +119,7 @@ def bare_intake(
 def intake(bare_intake: Intake) -> Intake:
     """An intake on a fresh database with the default departments and routing rules, as served."""
     with unit_of_work(bare_intake.factory) as session:
-        queries.seed_departments(session)
+        directory.seed_departments(session)
     return bare_intake
 
 
@@ -206,7 +209,7 @@ def test_a_text_suggestion_is_classified_and_routed_to_its_categorys_department(
     assert not intake.speech.loaded  # typed text never loads the speech model
     with intake.factory() as session:
         [prediction] = session.scalars(select(Prediction).where(Prediction.suggestion_id == sid))
-        active = queries.active_classifier(session)
+        active = classifiers.active_classifier(session)
         assert active is not None and prediction.classifier_version_id == active.id
         assert (prediction.label, prediction.confidence) == (expected, s.confidence)
         assert sorted(prediction.probabilities) == sorted(LABELS)

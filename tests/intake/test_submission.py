@@ -15,8 +15,9 @@ from intake.audio import AudioLimits
 from intake.storage import LocalAudioStore
 from intake.submission import Desk, Submitter
 from models.errors import InvalidInput
-from models.idempotency import IdempotencyConflict, IdempotencyKey
-from models.tables import Audio, Event, Job, Suggestion
+from models.jobs.tables import Job
+from models.suggestions.idempotency import IdempotencyConflict, IdempotencyKey
+from models.suggestions.tables import Audio, Event, Suggestion
 
 
 @pytest.fixture()

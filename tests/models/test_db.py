@@ -11,9 +11,9 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import queries
 from models.db import is_sqlite, make_engine, unit_of_work
-from models.tables import Suggestion
+from models.suggestions import queries
+from models.suggestions.tables import Suggestion
 from models.vocabulary import Status
 
 

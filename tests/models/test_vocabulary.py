@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from models.action_table import ACTIONS
+from models.suggestions.action_table import ACTIONS
 from models.taxonomy import CATEGORIES
 from models.vocabulary import (
     AWAITING_HANDLING,

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from models import queries
 from models.db import unit_of_work
+from models.directory import queries as directory
+from models.suggestions import queries
 from tests.api.conftest import staffed_client
 from tests.api.workflow_helpers import ADMIN, Staffing, context_of, routed_suggestion, villager_rating_key
 
@@ -153,7 +154,7 @@ def test_admin_page_edits_are_audited(web: TestClient, staffing: Staffing) -> No
     assert audit.count("boss") == 4  # department, deputy, rule, one changed deadline
     with unit_of_work(context_of(web).factory) as session:
         assert (
-            getattr(queries.department_for(session, "environment", "南村"), "code", None) == "water_station"
+            getattr(directory.department_for(session, "environment", "南村"), "code", None) == "water_station"
         )
     with staffing.as_("tom", "handler", department="transport_bureau"):
         assert web.get("/staff/admin", headers=HTML).status_code == 403

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from models import queries
 from models.db import unit_of_work
+from models.directory import queries as directory
+from models.suggestions import queries
 from models.vocabulary import Status
 from tests.api.conftest import staffed_client
 from tests.api.workflow_helpers import ADMIN, Staffing, context_of
@@ -37,7 +38,7 @@ def test_only_the_receipt_link_rates_through_the_pages(web: TestClient, staffing
 
     with unit_of_work(context_of(web).factory) as session:  # the pipeline routes it (no worker here)
         s = queries.get_by_tracking_code(session, code)
-        dept = queries.department_for(session, "power", None)
+        dept = directory.department_for(session, "power", None)
         assert dept is not None
         s.category, s.department_id, s.status = "power", dept.id, Status.ROUTED
         sid = s.id

@@ -1,0 +1,5 @@
+"""reviews: staff review and learning — decisions, labelled examples, retraining runs, classifier
+versions, their artefacts and cached sentence vectors.
+
+May import: models' shared modules, ``directory`` and ``suggestions``.
+"""
