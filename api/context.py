@@ -143,6 +143,7 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
             factory, celery, settings.broker_queue, timedelta(seconds=settings.republish_seconds)
         )
     announce_jobs(factory, queue.submitted)
+    learner.retrain_if_categories_changed()  # after announce_jobs: its job is announced on commit
     desk = Desk(factory, store, limits, max_attempts=settings.job_max_attempts)
     return AppContext(
         settings,

@@ -6,6 +6,7 @@ Retraining and re-classification run only as durable jobs (kinds ``RETRAIN_JOB``
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from collections.abc import Sequence
@@ -36,7 +37,7 @@ from models.directory import queries as directory
 from models.errors import DomainError, InvalidInput
 from models.jobs import queue as job_queue
 from models.jobs.queue import Handlers
-from models.reviews import classifiers
+from models.reviews import artefacts, classifiers
 from models.reviews import queries as rq
 from models.reviews.tables import RunState, TrainingRun
 from models.suggestions import queries
@@ -48,6 +49,8 @@ log = logging.getLogger(__name__)
 RETRAIN_JOB = "retrain_classifier"
 RECLASSIFY_JOB = "reclassify_open"
 WORKER = "worker"
+#: The trigger of a run queued because the taxonomy has categories the active model was not trained on.
+CATEGORIES_TRIGGER = "categories"
 # A worker that dies in a run (killed, out of memory) gets one more try, which resumes a run that had
 # already promoted its candidate; after that the run is closed (retrain_given_up), never left open.
 RETRAIN_ATTEMPTS = 2
@@ -173,6 +176,21 @@ class Learner:
         run = rq.create_run(session, trigger=trigger, requested_by=requested_by)
         job_queue.enqueue(session, RETRAIN_JOB, None, max_attempts=RETRAIN_ATTEMPTS)
         return run, True
+
+    def retrain_if_categories_changed(self) -> TrainingRun | None:
+        """Queue a retraining run when the active model was trained on another list of categories
+        than the taxonomy's (a category was added since), once per active version."""
+        with unit_of_work(self.factory) as session:
+            active = classifiers.active_classifier(session)
+            stored = artefacts.load_artefact(session, active.id) if active is not None else None
+            if active is None or stored is None:
+                return None
+            if tuple(json.loads(stored.metadata_json).get("labels", ())) == LABELS:
+                return None
+            if rq.has_run_since(session, trigger=CATEGORIES_TRIGGER, since=active.created_at):
+                return None  # tried for this version already; staff see that run's outcome
+            run, _ = self.request_retrain(session, trigger=CATEGORIES_TRIGGER, requested_by=WORKER)
+            return run
 
     def handlers(self) -> Handlers:
         """The job kinds this class runs: retraining, and re-classifying open suggestions."""

@@ -295,6 +295,16 @@ def create_run(session: Session, *, trigger: str, requested_by: str) -> Training
     return run
 
 
+def has_run_since(session: Session, *, trigger: str, since: datetime) -> bool:
+    """Whether a run with this trigger was requested at or after ``since``."""
+    found = session.scalar(
+        select(TrainingRun.id)
+        .where(TrainingRun.trigger == trigger, TrainingRun.requested_at >= since)
+        .limit(1)
+    )
+    return found is not None
+
+
 def last_run(session: Session) -> TrainingRun | None:
     """The newest run, whatever its state."""
     return session.scalar(select(TrainingRun).order_by(TrainingRun.id.desc()).limit(1))

@@ -101,7 +101,7 @@ class TrainingRun(Base):
     __tablename__ = "training_runs"
     __table_args__ = (Index("ix_training_runs_state", "state"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    trigger: Mapped[str] = mapped_column(String(16))  # manual | auto | cli
+    trigger: Mapped[str] = mapped_column(String(16))  # manual | auto | cli | categories
     requested_by: Mapped[str] = mapped_column(String(200))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Reviews with an id up to this one existed when the run was asked for (auto-retrain counts from it).
