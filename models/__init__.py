@@ -14,6 +14,7 @@ from models import (  # noqa: F401
     appointments,
     artefacts,
     idempotency,
+    papers,
     reviews,
     staff,
     tables,
