@@ -20,6 +20,8 @@ from api.routes import (
     health,
     login,
     open311,
+    papers,
+    problem_lists,
     reports,
     review,
     review_pages,
@@ -122,6 +124,8 @@ def create_app(
     app.include_router(review.router)
     app.include_router(review_pages.router)
     app.include_router(theme_pages.router)
+    app.include_router(papers.router)
+    app.include_router(problem_lists.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     return app

@@ -1,11 +1,12 @@
 """Who is acting: the staff dependencies of the workflow, board and admin endpoints.
 
-Three fixed dependencies built on ``api.auth.require_roles`` (admins pass every check), each
+Four fixed dependencies built on ``api.auth.require_roles`` (admins pass every check), each
 returning the ``models.suggestions.lifecycle.Actor`` the domain functions take:
 ``admin_actor`` (dispatch, close, chase, extension decisions, departments, deputies, rules,
-deadlines), ``handler_actor`` (department handlers and deputies: accept, start, resolve, return,
-extension requests; whether they hold *this* suggestion is checked by
-``lifecycle.check_may_handle``) and ``any_staff`` (the board and read views).
+deadlines), ``clerk_actor`` (the township office: suggestion papers), ``handler_actor``
+(department handlers and deputies: accept, start, resolve, return, extension requests; whether
+they hold *this* suggestion is checked by ``lifecycle.check_may_handle``) and ``any_staff`` (the
+board and read views).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from api.accounts import ADMIN, DEPUTY, HANDLER, Staff
+from api.accounts import ADMIN, DEPUTY, HANDLER, REVIEWER, Staff
 from api.auth import require_roles
 from models.db import utcnow
 from models.suggestions.action_table import ACTIONS
@@ -35,6 +36,11 @@ def admin_actor(staff: Annotated[Staff, Depends(require_roles(ADMIN))]) -> Actor
 
 def handler_actor(staff: Annotated[Staff, Depends(require_roles(HANDLER, DEPUTY))]) -> Actor:
     """A department handler, a deputy, or an admin."""
+    return actor_of(staff)
+
+
+def clerk_actor(staff: Annotated[Staff, Depends(require_roles(REVIEWER))]) -> Actor:
+    """A township clerk (the reviewer role: the office that triages, dispatches and reports) or an admin."""
     return actor_of(staff)
 
 
@@ -62,6 +68,7 @@ def get_clock() -> Callable[[], datetime]:
 
 AdminDep = Annotated[Actor, Depends(admin_actor)]
 HandlerDep = Annotated[Actor, Depends(handler_actor)]
+ClerkDep = Annotated[Actor, Depends(clerk_actor)]
 StaffDep = Annotated[Actor, Depends(any_staff)]
 ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
 

@@ -15,6 +15,7 @@ Nothing here commits; the unit of work (``db.unit_of_work``) does. Imports nothi
 from models.appointments import tables as _appointments  # noqa: F401
 from models.directory import tables as _directory  # noqa: F401
 from models.jobs import tables as _jobs  # noqa: F401
+from models.papers import tables as _papers  # noqa: F401
 from models.reviews import artefacts as _artefacts  # noqa: F401
 from models.reviews import tables as _reviews  # noqa: F401
 from models.staff import tables as _staff  # noqa: F401

@@ -26,8 +26,10 @@ from sqlalchemy import func, select
 from api.app import create_app
 from api.context import AppContext
 from api.settings import Settings
+from models.db import unit_of_work, utcnow
 from models.suggestions.tables import Audio, Suggestion
 from models.taxonomy import CATEGORIES
+from models.themes import store as theme_store
 from tests.api.conftest import make_client, staff_headers
 from tests.api.workflow_helpers import routed_suggestion
 from tests.conftest import DATA
@@ -174,8 +176,14 @@ def _seed(client: TestClient) -> None:
     """A few rows of each kind, so small generated ids also reach handlers past their lookups."""
     admin = staff_headers(client, "admin")
     assert client.post("/api/v1/suggestions", data={"text": "the bus never comes"}).status_code == 202
-    for category in ("power", "transport"):  # routed, so the workflow actions get past their state checks
-        routed_suggestion(client, category)
+    routed = [  # routed, so the workflow actions get past their state checks
+        routed_suggestion(client, category, "青山村")[0] for category in ("power", "transport")
+    ]
+    with unit_of_work(client.app.state.context.factory) as session:  # type: ignore[attr-defined]
+        # a theme, so its pages and its suggestion paper get past their lookups
+        theme_store.replace_automatic_themes(
+            session, [theme_store.NewTheme("power", "路灯", ["路灯"], routed)], utcnow()
+        )
     for mode in ("invitation", "session"):
         raised = client.post("/api/v1/appointments", json={"title": "fuzz", "mode": mode}, headers=admin)
         assert raised.status_code == 201, raised.text

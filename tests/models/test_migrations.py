@@ -26,13 +26,15 @@ def _config(connection: object) -> Config:
     return config
 
 
-def test_the_chain_is_linear_up_to_0011() -> None:
+def test_the_chain_is_linear_up_to_the_head() -> None:
     script = ScriptDirectory.from_config(_config(None))
     revision = script.get_revision("0010_embedding_cache")
     assert revision is not None and revision.down_revision == "0009_rating_keys"
     revision = script.get_revision("0011_job_target")
     assert revision is not None and revision.down_revision == "0010_embedding_cache"
-    assert script.get_heads() == ["0011_job_target"]
+    revision = script.get_revision("0012_paper_drafts")
+    assert revision is not None and revision.down_revision == "0011_job_target"
+    assert script.get_heads() == ["0012_paper_drafts"]
 
 
 def test_0010_downgrades_and_upgrades_cleanly(test_databases: TestDatabases) -> None:
@@ -85,7 +87,7 @@ def test_0011_renames_the_job_target_and_keeps_it(test_databases: TestDatabases)
             )
             command.upgrade(_config(conn), "head")
         with engine.begin() as conn:
-            assert MigrationContext.configure(conn).get_current_revision() == "0011_job_target"
+            assert MigrationContext.configure(conn).get_current_revision() == "0012_paper_drafts"
             columns = {c["name"] for c in inspect(conn).get_columns("jobs")}
             assert "target_id" in columns and "suggestion_id" not in columns
             assert inspect(conn).get_foreign_keys("jobs") == []
