@@ -152,6 +152,14 @@ def clean_roles(roles: Iterable[str]) -> frozenset[str]:
     return wanted
 
 
+def _check_handler_department(roles: frozenset[str], department_id: int | None) -> None:
+    """A handler acts for one department: without it they could hold and act on nothing."""
+    if HANDLER in roles and department_id is None:
+        raise InvalidInput(
+            "A handler account needs a department: choose the one whose suggestions they handle."
+        )
+
+
 def _department_id(session: Session, code: str | None) -> int | None:
     if code is None or not code.strip():
         return None
@@ -180,13 +188,15 @@ def create_staff(
     wanted = clean_roles(roles)
     if staff_queries.staff_by_username(session, username) is not None:
         raise AccountExists(f"A staff account named {username!r} already exists.")
+    department_id = _department_id(session, department_code)
+    _check_handler_department(wanted, department_id)
     account = staff_queries.add_staff(
         session,
         username=username,
         display_name=(display_name or "").strip()[:200] or username,
         password_hash=_hasher.hash(password),
         roles=wanted,
-        department_id=_department_id(session, department_code),
+        department_id=department_id,
     )
     return staff_of(account)
 
@@ -206,6 +216,7 @@ def update_staff(
     # Every check comes before the first change, so a refused update leaves the account as it was.
     wanted = clean_roles(roles)
     department_id = _department_id(session, department_code)
+    _check_handler_department(wanted, department_id)
     if new_password:
         check_password(new_password)
     if ADMIN in account.roles and account.active and (ADMIN not in wanted or not active):

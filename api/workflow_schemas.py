@@ -145,7 +145,7 @@ class DeputyIn(BaseModel):
     """Create or update a deputy (by user name)."""
 
     username: str
-    name: str
+    name: str | None = None  # the account's display name when left out
     village: str | None = None
     phone: str | None = None
     department_code: str | None = None

@@ -17,6 +17,7 @@ from api.web.templating import render
 from models.directory import queries as directory
 from models.directory.queries import MAX_DEADLINE_DAYS
 from models.reporting import supervision
+from models.staff import queries as staff_queries
 from models.suggestions import actions, lifecycle, queries
 from models.suggestions.actions import ActionInput
 from models.suggestions.contact import may_see_contact
@@ -235,6 +236,7 @@ def admin_page(request: Request, session: SessionDep, actor: AdminDep) -> HTMLRe
         {
             "departments": directory.departments(session),
             "deputies": directory.deputies(session),
+            "deputy_accounts": staff_queries.deputies_to_add(session),
             "rules": directory.routing_rules(session),
             "deadlines": directory.deadlines(session),
             "categories": CATEGORIES,
@@ -273,7 +275,7 @@ def deputy_form(
     active: OptionalText = None,
 ) -> RedirectResponse:
     """Add or update a deputy (unticking "active" retires them)."""
-    directory.save_deputy(
+    staff_queries.save_deputy(
         session,
         actor=actor.username,
         now=clock(),

@@ -36,6 +36,7 @@ from api.workflow_schemas import (
 from models.directory import queries as directory
 from models.directory.tables import Deputy
 from models.reporting import supervision
+from models.staff import queries as staff_queries
 from models.suggestions import actions, lifecycle, queries, rating
 from models.suggestions.actions import ActionInput
 from models.suggestions.lifecycle import Actor
@@ -337,7 +338,9 @@ def list_deputies(session: SessionDep, actor: StaffDep) -> list[DeputyOut]:
 @router.put("/admin/deputies", response_model=DeputyOut, tags=["admin"])
 def save_deputy(body: DeputyIn, session: SessionDep, actor: AdminDep, clock: ClockDep) -> DeputyOut:
     """Create or update a deputy (audited); ``active: false`` retires them."""
-    return deputy_out(directory.save_deputy(session, actor=actor.username, now=clock(), **body.model_dump()))
+    return deputy_out(
+        staff_queries.save_deputy(session, actor=actor.username, now=clock(), **body.model_dump())
+    )
 
 
 @router.get("/admin/routing-rules", response_model=list[RuleOut], tags=["admin"])

@@ -15,9 +15,11 @@ from sqlalchemy import ColumnElement, Select, bindparam, delete, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from models.db import utcnow
-from models.directory.tables import Department
-from models.errors import NotFound
+from models.directory import queries as directory
+from models.directory.tables import Department, Deputy
+from models.errors import InvalidInput, NotFound
 from models.staff.tables import ApiToken, StaffAccount, StaffRole, StaffSession
+from models.vocabulary import Role
 
 
 def department_by_code(session: Session, code: str) -> Department | None:
@@ -269,3 +271,46 @@ def revoke_api_token(session: Session, token_id: int) -> ApiToken:
         row.revoked_at = utcnow()
     session.flush()
     return row
+
+
+def save_deputy(
+    session: Session,
+    *,
+    actor: str,
+    now: datetime,
+    username: str,
+    name: str | None,
+    village: str | None = None,
+    phone: str | None = None,
+    department_code: str | None = None,
+    active: bool = True,
+) -> Deputy:
+    """Create or update the deputy record of a staff account that holds the deputy role (a
+    dispatch to a deputy must reach someone who can sign in); the name defaults to the account's."""
+    account = staff_by_username(session, username.strip())
+    if account is None or Role.DEPUTY not in account.roles:
+        raise InvalidInput(
+            f"There is no deputy account {username.strip()!r}: create a staff account with the deputy "
+            "role first, then add it here."
+        )
+    if active and not account.active:
+        raise InvalidInput(
+            f"The account {account.username!r} is disabled: enable it before adding it as a deputy."
+        )
+    return directory.save_deputy(
+        session,
+        actor=actor,
+        now=now,
+        username=account.username,
+        name=name or account.display_name,
+        village=village,
+        phone=phone,
+        department_code=department_code,
+        active=active,
+    )
+
+
+def deputies_to_add(session: Session) -> Sequence[StaffAccount]:
+    """Active deputy accounts that have no deputy record yet (what the admin page offers)."""
+    known = set(session.scalars(select(Deputy.username)))
+    return [a for a in staff_with_role(session, Role.DEPUTY) if a.username not in known]

@@ -1,4 +1,4 @@
-"""Staff accounts, their roles, login sessions and API tokens (tables only; queries in staff_queries)."""
+"""Staff accounts, their roles, login sessions and API tokens (tables only; queries in ``queries``)."""
 
 from __future__ import annotations
 

@@ -13,6 +13,8 @@ from api import accounts
 from api.auth import CSRF_COOKIE, SESSION_COOKIE
 from api.context import AppContext
 from models.db import unit_of_work
+from models.errors import InvalidInput
+from models.staff import queries as staff_queries
 from tests.api.conftest import create_staff, csrf_of, login, make_client, staff_headers, staff_login
 from tests.databases import fresh_database_url
 
@@ -38,9 +40,13 @@ def _context(client: TestClient) -> AppContext:
     return context
 
 
-def _account(client: TestClient, username: str, password: str, *roles: str) -> accounts.Staff:
+def _account(
+    client: TestClient, username: str, password: str, *roles: str, department: str | None = None
+) -> accounts.Staff:
     with unit_of_work(_context(client).factory) as session:
-        return accounts.create_staff(session, username=username, password=password, roles=roles)
+        return accounts.create_staff(
+            session, username=username, password=password, roles=roles, department_code=department
+        )
 
 
 def _post_login(client: TestClient, username: str, password: str, next_: str = "/staff") -> object:
@@ -83,12 +89,17 @@ def test_wrong_password_and_unknown_user_get_the_same_clear_refusal(browser: Tes
 
 
 def test_a_disabled_account_cannot_sign_in_and_its_sessions_end(browser: TestClient) -> None:
-    staff = _account(browser, "clerk.zhao", "zhao password", "handler")
+    staff = _account(browser, "clerk.zhao", "zhao password", "handler", department="power_station")
     login(browser, "clerk.zhao", "zhao password")
     assert browser.get("/api/v1/staff/me").json()["username"] == "clerk.zhao"
     with unit_of_work(_context(browser).factory) as session:
         accounts.update_staff(
-            session, staff.id, display_name="Zhao", roles=["handler"], department_code=None, active=False
+            session,
+            staff.id,
+            display_name="Zhao",
+            roles=["handler"],
+            department_code="power_station",
+            active=False,
         )
     assert browser.get("/api/v1/staff/me").status_code == 401
     browser.cookies.clear()
@@ -147,7 +158,8 @@ def test_a_bearer_token_works_until_it_is_revoked(app_client: TestClient) -> Non
 def test_roles_are_checked_and_admins_pass_every_check(app_client: TestClient) -> None:
     admin = staff_headers(app_client, "admin")
     for role in ("reviewer", "handler", "deputy"):
-        response = app_client.get("/staff/accounts", headers=staff_headers(app_client, role))
+        headers = staff_headers(app_client, role, "power_station" if role == "handler" else None)
+        response = app_client.get("/staff/accounts", headers=headers)
         assert response.status_code == 403, role
         assert response.json()["error"] == "PermissionDenied" and "admin" in response.json()["detail"]
     assert app_client.get("/staff/accounts", headers=admin).status_code == 200
@@ -264,11 +276,42 @@ def test_the_admin_page_manages_accounts_and_tokens(browser: TestClient) -> None
     token2 = token2.split('<code class="token">')[1].split("</code>")[0]
     changed = browser.post(
         f"/staff/accounts/{staff_id}",
-        data={"csrf_token": csrf, "display_name": "吴师傅", "roles": ["handler", "deputy"], "active": ""},
+        data={
+            "csrf_token": csrf,
+            "display_name": "吴师傅",
+            "roles": ["handler", "deputy"],
+            "department_code": "transport_bureau",
+            "active": "",
+        },
         follow_redirects=False,
     )
     assert changed.status_code == 303
     assert browser.get("/api/v1/staff/me", headers={"Authorization": f"Bearer {token2}"}).status_code == 401
+
+
+def test_a_handler_account_needs_a_department(browser: TestClient) -> None:
+    csrf = staff_login(browser, "admin")
+    form = {"csrf_token": csrf, "username": "handler.qin", "password": "qin password", "roles": ["handler"]}
+    refused = browser.post("/staff/accounts", data=form, headers=HTML)
+    assert refused.status_code == 422 and "needs a department" in refused.text
+    made = browser.post(
+        "/staff/accounts",
+        data={**form, "department_code": "power_station"},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert made.status_code == 303, made.text
+    with unit_of_work(_context(browser).factory) as session:
+        account = staff_queries.staff_by_username(session, "handler.qin")
+        assert account is not None
+        staff_id = account.id
+        with pytest.raises(InvalidInput, match="needs a department"):
+            accounts.update_staff(
+                session, staff_id, display_name="秦", roles=["handler"], department_code=None, active=True
+            )
+    with unit_of_work(_context(browser).factory) as session:  # the refused change left it as it was
+        account = staff_queries.get_staff(session, staff_id)
+        assert account.department is not None and account.department.code == "power_station"
 
 
 def test_the_last_administrator_cannot_be_disabled(tmp_path: Path, weights_cache: Path) -> None:
@@ -307,7 +350,7 @@ def test_the_staff_read_of_a_suggestion_checks_credentials_in_its_own_transactio
     assert anonymous.json()["detail"] == "Please sign in with a staff account first."
     assert browser.get(path, headers={"Authorization": "Bearer msk_nonsense"}).status_code == 401
 
-    headers = staff_headers(browser, "handler")
+    headers = staff_headers(browser, "handler", "power_station")
     token = headers["Authorization"].split()[1]
     read = browser.get(path, headers=headers)
     assert read.status_code == 200 and read.json()["tracking_code"] == suggestion["tracking_code"]

@@ -77,6 +77,7 @@ def test_a_point_to_point_dispatch_shows_the_contact_to_that_deputy_only(
     api: TestClient, staffing: Staffing
 ) -> None:
     sid, _ = routed_suggestion(api, "power")
+    staffing.token(DEPUTY[0], DEPUTY[1:], None)  # the deputy's staff account comes first
     with staffing.as_(*ADMIN):
         deputy = api.put("/api/v1/admin/deputies", json={"username": DEPUTY[0], "name": "王代表"}).json()
         dispatched = api.post(f"/api/v1/suggestions/{sid}/dispatch", json={"deputy_id": deputy["id"]})

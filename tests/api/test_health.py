@@ -19,7 +19,7 @@ def test_readiness_details_are_for_staff_only(tmp_path: Path, weights_cache: Pat
         bad_token = client.get("/readyz", headers={"Authorization": "Bearer msk_" + "x" * 40})
         assert bad_token.status_code == 200 and bad_token.json() == {"status": "ready"}
 
-        token = client.get("/readyz", headers=staff_headers(client, "handler"))
+        token = client.get("/readyz", headers=staff_headers(client, "handler", "power_station"))
         assert token.status_code == 200
         checks = token.json()["checks"]
         assert checks["audio_store"] == store and checks["database"] == "ok"

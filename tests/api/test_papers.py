@@ -324,7 +324,7 @@ def test_only_the_township_office_writes_papers(api: TestClient, staffing: Staff
                 assert api.get(path).status_code == 403, (path, who)
         with staffing.as_(*ADMIN):
             assert api.get(path).status_code == 200, path
-    with staffing.as_(*HANDLER):
+    with staffing.as_(*HANDLER, department=TRANSPORT):
         assert api.put(paths[0], json={"title": "x"}).status_code == 403
 
 

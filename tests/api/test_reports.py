@@ -63,7 +63,7 @@ def test_the_report_needs_staff(api: TestClient) -> None:
 
 def test_json_csv_and_page_agree(api: TestClient, staffing: Staffing, resolved: list[int]) -> None:
     params = {"period": "month", "date": "2026-11-15"}
-    with staffing.as_(*HANDLER):
+    with staffing.as_(*HANDLER, department="power_station"):
         body = api.get("/api/v1/reports", params=params).json()
         assert body["total"] >= 2 and body["by_category"]["power"] >= 2
         [power] = [d for d in body["departments"] if d["code"] == "power_station"]

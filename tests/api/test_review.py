@@ -171,7 +171,7 @@ def test_the_review_endpoints_are_documented(triage: TestClient) -> None:
 def test_the_queue_and_decisions_need_a_reviewer(triage: TestClient) -> None:
     item = triage.get("/api/v1/review", params={"limit": 1}).json()["items"][0]
     anonymous = {"Authorization": ""}
-    handler = staff_headers(triage, "handler")
+    handler = staff_headers(triage, "handler", "power_station")
     for headers, status in ((anonymous, 401), (handler, 403)):
         assert triage.get("/api/v1/review", headers=headers).status_code == status
         decided = triage.post(

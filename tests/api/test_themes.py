@@ -80,7 +80,7 @@ def test_a_repeat_is_flagged_and_the_villager_hears_it_is_already_being_handled(
     assert "已有人反映过相同的问题" in page.text
     assert api.get(f"/suggestions/{repeat['id']}/duplicate").status_code == 404  # no such page
     assert api.get(f"/api/v1/suggestions/{repeat['id']}/duplicate").status_code == 401
-    with staffing.as_(*HANDLER):
+    with staffing.as_(*HANDLER, department="transport_bureau"):
         flag = api.get(f"/api/v1/suggestions/{repeat['id']}/duplicate").json()
         assert flag["duplicate_of"] == first["id"] and flag["matched_on"] == "village"
         original = api.get(f"/api/v1/suggestions/{first['id']}/duplicate").json()
@@ -92,7 +92,7 @@ def test_themes_are_recomputed_in_the_background_then_curated_by_staff(
 ) -> None:
     parking = [submit(api, text, village=village)["id"] for text, village in PARKING]
     assert api.post("/api/v1/themes/recompute").status_code == 401
-    with staffing.as_(*HANDLER):
+    with staffing.as_(*HANDLER, department="transport_bureau"):
         queued = api.post("/api/v1/themes/recompute")
         assert queued.status_code == 202
         wait_for_themes(api, queued.json()["job_id"])

@@ -124,6 +124,7 @@ def test_return_goes_to_triage_with_reason_and_who(api: TestClient, staffing: St
 
 def test_point_to_point_dispatch_to_a_deputy(api: TestClient, staffing: Staffing) -> None:
     sid, _ = routed_suggestion(api, "environment")
+    staffing.token("wangdb", ("deputy",), None)  # the deputy's staff account comes first
     with staffing.as_(*ADMIN):
         deputy = api.put(
             "/api/v1/admin/deputies", json={"username": "wangdb", "name": "王代表", "village": "河西村"}
@@ -134,6 +135,21 @@ def test_point_to_point_dispatch_to_a_deputy(api: TestClient, staffing: Staffing
         assert api.post(f"/api/v1/suggestions/{sid}/accept").status_code == 403
     with staffing.as_("wangdb", "deputy"):
         assert api.post(f"/api/v1/suggestions/{sid}/accept").json()["status"] == "accepted"
+
+
+def test_a_deputy_is_a_staff_account_with_the_deputy_role(api: TestClient, staffing: Staffing) -> None:
+    staffing.token("clerk.sun", ("reviewer",), None)
+    staffing.token("zhoudb", ("deputy",), None)
+    with staffing.as_(*ADMIN):
+        nobody = api.put("/api/v1/admin/deputies", json={"username": "nosuchdb", "name": "无名"})
+        clerk = api.put("/api/v1/admin/deputies", json={"username": "clerk.sun", "name": "孙"})
+        listed = [d["username"] for d in api.get("/api/v1/admin/deputies").json()]
+        made = api.put("/api/v1/admin/deputies", json={"username": "zhoudb", "village": "河东村"})
+    assert nobody.status_code == 422 and "no deputy account 'nosuchdb'" in nobody.json()["detail"]
+    assert clerk.status_code == 422 and "deputy role" in clerk.json()["detail"]
+    assert "nosuchdb" not in listed and "clerk.sun" not in listed
+    assert made.status_code == 200, made.text
+    assert made.json()["username"] == "zhoudb" and made.json()["name"] == "zhoudb"  # the account's name
 
 
 def test_extension_needs_approval_and_overdue_follows_the_clock(api: TestClient, staffing: Staffing) -> None:

@@ -131,6 +131,7 @@ def test_staff_work_through_the_pages(web: TestClient, staffing: Staffing) -> No
 
 
 def test_admin_page_edits_are_audited(web: TestClient, staffing: Staffing) -> None:
+    staffing.token("liudb", ("deputy",), None)  # the deputy's staff account comes first
     with staffing.as_(*ADMIN):
         web.post(
             "/staff/admin/departments",
