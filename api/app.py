@@ -20,6 +20,7 @@ from api.routes import (
     health,
     login,
     open311,
+    openai_audio,
     reports,
     review,
     review_pages,
@@ -117,6 +118,7 @@ def create_app(
     app.include_router(appointments.router)
     app.include_router(appointment_pages.router)
     app.include_router(open311.router)
+    app.include_router(openai_audio.router)
     app.include_router(villager_pages.router)
     app.include_router(staff_pages.router)
     app.include_router(review.router)

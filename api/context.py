@@ -20,6 +20,7 @@ from intake.pipeline import LazyTranscriber, Pipeline, RoutingPolicy
 from intake.storage import AudioStore, S3Options, open_store
 from intake.submission import PROCESS_JOB, Desk
 from intake.theme_job import JOIN_THEMES_JOB, RECOMPUTE_THEMES_JOB, ThemeBuilder, ThemeSettings
+from intake.transcription_job import TRANSCRIPTION_JOB, TranscriptionJob
 from models import queries
 from models.db import announce_jobs, make_engine, make_session_factory, unit_of_work, upgrade
 
@@ -126,6 +127,14 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
         RECLASSIFY_JOB: (learner.reclassify_job, _no_give_up),
         RECOMPUTE_THEMES_JOB: (themes.recompute, themes.give_up),
         JOIN_THEMES_JOB: (themes.join, themes.give_up),
+        # The OpenAI-compatible transcription API (api/routes/openai_audio.py; issue 22).
+        TRANSCRIPTION_JOB: TranscriptionJob(
+            factory,
+            transcriber,
+            limits,
+            store.incoming,
+            keep=timedelta(seconds=2 * settings.transcription_wait_seconds),
+        ).handlers(),
     }
     runner = JobRunner(
         factory,

@@ -130,4 +130,3 @@ class TrackOut(BaseModel):
     already_reported_status_en: str | None = None
     submitted_at: datetime
     updated_at: datetime
-

@@ -18,5 +18,6 @@ from models import (  # noqa: F401
     staff,
     tables,
     themes,
+    transcriptions,
     workflow,
 )

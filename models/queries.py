@@ -50,9 +50,7 @@ def seed_departments(session: Session) -> None:
             select(RoutingRule).where(RoutingRule.category == cat.code, RoutingRule.village.is_(None))
         )
         if rule is None:
-            session.add(
-                RoutingRule(category=cat.code, village=None, department_id=dept.id, created_at=now)
-            )
+            session.add(RoutingRule(category=cat.code, village=None, department_id=dept.id, created_at=now))
     session.flush()
 
 
@@ -456,4 +454,3 @@ def retry_or_fail_job(session: Session, job: Job, error: str, backoff: timedelta
 def jobs_for(session: Session, suggestion_id: int) -> Sequence[Job]:
     """The jobs of a suggestion, oldest first."""
     return session.scalars(select(Job).where(Job.suggestion_id == suggestion_id).order_by(Job.id)).all()
-

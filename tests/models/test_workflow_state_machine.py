@@ -333,11 +333,7 @@ class Workflow(RuleBasedStateMachine):
             "none": None,
             "oversized": "k" * 500,
         }[key]
-        ok = (
-            key == "villager"
-            and e.status in (Status.RESOLVED, Status.CLOSED)
-            and e.satisfaction is None
-        )
+        ok = key == "villager" and e.status in (Status.RESOLVED, Status.CLOSED) and e.satisfaction is None
         ok = ok and 1 <= score <= 5
         before = self._snapshot(sid)
         try:
