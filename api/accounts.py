@@ -23,10 +23,13 @@ from models.directory import queries as directory
 from models.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 from models.staff import queries as staff_queries
 from models.staff.tables import ApiToken, StaffAccount
-from models.vocabulary import Role
+from models.vocabulary import STAFF_ROLES, Role
 
 ADMIN, REVIEWER, HANDLER, DEPUTY = Role.ADMIN, Role.REVIEWER, Role.HANDLER, Role.DEPUTY
+TRANSCRIBER = Role.TRANSCRIBER
 ROLES: tuple[str, ...] = tuple(Role)
+#: What "any staff member" must hold (models.vocabulary.STAFF_ROLES).
+ANY_STAFF: tuple[str, ...] = STAFF_ROLES
 API_TOKEN_PREFIX = "msk_"
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256

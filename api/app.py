@@ -20,6 +20,7 @@ from api.routes import (
     health,
     login,
     open311,
+    openai_audio,
     papers,
     problem_lists,
     reports,
@@ -119,6 +120,7 @@ def create_app(
     app.include_router(appointments.router)
     app.include_router(appointment_pages.router)
     app.include_router(open311.router)
+    app.include_router(openai_audio.router)
     app.include_router(villager_pages.router)
     app.include_router(staff_pages.router)
     app.include_router(review.router)

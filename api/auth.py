@@ -1,7 +1,8 @@
 """Who is asking: staff sign-in by session cookie or API token, role checks, CSRF protection.
 
 Use ``staff: Annotated[Staff, Depends(require_roles("reviewer"))]`` on any staff endpoint. Admins
-pass every role check; ``require_roles()`` with no role admits any signed-in staff member. The
+pass every role check; ``require_roles()`` with no role admits any signed-in staff member (an
+account holding one of ``ANY_STAFF``: a transcription client alone is not staff). The
 busiest staff read (one suggestion, GET) uses ``staff_gate()`` instead: the same checks and
 answers, run by the endpoint inside its own unit of work, which saves a database transaction and
 a thread-pool hop per request (about a tenth of that read's server CPU).
@@ -34,6 +35,7 @@ from starlette.responses import Response
 from api import accounts
 from api.accounts import (
     ADMIN,
+    ANY_STAFF,
     DEPUTY,
     HANDLER,
     REVIEWER,
@@ -148,11 +150,11 @@ def _admit(request: Request, identity: Identity | None, roles: tuple[str, ...]) 
             )
         raise NotAuthenticated("Please sign in with a staff account first.")
     staff = identity.staff
-    if roles and not staff.has_role(*roles):
+    if not staff.has_role(*(roles or ANY_STAFF)):
         held = ", ".join(sorted(staff.roles)) or "none"
         raise PermissionDenied(
             f"Your account ({staff.username}, roles: {held}) may not do this; "
-            f"it needs the role {' or '.join(roles)}."
+            f"it needs the role {' or '.join(roles or ANY_STAFF)}."
         )
     request.state.staff = staff
     return staff

@@ -20,6 +20,7 @@ from intake.jobs import JobQueue, JobRunner, RunnerOptions
 from intake.pipeline import LazyTranscriber, Pipeline, RoutingPolicy
 from intake.storage import AudioStore, S3Options, open_store
 from intake.submission import Desk
+from intake.transcription_job import TranscriptionJob
 from models.db import make_engine, make_session_factory, unit_of_work, upgrade
 from models.directory import queries as directory
 from models.jobs.queue import Handlers, announce_jobs
@@ -118,7 +119,19 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
         ),
     )
     # Each module that owns a kind of job declares it; this is where they meet the runner.
-    handlers: Handlers = {**pipeline.handlers(), **learner.handlers(), **themes.handlers()}
+    transcriptions = TranscriptionJob(
+        factory,
+        transcriber,
+        limits,
+        store.incoming,
+        keep=timedelta(seconds=2 * settings.transcription_wait_seconds),
+    )
+    handlers: Handlers = {
+        **pipeline.handlers(),
+        **learner.handlers(),
+        **themes.handlers(),
+        **transcriptions.handlers(),
+    }
     runner = JobRunner(
         factory,
         handlers,

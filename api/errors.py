@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from api.accounts import NotAuthenticated
+from api.openai_errors import is_openai_path, openai_error
 from api.web.templating import render, wants_html
 from models.errors import (
     Conflict,
@@ -58,15 +59,23 @@ def error_response(status: int, kind: str, detail: str) -> JSONResponse:
 
 
 def _respond(
-    request: Request, status: int, kind: str, detail: str, retry_after: int | None = None
+    request: Request,
+    status: int,
+    kind: str,
+    detail: str,
+    retry_after: int | None = None,
+    param: str | None = None,
 ) -> Response:
     """JSON for API clients; the same message as a page for a browser on a web page.
 
     Open311 clients get the GeoReport v2 error shape: a list of ``{code, description}``; a
-    malformed request is 400 there, as the spec says.
+    malformed request is 400 there, as the spec says. OpenAI clients (``/v1/``) get OpenAI's
+    shape (api.openai_errors), ``param`` naming the form field at fault.
     """
     response: Response
-    if request.url.path.startswith("/open311/"):
+    if is_openai_path(request.url.path):
+        response = openai_error(status, kind, detail, param)
+    elif request.url.path.startswith("/open311/"):
         code = 400 if status == 422 else status
         response = JSONResponse([{"code": code, "description": detail}], status_code=code)
     elif wants_html(request):
@@ -82,6 +91,10 @@ def _respond(
 
 def _not_authenticated(request: Request, exc: NotAuthenticated) -> Response:
     """A browser on a page is sent to the sign-in form (and back here after); API clients get 401."""
+    if is_openai_path(request.url.path):
+        response = openai_error(401, exc.kind, exc.detail)
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
     if wants_html(request):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if request.method != "GET":  # a form posted after the session ended: come back to a page
@@ -110,7 +123,7 @@ def install(app: FastAPI) -> None:
         status = status_for(exc)
         if status >= 500:
             log.error("%s: %s", exc.kind, exc.detail)
-        response = _respond(request, status, exc.kind, exc.detail)
+        response = _respond(request, status, exc.kind, exc.detail, param=getattr(exc, "param", None))
         if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     min_transcript_confidence: float = Field(0.4, ge=0, le=1)
     min_classifier_confidence: float = Field(0.5, ge=0, le=1)
     job_max_attempts: int = Field(3, ge=1)
+    transcription_wait_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="How long POST /v1/audio/transcriptions waits for the worker before answering 504.",
+    )
     job_retry_seconds: float = Field(5.0, ge=0, description="First retry delay; doubles each time.")
     job_lease_seconds: float = Field(
         60.0, gt=0, description="A running job's lease; its worker renews it every third of this."

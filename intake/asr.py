@@ -7,6 +7,7 @@ transcript confidence. An engine only detects languages and decodes speech audio
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import time
@@ -63,6 +64,31 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class Word:
+    """One word of a segment, timed by Whisper's cross-attention alignment."""
+
+    start: float
+    end: float
+    word: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class DetailedSegment(Segment):
+    """A segment with Whisper's decoding details, produced only when ``DecodeOptions.detailed``
+    asks for them (the OpenAI-compatible API shows them; villagers' notes never store them).
+
+    ``seek`` is the 10 ms frame where the decoding window began, ``tokens`` the text's token ids,
+    ``temperature`` the one the kept decode used, ``words`` set when word timestamps were asked.
+    """
+
+    seek: int = 0
+    tokens: tuple[int, ...] = ()
+    temperature: float = 0.0
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
 class Transcript:
     """What was heard in one note. ``text`` is empty when no speech was found."""
 
@@ -88,6 +114,10 @@ class DecodeOptions:
     compression_ratio_threshold: float = 2.4
     log_prob_threshold: float = -1.0
     no_speech_threshold: float = 0.6
+    # Engines return DetailedSegment (seek, tokens, temperature) instead of Segment.
+    detailed: bool = False
+    # Time each word as well (slower); only meaningful with ``detailed``.
+    word_timestamps: bool = False
 
 
 class Engine(Protocol):
@@ -223,6 +253,37 @@ class SileroSpeech:
         return np.concatenate(pieces).astype(np.float32), back
 
 
+def _in_note_time(segment: Segment, language: str, back: TimeMap) -> Segment:
+    """A decoded segment with its times mapped back to the whole note and its text cleaned
+    (Simplified Chinese for zh); a DetailedSegment stays one, its seek and words mapped too."""
+
+    def text_of(raw: str) -> str:
+        return to_simplified(raw) if language == "zh" else raw
+
+    start, end = round(back(segment.start), 2), round(back(segment.end, is_end=True), 2)
+    text = text_of(segment.text).strip()
+    if not isinstance(segment, DetailedSegment):
+        return Segment(
+            start=start,
+            end=end,
+            text=text,
+            avg_logprob=segment.avg_logprob,
+            no_speech_prob=segment.no_speech_prob,
+            compression_ratio=segment.compression_ratio,
+        )
+    words = tuple(
+        Word(
+            start=round(back(w.start), 2),
+            end=round(back(w.end, is_end=True), 2),
+            word=text_of(w.word).strip(),
+            probability=w.probability,
+        )
+        for w in segment.words
+    )
+    seek = round(back(segment.seek / 100) * 100)
+    return replace(segment, start=start, end=end, text=text, seek=seek, words=words)
+
+
 class Transcriber:
     """Turns normalised audio into a Transcript with one engine. Load once, reuse for every note."""
 
@@ -241,9 +302,16 @@ class Transcriber:
         self.speech = speech if speech is not None else SileroSpeech()
         self.mandarin_prompt = mandarin_prompt
 
-    def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
-        """Transcribe 16 kHz mono float32 ``audio``; ``language`` None/"auto" detects zh or en."""
+    def transcribe(
+        self, audio: np.ndarray, language: str | None = None, options: DecodeOptions | None = None
+    ) -> Transcript:
+        """Transcribe 16 kHz mono float32 ``audio``; ``language`` None/"auto" detects zh or en.
+
+        ``options`` replaces the transcriber's decoding options for this call only (a prompt, a
+        temperature, detailed segments with word timestamps).
+        """
         started = time.perf_counter()
+        base = options or self.options
         forced = language if language not in (None, "", "auto") else None
         if forced is not None and forced not in SUPPORTED_LANGUAGES:
             raise ValueError(f"language must be one of {SUPPORTED_LANGUAGES} or auto, not {language!r}")
@@ -251,8 +319,9 @@ class Transcriber:
         if speech.size < SAMPLE_RATE // 10:
             return self._result(forced or "", 0.0, [], [], started)
         combined = getattr(self.engine, "detect_and_decode", None)
+        options_for = functools.partial(self._options_for, base=base)
         if forced is None and combined is not None:
-            lang, lang_p, raw = combined(speech, SUPPORTED_LANGUAGES, self._options_for)
+            lang, lang_p, raw = combined(speech, SUPPORTED_LANGUAGES, options_for)
         else:
             if forced is None:
                 lang, lang_p = choose_language(
@@ -260,25 +329,16 @@ class Transcriber:
                 )
             else:
                 lang, lang_p = forced, 1.0
-            raw = self.engine.decode(speech, lang, self._options_for(lang))
-        mapped = [
-            Segment(
-                start=round(back(s.start), 2),
-                end=round(back(s.end, is_end=True), 2),
-                text=to_simplified(s.text).strip() if lang == "zh" else s.text.strip(),
-                avg_logprob=s.avg_logprob,
-                no_speech_prob=s.no_speech_prob,
-                compression_ratio=s.compression_ratio,
-            )
-            for s in raw
-        ]
+            raw = self.engine.decode(speech, lang, options_for(lang))
+        mapped = [_in_note_time(s, lang, back) for s in raw]
         kept, dropped = gate_segments(mapped, self.gate)
         return self._result(lang, lang_p, kept, dropped, started)
 
-    def _options_for(self, language: str) -> DecodeOptions:
-        if language == "zh" and self.mandarin_prompt and self.options.initial_prompt is None:
-            return replace(self.options, initial_prompt=MANDARIN_PROMPT)
-        return self.options
+    def _options_for(self, language: str, base: DecodeOptions | None = None) -> DecodeOptions:
+        options = base or self.options
+        if language == "zh" and self.mandarin_prompt and options.initial_prompt is None:
+            return replace(options, initial_prompt=MANDARIN_PROMPT)
+        return options
 
     def _result(
         self, lang: str, lang_p: float, kept: list[Segment], dropped: list[Segment], started: float

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from intake.asr import DecodeOptions, Segment, choose_language
+from intake.asr import DecodeOptions, DetailedSegment, Segment, Word, choose_language
 
 # Padding frames the encoder still sees after the end of the speech (10 ms each).
 ENCODER_MARGIN_FRAMES = 500
@@ -72,7 +72,7 @@ class FasterWhisperEngine:
     def decode(self, audio: np.ndarray, language: str, options: DecodeOptions) -> list[Segment]:
         """Decode speech audio in ``language``."""
         segments, _ = self._model.transcribe(audio, language=language, **_transcribe_kwargs(options))
-        return [_segment(s) for s in segments]
+        return [_segment(s, options) for s in segments]
 
     def detect_and_decode(
         self, audio: np.ndarray, allowed: Sequence[str], options_for: Callable[[str], DecodeOptions]
@@ -103,7 +103,7 @@ class FasterWhisperEngine:
             model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language
         )
         segments = model.generate_segments(features, tokenizer, info.transcription_options, False, encoded)
-        return language, probability, [_segment(s) for s in segments]
+        return language, probability, [_segment(s, options) for s in segments]
 
 
 def _transcribe_kwargs(options: DecodeOptions) -> dict[str, Any]:
@@ -115,11 +115,27 @@ def _transcribe_kwargs(options: DecodeOptions) -> dict[str, Any]:
         "log_prob_threshold": options.log_prob_threshold,
         "no_speech_threshold": options.no_speech_threshold,
         "condition_on_previous_text": False,
+        "word_timestamps": options.detailed and options.word_timestamps,
         "vad_filter": False,  # the Transcriber has already cut the audio to speech
     }
 
 
-def _segment(s: Any) -> Segment:
+def _segment(s: Any, options: DecodeOptions) -> Segment:
+    if options.detailed:
+        return DetailedSegment(
+            start=float(s.start),
+            end=float(s.end),
+            text=s.text,
+            avg_logprob=float(s.avg_logprob),
+            no_speech_prob=float(s.no_speech_prob),
+            compression_ratio=float(s.compression_ratio),
+            seek=int(s.seek),
+            tokens=tuple(int(t) for t in s.tokens),
+            temperature=float(s.temperature or 0.0),
+            words=tuple(
+                Word(float(w.start), float(w.end), str(w.word), float(w.probability)) for w in s.words or ()
+            ),
+        )
     return Segment(
         start=float(s.start),
         end=float(s.end),

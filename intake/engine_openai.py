@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from intake.asr import DecodeOptions, Segment
+from intake.asr import DecodeOptions, DetailedSegment, Segment, Word
 from models.errors import Unavailable
 
 INSTALL_HINT = (
@@ -80,17 +80,31 @@ class OpenAIWhisperEngine:
             no_speech_threshold=options.no_speech_threshold,
             condition_on_previous_text=False,
             initial_prompt=options.initial_prompt,
+            word_timestamps=options.detailed and options.word_timestamps,
             fp16=False,
             verbose=None,
         )
-        return [
-            Segment(
-                start=float(s["start"]),
-                end=float(s["end"]),
-                text=str(s["text"]),
-                avg_logprob=float(s["avg_logprob"]),
-                no_speech_prob=float(s["no_speech_prob"]),
-                compression_ratio=float(s["compression_ratio"]),
-            )
-            for s in result["segments"]
-        ]
+        return [_segment(s, options) for s in result["segments"]]
+
+
+def _segment(s: dict[str, Any], options: DecodeOptions) -> Segment:
+    common: dict[str, Any] = dict(
+        start=float(s["start"]),
+        end=float(s["end"]),
+        text=str(s["text"]),
+        avg_logprob=float(s["avg_logprob"]),
+        no_speech_prob=float(s["no_speech_prob"]),
+        compression_ratio=float(s["compression_ratio"]),
+    )
+    if not options.detailed:
+        return Segment(**common)
+    return DetailedSegment(
+        **common,
+        seek=int(s["seek"]),
+        tokens=tuple(int(t) for t in s["tokens"]),
+        temperature=float(s["temperature"]),
+        words=tuple(
+            Word(float(w["start"]), float(w["end"]), str(w["word"]), float(w["probability"]))
+            for w in s.get("words") or ()
+        ),
+    )

@@ -65,7 +65,14 @@ class Role(StrEnum):
     REVIEWER = "reviewer"
     HANDLER = "handler"
     DEPUTY = "deputy"
+    # Holds the transcribe permission: a machine client of the OpenAI-compatible transcription
+    # API (POST /v1/audio/transcriptions, GET /v1/models), seeing nothing of the suggestions.
+    TRANSCRIBER = "transcriber"
 
+
+#: The roles of people who work on suggestions: "any staff member" means an account holding one of
+#: these (a transcription client alone sees no suggestion).
+STAFF_ROLES: tuple[Role, ...] = (Role.ADMIN, Role.REVIEWER, Role.HANDLER, Role.DEPUTY)
 
 #: What people read for each role: (Chinese, English).
 ROLE_NAMES: dict[Role, tuple[str, str]] = {
@@ -73,6 +80,7 @@ ROLE_NAMES: dict[Role, tuple[str, str]] = {
     Role.REVIEWER: ("审核员", "Reviewer"),
     Role.HANDLER: ("部门承办人", "Department handler"),
     Role.DEPUTY: ("人大代表", "People's deputy"),
+    Role.TRANSCRIBER: ("语音转写接口", "Transcription API client"),
 }
 
 #: What staff read for each status: (Chinese, English).

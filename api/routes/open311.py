@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from api import submission
-from api.accounts import PermissionDenied
+from api.accounts import ANY_STAFF, PermissionDenied
 from api.auth import identify
 from api.context import AppContext
 from api.deps import ContextDep, SessionDep
@@ -143,7 +143,8 @@ def _audience(request: Request, context: AppContext) -> Audience:
     key = request.query_params.get("api_key")
     if key is not None and _client(key, context.settings.open311_keys) is not None:
         return CLIENT
-    if key is None and identify(request) is not None:
+    identity = identify(request) if key is None else None
+    if identity is not None and identity.staff.has_role(*ANY_STAFF):
         return STAFF
     enforce(limits_of(request).open311, request, "Open311 reads")
     if key is not None:

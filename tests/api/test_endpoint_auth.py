@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.dependencies.models import Dependant
@@ -17,7 +18,7 @@ from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
-from api.accounts import ADMIN, ROLES
+from api.accounts import ADMIN, ROLES, TRANSCRIBER
 from api.auth import REQUIRED_ROLES_ATTR
 from tests.api.conftest import make_client, staff_headers
 
@@ -44,6 +45,9 @@ PUBLIC: set[tuple[str, str]] = {
 # Open311 GeoReport v2 reads (service list, public request views) are public by design.
 PUBLIC_GET_PREFIXES: tuple[str, ...] = ("/open311/",)
 PUBLIC_MOUNTS = {"/static"}
+# The OpenAI-compatible endpoints answer in OpenAI's error shape (api/openai_errors.py).
+OPENAI_PREFIX = "/v1/"
+OPENAI_CODES = {"NotAuthenticated": "invalid_api_key", "PermissionDenied": "permission_denied"}
 _PARAM = re.compile(r"\{[^}]+\}")
 
 
@@ -87,6 +91,13 @@ def _url(path: str) -> str:
     return _PARAM.sub("1", path)
 
 
+def _error_is(path: str, body: Any, kind: str) -> bool:
+    """Whether ``body`` is the error ``kind`` in the shape that ``path`` answers in."""
+    if path.startswith(OPENAI_PREFIX):
+        return bool(body["error"]["code"] == OPENAI_CODES[kind])
+    return bool(body["error"] == kind)
+
+
 def test_the_walk_finds_the_known_staff_routes(app_client: TestClient) -> None:
     protected = {(m, p) for m, p, _ in _endpoints(app_client) if not _is_public(m, p)}
     assert {
@@ -107,9 +118,9 @@ def test_every_non_public_route_refuses_anonymous_callers(app_client: TestClient
         assert api.status_code == 401, (
             f"{method} {path} answered {api.status_code} to an anonymous API client"
         )
-        assert api.json()["error"] == "NotAuthenticated"
+        assert _error_is(path, api.json(), "NotAuthenticated"), f"{method} {path}: {api.text}"
         page = app_client.request(method, url, headers={"accept": "text/html"}, follow_redirects=False)
-        if path.startswith(("/api/", "/open311/")):
+        if path.startswith(("/api/", "/open311/", OPENAI_PREFIX)):
             assert page.status_code == 401, f"{method} {path}"
         else:
             assert page.status_code == 303, (
@@ -131,7 +142,10 @@ def test_every_non_public_route_declares_its_roles(app_client: TestClient) -> No
 
 
 def test_wrong_roles_are_refused_on_every_route_that_names_roles(app_client: TestClient) -> None:
-    tokens = {role: staff_headers(app_client, role) for role in ROLES}
+    tokens = {
+        role: staff_headers(app_client, role, "power_station" if role == "handler" else None)
+        for role in ROLES
+    }
     checked = 0
     for method, path, route in _endpoints(app_client):
         if _is_public(method, path) or not isinstance(route.original_route, APIRoute):
@@ -146,6 +160,24 @@ def test_wrong_roles_are_refused_on_every_route_that_names_roles(app_client: Tes
                     method, _url(path), headers=tokens[role], follow_redirects=False
                 )
                 assert response.status_code == 403, f"{method} {path} let a {role} through"
-                assert response.json()["error"] == "PermissionDenied"
+                assert _error_is(path, response.json(), "PermissionDenied"), f"{method} {path}"
                 checked += 1
     assert checked >= 3 * 5  # at least the five admin-only account routes
+
+
+def test_a_transcription_client_is_not_staff(app_client: TestClient) -> None:
+    # Routes open to "any staff member" refuse an account whose only role is transcriber: an
+    # OpenAI-compatible client sees no suggestion.
+    headers = staff_headers(app_client, TRANSCRIBER)
+    checked = 0
+    for method, path, route in _endpoints(app_client):
+        if _is_public(method, path) or not isinstance(route.original_route, APIRoute):
+            continue
+        allowed = _required_roles(route.dependant)
+        if any(TRANSCRIBER in roles for roles in allowed) or not any(not roles for roles in allowed):
+            continue
+        response = app_client.request(method, _url(path), headers=headers, follow_redirects=False)
+        assert response.status_code == 403, f"{method} {path} let a transcription client through"
+        assert _error_is(path, response.json(), "PermissionDenied"), f"{method} {path}"
+        checked += 1
+    assert checked >= 5

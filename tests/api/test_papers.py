@@ -317,6 +317,7 @@ def test_only_the_township_office_writes_papers(api: TestClient, staffing: Staff
         f"/staff/themes/{theme.theme_id}/paper.pdf",
         f"/staff/themes/{theme.theme_id}/paper.docx",
     ]
+    staffing.token(HANDLER[0], HANDLER[1:], TRANSPORT)  # the handler's account, with their department
     for path in paths:
         assert api.get(path).status_code == 401, path
         for who in (HANDLER, DEPUTY):

@@ -135,6 +135,7 @@ def test_every_staff_role_reads_it_and_nobody_else(
     assert api.get("/api/v1/problems", params={"village": VILLAGE}).status_code == 401
     page = api.get("/staff/problems", headers={"accept": "text/html"}, follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"].startswith("/login?next=")
+    staffing.token(HANDLER[0], HANDLER[1:], "power_station")  # the handler's account, with their department
     for who in (HANDLER, DEPUTY, CLERK, ADMIN):
         with staffing.as_(*who):
             assert api.get("/api/v1/problems", params={"village": VILLAGE}).status_code == 200, who

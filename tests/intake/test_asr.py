@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import jiwer
 import pytest
 
 from intake.asr import (
+    DetailedSegment,
     GateOptions,
     Segment,
     Transcriber,
@@ -178,3 +180,22 @@ def test_detecting_the_language_reuses_the_encoder_without_changing_the_result(
     assert detected.text == forced.text
     logprobs = [s.avg_logprob for s in forced.segments]
     assert [s.avg_logprob for s in detected.segments] == pytest.approx(logprobs)
+
+
+@pytest.mark.slow
+def test_detailed_segments_time_each_word_in_the_note_and_in_simplified_characters(
+    transcriber: Transcriber, shared_eval: Path
+) -> None:
+    # The OpenAI-compatible API asks for details; villagers' notes keep plain segments (stored as is).
+    audio = load_audio(shared_eval / "speech" / "zh" / "paddlespeech_zh.wav")
+    plain = transcriber.transcribe(audio.samples, "zh")
+    assert plain.segments and all(type(s) is Segment for s in plain.segments)
+    options = replace(transcriber.options, detailed=True, word_timestamps=True)
+    detailed = transcriber.transcribe(audio.samples, "zh", options)
+    assert detailed.text == plain.text
+    for segment in detailed.segments:
+        assert isinstance(segment, DetailedSegment) and segment.tokens and segment.words
+        assert "".join(w.word for w in segment.words) == segment.text.replace(" ", "")
+        assert all(to_simplified(w.word) == w.word for w in segment.words)
+        assert all(segment.start - 0.01 <= w.start <= w.end <= segment.end + 0.01 for w in segment.words)
+    assert detailed.segments[-1].end <= audio.duration_s + 0.01
