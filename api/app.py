@@ -20,6 +20,7 @@ from api.routes import (
     health,
     login,
     open311,
+    pwa,
     reports,
     review,
     review_pages,
@@ -118,6 +119,7 @@ def create_app(
     app.include_router(appointment_pages.router)
     app.include_router(open311.router)
     app.include_router(villager_pages.router)
+    app.include_router(pwa.router)
     app.include_router(staff_pages.router)
     app.include_router(review.router)
     app.include_router(review_pages.router)
