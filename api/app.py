@@ -23,6 +23,7 @@ from api.routes import (
     openai_audio,
     papers,
     problem_lists,
+    pwa,
     reports,
     review,
     review_pages,
@@ -122,6 +123,7 @@ def create_app(
     app.include_router(open311.router)
     app.include_router(openai_audio.router)
     app.include_router(villager_pages.router)
+    app.include_router(pwa.router)
     app.include_router(staff_pages.router)
     app.include_router(review.router)
     app.include_router(review_pages.router)

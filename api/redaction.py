@@ -20,8 +20,9 @@ from typing import Any
 from models.privacy import LANDLINE, MOBILE
 
 REDACTED = "[redacted]"
-# The receipt's rating link (/track/CODE/KEY) in access-log lines: the key lets its holder rate.
-RATING_LINK = re.compile(r"(/track/[^/\s?#]+/)(?!rating\b|satisfaction\b)[^/\s?#\"]+")
+# The receipt's rating link (/track/CODE/KEY) and the receipt page (/receipt/CODE/KEY) in access-log
+# lines: the key lets its holder rate.
+RATING_LINK = re.compile(r"(/(?:track|receipt)/[^/\s?#]+/)(?!rating\b|satisfaction\b|fixed\b)[^/\s?#\"]+")
 
 _current: ContextVar[tuple[str, ...]] = ContextVar("minsheng_pii", default=())
 _installed = False

@@ -117,6 +117,8 @@ class TrackOut(BaseModel):
     status: str
     status_zh: str
     status_en: str
+    next_zh: str = Field("", description="What happens next, in plain words for the villager.")
+    next_en: str = ""
     category: str | None
     department_zh: str | None
     department_en: str | None

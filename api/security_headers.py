@@ -67,9 +67,14 @@ def user_content_headers(filename: str) -> dict[str, str]:
     }
 
 
+#: Our own scripts served outside /static: the service worker must sit at the root to look after
+#: the recording page, and runs under the pages' policy (the data policy would forbid its fetches).
+OWN_SCRIPTS = frozenset({"/sw.js"})
+
+
 def _is_page(path: str, content_type: str) -> bool:
     """Our own rendered pages and static files; everything else is data."""
-    return content_type.startswith("text/html") or path.startswith("/static/")
+    return content_type.startswith("text/html") or path.startswith("/static/") or path in OWN_SCRIPTS
 
 
 class SecurityHeaders:

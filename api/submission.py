@@ -76,3 +76,8 @@ def track_path(tracking_code: str, rating_key: str | None = None) -> str:
     """The villager's tracking page; with the receipt's rating key, the page that also takes the rating."""
     path = f"/track/{quote(tracking_code, safe='')}"
     return f"{path}/{quote(rating_key, safe='')}" if rating_key else path
+
+
+def receipt_path(tracking_code: str, rating_key: str) -> str:
+    """The villager's receipt page: the tracking code and the tracking link, behind the same key."""
+    return f"/receipt/{quote(tracking_code, safe='')}/{quote(rating_key, safe='')}"

@@ -10,13 +10,14 @@ from api.schemas import (
 )
 from models.suggestions import rating
 from models.themes import store as theme_store
-from models.vocabulary import DONE, ROUTED_OR_LATER, VILLAGER_STATUS_WORDS
+from models.vocabulary import DONE, ROUTED_OR_LATER, VILLAGER_NEXT_STEP, VILLAGER_STATUS_WORDS
 
 
 def tracking_view(session: Session, tracking_code: str) -> TrackOut:
     """What the villager sees for a tracking code (blocking: runs in a worker thread)."""
     suggestion, original_status = theme_store.tracked(session, tracking_code)
     zh, en = VILLAGER_STATUS_WORDS.get(suggestion.status, (suggestion.status, suggestion.status))
+    next_zh, next_en = VILLAGER_NEXT_STEP.get(suggestion.status, ("", ""))
     routed = suggestion.status in ROUTED_OR_LATER
     dept = suggestion.department if routed else None
     earlier = (
@@ -29,6 +30,8 @@ def tracking_view(session: Session, tracking_code: str) -> TrackOut:
         status=suggestion.status,
         status_zh=zh,
         status_en=en,
+        next_zh=next_zh,
+        next_en=next_en,
         category=suggestion.category if routed else None,
         department_zh=dept.name_zh if dept else None,
         department_en=dept.name_en if dept else None,

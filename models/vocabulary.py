@@ -36,6 +36,8 @@ class Channel(StrEnum):
 
 #: Still being processed by the worker: nothing for staff to decide yet.
 IN_PROCESSING: tuple[Status, ...] = (Status.RECEIVED, Status.TRANSCRIBED)
+#: Still with the machine (transcribing, classifying): the villager's tracking page refreshes itself.
+BEING_PROCESSED: tuple[Status, ...] = (*IN_PROCESSING, Status.CLASSIFIED)
 #: Someone is responsible and the deadline runs (in the order the work goes).
 ON_THE_CLOCK: tuple[Status, ...] = (Status.DISPATCHED, Status.ACCEPTED, Status.IN_PROGRESS)
 #: With a department: routed and waiting to be dispatched, or on the clock.
@@ -111,6 +113,58 @@ VILLAGER_STATUS_WORDS: dict[str, tuple[str, str]] = {
     Status.RESOLVED: ("已办结，请您评价", "Done; please tell us if you are satisfied"),
     Status.CLOSED: ("已办结", "Done and closed"),
     Status.FAILED: ("工作人员正在人工处理", "Being handled by staff by hand"),
+}
+
+#: What happens next, for the villager reading the tracking page: (Chinese, English).
+VILLAGER_NEXT_STEP: dict[str, tuple[str, str]] = {
+    Status.RECEIVED: (
+        "系统正在把您的建议转成文字并分类，一般几分钟就好。这一页会自动刷新。",
+        "We are turning your note into text and sorting it; this usually takes a few minutes. "
+        "This page updates by itself.",
+    ),
+    Status.TRANSCRIBED: (
+        "系统正在给您的建议分类，马上就好。这一页会自动刷新。",
+        "We are sorting your suggestion; it will be done shortly. This page updates by itself.",
+    ),
+    Status.CLASSIFIED: (
+        "系统正在把您的建议交给负责的部门，马上就好。这一页会自动刷新。",
+        "We are passing your suggestion to the responsible department; it will be done shortly. "
+        "This page updates by itself.",
+    ),
+    Status.NEEDS_REVIEW: (
+        "工作人员会看一下您的建议，再交给负责的部门。您不需要重新提交。",
+        "A member of staff will look at your suggestion and pass it to the responsible department. "
+        "You do not need to send it again.",
+    ),
+    Status.ROUTED: (
+        "乡镇会把您的建议正式交给这个部门办理，并定下办理期限。",
+        "The township will formally hand your suggestion to this department, with a deadline.",
+    ),
+    Status.DISPATCHED: (
+        "部门签收后就会开始办理，办理有期限，乡镇会督促。",
+        "The department will accept it and start work; there is a deadline and the township follows it up.",
+    ),
+    Status.ACCEPTED: (
+        "部门已经签收，很快会开始办理。",
+        "The department has accepted it and will start work soon.",
+    ),
+    Status.IN_PROGRESS: (
+        "部门正在办理。办完后，结果会写在这一页上。",
+        "The department is working on it. When it is done, the result will be shown on this page.",
+    ),
+    Status.RESOLVED: (
+        "请看上面的办理结果，并告诉我们您是否满意。",
+        "Please read the result above and tell us whether you are satisfied.",
+    ),
+    Status.CLOSED: (
+        "这件事已经办完了。如果有新的问题，可以再提一条建议。",
+        "This matter is finished. If there is a new problem, you can send another suggestion.",
+    ),
+    Status.FAILED: (
+        "系统没能自动处理您的建议，工作人员会人工处理。您不需要重新提交。",
+        "We could not process your note automatically; staff will handle it by hand. "
+        "You do not need to send it again.",
+    ),
 }
 
 #: What staff read for each channel: (Chinese, English).

@@ -101,10 +101,12 @@ def aggregate_rows(report: reports.Report) -> list[list[Any]]:
             "overdue_now",
             "ratings",
             "satisfaction_mean",
+            "reopened_by_villager",
         ):
             rows.append(["department", f"{d.code} {d.name_zh}", measure, getattr(d, measure)])
     rows += [["satisfaction", str(s), "ratings", n] for s, n in report.satisfaction_distribution.items()]
     rows.append(["satisfaction", "", "mean", report.satisfaction_mean])
+    rows.append(["reopened", "", "by_villager", report.reopened_by_villager])
     rows += [["theme", f"{t.id} {t.title}", "count", t.count] for t in report.top_themes]
     rows += [["overdue", o.tracking_code, "due_at", o.due_at] for o in report.overdue]
     return rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -29,6 +30,26 @@ def page_language(request: Request) -> Lang:
     return "zh"
 
 
+def _with_language(path: str, query: list[tuple[str, str]], lang: Lang) -> str:
+    return f"{path}?{urlencode([*((k, v) for k, v in query if k != 'lang'), ('lang', lang)])}"
+
+
+def language_switch_href(request: Request, lang: Lang) -> str:
+    """The link to this page in the other language: always a GET, never a repeated form.
+
+    A page answering a GET keeps its address and query (``?lang=`` replaced). A page answering a
+    form (an error after POST) links to the page of this site the form was sent from, else home.
+    """
+    other: Lang = "zh" if lang == "en" else "en"
+    if request.method in ("GET", "HEAD"):
+        return _with_language("", list(request.query_params.multi_items()), other)
+    came_from = urlsplit(request.headers.get("referer", ""))
+    same_site = came_from.scheme == request.url.scheme and came_from.netloc == request.url.netloc
+    if same_site and came_from.path.startswith("/") and not came_from.path.startswith("//"):
+        return _with_language(came_from.path, parse_qsl(came_from.query, keep_blank_values=True), other)
+    return _with_language("/", [], other)
+
+
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
 ) -> HTMLResponse:
@@ -48,6 +69,7 @@ def render(
         "tr": tr,
         "staff": staff,
         "csrf_token": csrf_token,
+        "lang_switch_href": language_switch_href(request, lang),
         "status_name": lambda code: status_name(code, lang),
         "category_name": lambda code: category_name(code, lang),
         **(context or {}),

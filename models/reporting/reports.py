@@ -21,7 +21,8 @@ from models.appointments.tables import AgendaItem, AppointmentRequest
 from models.directory.tables import Department
 from models.errors import InvalidInput, NotFound
 from models.reporting.supervision import overdue_condition
-from models.suggestions.tables import Assignment, Suggestion
+from models.suggestions.lifecycle import REOPENED
+from models.suggestions.tables import Assignment, Event, Suggestion
 from models.themes.tables import Theme, ThemeMember
 from models.vocabulary import AWAITING_HANDLING, Channel
 
@@ -132,6 +133,7 @@ class DepartmentFigures:
     ratings: int
     satisfaction_mean: float | None  # None below the minimum number of ratings
     satisfaction_distribution: dict[int, int]
+    reopened_by_villager: int = 0  # in the period: villagers said "not fixed" and it came back
 
 
 @dataclass
@@ -231,6 +233,7 @@ class Report:
     top_themes: list[ThemeFigures]
     overdue: list[OverdueRow] = field(default_factory=list)
     appointments: AppointmentFigures | None = None
+    reopened_by_villager: int = 0  # reopenings in the period after a villager's "not fixed"
 
 
 def _holder() -> Any:
@@ -356,6 +359,10 @@ def build_report(
         )
     ]
 
+    reopened = _reopened_by_villager(session, p, scoped)
+    for d in departments:
+        d.reopened_by_villager = reopened.get(d.code, 0)
+
     return Report(
         period=period,
         scope=scope,
@@ -378,7 +385,23 @@ def build_report(
         top_themes=_top_themes(session, p, scoped),
         overdue=overdue,
         appointments=_appointment_figures(session, p, min_ratings) if scope == "township" else None,
+        reopened_by_villager=sum(reopened.values()),
     )
+
+
+def _reopened_by_villager(session: Session, p: Period, scoped: list[ColumnElement[bool]]) -> dict[str, int]:
+    """Reopenings in the period after a villager said the problem was not fixed, per holding department
+    ("" for a suggestion without one)."""
+    rows = session.execute(
+        select(Department.code, func.count())
+        .select_from(Event)
+        .join(Suggestion, Suggestion.id == Event.suggestion_id)
+        .outerjoin(Assignment, Assignment.suggestion_id == Suggestion.id)
+        .outerjoin(Department, Department.id == _holder())
+        .where(*scoped, Event.kind == REOPENED, Event.actor == "villager", _between(Event.at, p.start, p.end))
+        .group_by(Department.code)
+    ).all()
+    return {code or "": int(n) for code, n in rows}
 
 
 def _department_figures(

@@ -23,6 +23,10 @@ from models.vocabulary import DONE, ON_THE_CLOCK, Role, Status
 
 MAX_NOTE_CHARS = 5000
 MAX_EXTENSION_DAYS = 90
+#: History events outside the action table: the villager's rating, and a finished suggestion sent
+#: back to its holder (the villager said the problem was not fixed).
+RATED = "rated"
+REOPENED = "reopened"
 
 
 class WorkflowConflict(Conflict):
@@ -447,8 +451,55 @@ def rate(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise AlreadyRated("This suggestion has already been rated; a rating can be given only once.")
     session.refresh(suggestion)
-    _event(session, suggestion, actor=actor, kind="rated", now=now, detail={"satisfaction": score})
+    _event(session, suggestion, actor=actor, kind=RATED, now=now, detail={"satisfaction": score})
     if suggestion.status == Status.RESOLVED:
         close(session, suggestion.id, actor=actor, now=now)
     suggestion.updated_at = now
+    return suggestion
+
+
+def reopen(
+    session: Session, suggestion_id: int, *, actor: str, now: datetime, detail: dict[str, Any] | None = None
+) -> Suggestion:
+    """Send a resolved or closed suggestion back to the department or deputy that held it.
+
+    It is dispatched again with a fresh deadline; the holder accepts and handles it anew, and the
+    rating is cleared (kept in ``detail`` and in the history) so the next result can be rated.
+    """
+    suggestion = queries.get_suggestion(session, suggestion_id)
+    assignment = assignment_of(session, suggestion.id)
+    if suggestion.status not in DONE or assignment is None:
+        raise IllegalTransition(
+            f"Suggestion {suggestion.id} is '{suggestion.status}'; only a resolved or closed suggestion "
+            "that a department or deputy handled can be reopened."
+        )
+    previous = suggestion.status
+    session.flush()
+    result = session.execute(  # compare-and-set, as in _move: one of two racing reopens wins
+        update(Suggestion)
+        .where(Suggestion.id == suggestion.id, Suggestion.status == previous)
+        .values(status=Status.DISPATCHED, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise IllegalTransition(
+            f"Suggestion {suggestion.id} was changed by someone else just now; reload it and try again."
+        )
+    session.expire(suggestion, ["status", "updated_at"])
+    suggestion.due_at = now + timedelta(days=deadline_days(session, suggestion.category or ""))
+    suggestion.closed_at = None
+    suggestion.satisfaction = suggestion.satisfaction_comment = None
+    suggestion.assignee = assignment.deputy.name if assignment.deputy is not None else None
+    assignment.accepted_by = assignment.accepted_at = assignment.started_at = None
+    assignment.resolved_by = assignment.resolved_at = None
+    _event(
+        session,
+        suggestion,
+        actor=actor,
+        kind=REOPENED,
+        now=now,
+        from_status=previous,
+        to_status=Status.DISPATCHED,
+        detail={**(detail or {}), "due_at": suggestion.due_at.isoformat()},
+    )
     return suggestion

@@ -35,10 +35,15 @@ PUBLIC: set[tuple[str, str]] = {
     ("POST", "/login"),
     ("GET", "/"),  # the villager's recording page
     ("POST", "/submit"),  # the recording page's form (no JavaScript, or typed text; rate-limited)
+    ("GET", "/submit"),  # an old address of the form's answer: back to the recording page
+    ("GET", "/receipt/{tracking_code}/{rating_key}"),  # the receipt page, behind the receipt's key
+    ("GET", "/manifest.webmanifest"),  # the recording page as an installable app
+    ("GET", "/sw.js"),  # its service worker (offline copy of the recording page)
     ("GET", "/track"),  # villagers look up a tracking code
     ("GET", "/track/{tracking_code}"),  # the tracking page (rate-limited, no PII)
     ("GET", "/track/{tracking_code}/{rating_key}"),  # the receipt's link: the same page, rating form
     ("POST", "/track/{tracking_code}/rating"),  # the villager rates once after resolution
+    ("POST", "/track/{tracking_code}/fixed"),  # "问题解决了吗？" after a poor rating (receipt's key)
     ("POST", "/api/v1/track/{tracking_code}/satisfaction"),  # the same as JSON
     ("POST", "/open311/v2/requests.json"),  # Open311 clients authenticate with an api_key instead
 }

@@ -36,7 +36,14 @@ def test_the_receipts_rating_link_is_redacted_in_access_log_lines() -> None:
     cleaned = redact(line)
     assert "Zx0_qP-4mTr8wL2kVb7YhA" not in cleaned
     assert f"/track/7K3F-9QMB/{REDACTED}?lang=en" in cleaned
-    for path in ("/track/7K3F-9QMB/rating", "/api/v1/track/7K3F-9QMB/satisfaction", "/track/7K3F-9QMB"):
+    receipt = '127.0.0.1:5100 - "GET /receipt/7K3F-9QMB/Zx0_qP-4mTr8wL2kVb7YhA HTTP/1.1" 200'
+    assert redact(receipt) == f'127.0.0.1:5100 - "GET /receipt/7K3F-9QMB/{REDACTED} HTTP/1.1" 200'
+    for path in (
+        "/track/7K3F-9QMB/rating",
+        "/track/7K3F-9QMB/fixed",
+        "/api/v1/track/7K3F-9QMB/satisfaction",
+        "/track/7K3F-9QMB",
+    ):
         assert redact(f'"POST {path} HTTP/1.1"') == f'"POST {path} HTTP/1.1"'
 
 

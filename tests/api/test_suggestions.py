@@ -93,6 +93,8 @@ def test_the_villager_tracks_by_code_without_seeing_personal_data(client: TestCl
         "status",
         "status_zh",
         "status_en",
+        "next_zh",
+        "next_en",
         "category",
         "department_zh",
         "department_en",

@@ -15,14 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.db import make_engine, make_session_factory, unit_of_work, utcnow
 from models.suggestions import lifecycle, queries
 from tests.browser.conftest import LaunchBrowser
+from tests.browser.villager import PHONE
 from tests.server import Server
 
-PHONE = {
-    "viewport": {"width": 360, "height": 740},
-    "is_mobile": True,
-    "has_touch": True,
-    "device_scale_factor": 2,
-}
 DONE = {"routed", "needs_review", "failed"}
 RECEIPT_LINK = re.compile(r"/track/[A-Z0-9]{4}-[A-Z0-9]{4}/[A-Za-z0-9_-]{22}$")
 
@@ -54,7 +49,7 @@ def test_recorded_note_goes_to_a_tracking_code_and_a_transcribed_suggestion(
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-audio-capture={data_dir / 'speech.wav'}",
     )
-    page = browser.new_context(**PHONE).new_page()  # type: ignore[arg-type]
+    page = browser.new_context(**PHONE).new_page()
     page.goto(f"{live_server.url}/")
     button = page.locator("#record-button")
     box = button.bounding_box()

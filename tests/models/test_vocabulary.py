@@ -10,6 +10,7 @@ from models.suggestions.action_table import ACTIONS
 from models.taxonomy import CATEGORIES
 from models.vocabulary import (
     AWAITING_HANDLING,
+    BEING_PROCESSED,
     CHANNEL_NAMES,
     DONE,
     IN_PROCESSING,
@@ -20,6 +21,7 @@ from models.vocabulary import (
     ROLE_NAMES,
     ROUTED_OR_LATER,
     STATUS_NAMES,
+    VILLAGER_NEXT_STEP,
     VILLAGER_STATUS_WORDS,
     Channel,
     Role,
@@ -43,6 +45,7 @@ def _bilingual(zh: str, en: str) -> bool:
 def test_every_status_has_staff_and_villager_words_in_both_languages(status: Status) -> None:
     assert _bilingual(*STATUS_NAMES[status]), status
     assert _bilingual(*VILLAGER_STATUS_WORDS[status]), status
+    assert _bilingual(*VILLAGER_NEXT_STEP[status]), status  # what happens next, on the tracking page
 
 
 @pytest.mark.parametrize("category", CATEGORIES, ids=lambda c: c.code)
@@ -64,6 +67,12 @@ def test_the_groups_follow_the_work() -> None:
     assert set(OPEN) == {Status.CLASSIFIED, Status.NEEDS_REVIEW, Status.ROUTED, *ON_THE_CLOCK}
     assert set(ROUTED_OR_LATER) == {Status.ROUTED, *ON_THE_CLOCK, *DONE}
     assert not set(OPEN) & set(DONE) and not set(IN_PROCESSING) & set(OPEN)
+    # The villager's page refreshes itself only while the machine works: never once a person has it.
+    assert set(IN_PROCESSING) < set(BEING_PROCESSED) and not set(BEING_PROCESSED) & {
+        *ROUTED_OR_LATER,
+        Status.NEEDS_REVIEW,
+        Status.FAILED,
+    }
     assert not set(NOT_YET_DISPATCHED) & set(ON_THE_CLOCK)
     assert Channel.APPOINTMENT not in PUBLIC_CHANNELS and len(PUBLIC_CHANNELS) == len(Channel) - 1
 

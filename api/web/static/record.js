@@ -1,23 +1,26 @@
-// The villager's recording page: MediaRecorder in, multipart POST out, tracking code shown.
-// Plain ES2017 so it runs on the browsers of cheap Android phones; no build step.
+// The villager's recording page: MediaRecorder in, the outbox (villager.js) out, the receipt page shown.
+// A note goes into the phone's outbox first and is sent from there: without a connection it waits
+// and goes later by itself. Plain ES2017 so it runs on the browsers of cheap Android phones.
 (function () {
   "use strict";
   var box = document.getElementById("recorder");
-  if (!box) { return; }
+  if (!box || !window.minsheng) { return; }
+  var ms = window.minsheng;
   var button = document.getElementById("record-button");
   var label = document.getElementById("record-label");
   var statusLine = document.getElementById("record-status");
   var timer = document.getElementById("record-timer");
   var preview = document.getElementById("record-preview");
-  var form = document.getElementById("voice-form");
+  var voiceForm = document.getElementById("voice-form");
   var send = document.getElementById("send-voice");
-  var fileFallback = document.getElementById("file-fallback");
   var fileInput = document.getElementById("audio-file");
+  var textForm = document.getElementById("text-form");
+  var textStatus = document.getElementById("text-status");
   var recorder = null, chunks = [], blob = null, started = 0, tick = null, stream = null, limit = null;
   // Stop by itself after five minutes: longer notes are slow to send over a village's mobile data.
   var MAX_MS = 5 * 60 * 1000;
 
-  function say(key) { statusLine.textContent = box.dataset[key] || ""; }
+  function say(key, line) { (line || statusLine).textContent = box.dataset[key] || ""; }
 
   function pickType() {
     var types = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4", "audio/webm"];
@@ -43,16 +46,24 @@
   function noRecorder(key) {
     say(key);
     button.disabled = true;
-    fileFallback.hidden = false;
-    send.hidden = false;
   }
 
   if (!window.MediaRecorder || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     noRecorder("msgNomic");
   }
 
+  function recording() { return recorder !== null && recorder.state === "recording"; }
+
+  // Leaving the page while recording, or with a recording not yet sent, loses it: ask first.
+  window.addEventListener("beforeunload", function (event) {
+    if (recording() || blob) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
   function stop() {
-    if (recorder && recorder.state !== "inactive") { recorder.stop(); }
+    if (recording()) { recorder.stop(); }
   }
 
   function start() {
@@ -86,38 +97,82 @@
   }
 
   button.addEventListener("click", function () {
-    if (recorder && recorder.state === "recording") { stop(); } else { start(); }
+    if (recording()) { stop(); } else { start(); }
   });
 
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    var data = new FormData(form);
-    if (blob) {
-      data.append("audio", blob, "note." + extensionFor(blob.type));
-    } else if (fileInput.files && fileInput.files[0]) {
-      data.append("audio", fileInput.files[0]);
-    } else {
-      return;
-    }
-    data.append("language", "auto");
-    send.disabled = true;
-    say("msgSending");
-    fetch("/api/v1/suggestions", { method: "POST", body: data, headers: { "Accept": "application/json" } })
-      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
-      .then(function (res) {
-        if (!res.ok) { throw new Error(res.body.detail || "error"); }
-        var code = res.body.tracking_code;
-        document.getElementById("tracking-code").textContent = code;
-        var key = res.body.rating_key;  // only this receipt shows it: the link carries the right to rate
-        document.getElementById("tracking-link").href =
-          "/track/" + encodeURIComponent(code) + (key ? "/" + encodeURIComponent(key) : "");
-        document.getElementById("receipt").hidden = false;
-        box.hidden = true;
-        document.getElementById("receipt").scrollIntoView();
-      })
-      .catch(function (err) {
-        statusLine.textContent = (box.dataset.msgFailed || "") + err.message;
-        send.disabled = false;
+  fileInput.addEventListener("change", function () {
+    var file = fileInput.files && fileInput.files[0];
+    document.getElementById("file-name").textContent = file ? file.name : "";
+    if (file) { say("msgFileChosen"); }
+  });
+
+  function fields(form) {
+    var out = {};
+    ["village", "address", "phone", "text"].forEach(function (name) {
+      var input = form.elements.namedItem(name);
+      if (input && input.value && input.value.trim()) { out[name] = input.value.trim(); }
+    });
+    return out;
+  }
+
+  // Keep it on the phone, then send it. Sent: the receipt page. No connection: it waits in the outbox
+  // and the form is cleared. Refused (a recording too short, say): back in the form, with the reason.
+  function deliver(item, line, buttons, ui) {
+    buttons.forEach(function (b) { if (b) { b.disabled = true; } });
+    say("msgSending", line);
+    return ms.outbox.put(item).then(function () { return true; }, function () { return false; })
+      .then(function (kept) {
+        if (kept) { ui.kept(); }
+        return ms.send(item).then(function (result) {
+          if (result.sent) {
+            window.location.assign("/receipt/" + encodeURIComponent(result.sent.tracking_code) + "/" +
+              encodeURIComponent(result.sent.rating_key || ""));
+            return;
+          }
+          buttons.forEach(function (b) { if (b) { b.disabled = false; } });
+          if (result.refused) {
+            if (kept) { ms.outbox.remove(item.id).then(ms.render); }
+            ui.refused();
+            line.textContent = (box.dataset.msgFailed || "") + result.refused;
+            return;
+          }
+          if (kept) { ui.queued(); }
+          say(kept ? "msgQueued" : "msgOffline", line);
+          ms.render();
+        });
       });
+  }
+
+  voiceForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var file = fileInput.files && fileInput.files[0];
+    var fromFile = (event.submitter && event.submitter.id === "send-file") || !blob;
+    var audio = fromFile ? file : blob;
+    if (!audio) { say("msgNoFile"); return; }
+    var item = {
+      id: ms.newKey(), created: Date.now(), fields: fields(voiceForm), audio: audio,
+      name: fromFile ? (file.name || "note") : "note." + extensionFor(blob.type),
+    };
+    var recorded = fromFile ? null : blob;
+    deliver(item, statusLine, [send, document.getElementById("send-file")], {
+      kept: function () { if (recorded) { blob = null; } },  // safe in the outbox: the page may be left
+      refused: function () { if (recorded) { blob = recorded; } },
+      queued: function () {
+        if (recorded) { preview.hidden = true; send.hidden = true; } else {
+          fileInput.value = "";
+          document.getElementById("file-name").textContent = "";
+        }
+      },
+    });
+  });
+
+  textForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var item = { id: ms.newKey(), created: Date.now(), fields: fields(textForm) };
+    if (!item.fields.text) { return; }
+    var none = function () {};
+    deliver(item, textStatus, [textForm.querySelector("button[type=submit]")], {
+      kept: none, refused: none, queued: function () { textForm.reset(); },
+    });
   });
 })();
