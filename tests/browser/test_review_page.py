@@ -152,3 +152,30 @@ def test_an_administrator_retrains_from_the_chinese_page_and_follows_the_run(
         time.sleep(1)
     assert state in ("已启用", "已拒绝"), state
     assert not problems, problems
+
+
+def test_the_count_on_the_page_is_the_queue_s_count(page: Page, triage_server: Server) -> None:
+    url = triage_server.url
+    reader = create_staff_headers(triage_server.database_url, "reviewer")
+    typed = [
+        httpx.post(f"{url}/api/v1/suggestions", data={"text": text, "language": "zh"}).json()["id"]
+        for text in ("村口路灯坏了好几天", "垃圾桶满了没人清", "公交车太少", "变压器有异响")
+    ]
+    for sid in typed:
+        assert _wait_processed(url, sid, reader)["status"] == "needs_review"
+    waiting = httpx.get(f"{url}/api/v1/review", headers=reader).json()["total"]
+    assert waiting >= 4
+
+    sign_in(page, triage_server, "/staff/review")
+    expect(page.locator("#item-code")).not_to_be_empty()
+    page.wait_for_load_state("networkidle")  # the page has fetched more of the queue
+    expect(page.locator("#remaining")).to_have_text(str(waiting))
+    page.locator("#skip").click()  # a skipped note still waits
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#remaining")).to_have_text(str(waiting))
+    page.locator("body").press("1")
+    page.keyboard.press("Enter")  # a decided one does not
+    expect(page.locator("#status-line")).to_contain_text("已保存")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#remaining")).to_have_text(str(waiting - 1))
+    assert httpx.get(f"{url}/api/v1/review", headers=reader).json()["total"] == waiting - 1

@@ -7,6 +7,8 @@
   var S = data.strings;
   var buffer = data.items.slice();
   var handled = [];          // ids decided or skipped on this page: never fetched again
+  var skipped = [];          // ids skipped on this page: still waiting in the queue
+  var excludedWaiting = 0;   // of the ids the last fetch left out, how many still wait
   var remaining = data.total;
   var current = null;
   var chosen = null;
@@ -34,7 +36,12 @@
     });
     var skip = handled.concat(buffer.map(function (i) { return i.id; }));
     if (current) { skip.push(current.id); }
-    skip.slice(-150).forEach(function (id) { params.append("exclude", String(id)); });
+    var excluded = skip.slice(-150);
+    var waiting = skipped.concat(buffer.map(function (i) { return i.id; }));
+    if (current) { waiting.push(current.id); }
+    // The API counts what it did not leave out; the page counts everything still waiting.
+    excludedWaiting = excluded.filter(function (id) { return waiting.indexOf(id) >= 0; }).length;
+    excluded.forEach(function (id) { params.append("exclude", String(id)); });
     params.set("limit", "20");
     return "/api/v1/review?" + params.toString();
   }
@@ -47,7 +54,7 @@
         var known = {};
         buffer.forEach(function (i) { known[i.id] = true; });
         body.items.forEach(function (i) { if (!known[i.id] && handled.indexOf(i.id) < 0) { buffer.push(i); } });
-        remaining = body.total + (current ? 1 : 0);
+        remaining = body.total + excludedWaiting;
         $("remaining").textContent = String(remaining);
       })
       .catch(function () { /* offline for a moment: the next decision tries again */ })
@@ -175,7 +182,7 @@
   });
   $("confirm").addEventListener("click", decide);
   $("skip").addEventListener("click", function () {
-    if (current) { handled.push(current.id); }
+    if (current) { handled.push(current.id); skipped.push(current.id); }
     next();
   });
   $("item-heard").addEventListener("click", function (e) {
@@ -204,7 +211,7 @@
       var audio = $("item-audio");
       if (audio) { e.preventDefault(); if (audio.paused) { audio.play(); } else { audio.pause(); } }
     } else if (e.key === "s" || e.key === "S") {
-      if (current) { handled.push(current.id); }
+      if (current) { handled.push(current.id); skipped.push(current.id); }
       next();
     } else if (e.key === "e" || e.key === "E") {
       e.preventDefault();
