@@ -38,7 +38,6 @@ from api.ratelimit import TooManyRequests, count_sign_in, uncount_sign_in
 from api.web.templating import render
 from models.db import unit_of_work
 from models.staff import queries as staff_queries
-from models.vocabulary import ROLE_NAMES
 
 router = APIRouter()
 
@@ -168,12 +167,6 @@ def logout(
     response = RedirectResponse("/login", status_code=303)
     clear_session_cookie(request, response)
     return response
-
-
-@router.get("/staff", include_in_schema=False)
-def staff_home(request: Request, staff: Annotated[Staff, Depends(require_roles())]) -> Response:
-    """The page staff land on after signing in: links to what their roles allow."""
-    return render(request, "staff_home.html", {"role_names": ROLE_NAMES})
 
 
 @router.get("/api/v1/staff/me", response_model=StaffOut, tags=["staff"])

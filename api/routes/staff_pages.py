@@ -17,6 +17,7 @@ from api.web.templating import render
 from models.directory import queries as directory
 from models.directory.queries import MAX_DEADLINE_DAYS
 from models.reporting import supervision
+from models.reviews import queries as rq
 from models.staff import queries as staff_queries
 from models.suggestions import actions, lifecycle, queries
 from models.suggestions.actions import ActionInput
@@ -24,7 +25,7 @@ from models.suggestions.contact import may_see_contact
 from models.suggestions.lifecycle import Actor
 from models.suggestions.tables import ExtensionRequest
 from models.taxonomy import CATEGORIES
-from models.vocabulary import VILLAGER_STATUS_WORDS
+from models.vocabulary import ROLE_NAMES, VILLAGER_STATUS_WORDS, Role
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -33,6 +34,28 @@ OptionalText = Annotated[str | None, Form()]
 
 def _back(suggestion_id: int) -> RedirectResponse:
     return RedirectResponse(f"/staff/suggestions/{suggestion_id}", status_code=303)
+
+
+@router.get("", response_class=HTMLResponse)
+def home_page(request: Request, session: SessionDep, actor: StaffDep, clock: ClockDep) -> HTMLResponse:
+    """Where staff land after signing in: what waits for them (我的待办), and links their roles allow."""
+    now = clock()
+    reviews_waiting = None
+    if Role.REVIEWER in actor.roles or Role.ADMIN in actor.roles:
+        reviews_waiting, _ = rq.review_queue(session, rq.QueueFilter(), limit=0)
+    return render(
+        request,
+        "staff_home.html",
+        {
+            "role_names": ROLE_NAMES,
+            "now": now,
+            "inbox": supervision.inbox(session, now, actor),
+            "department": directory.department_by_code(session, actor.department_code)
+            if actor.department_code
+            else None,
+            "reviews_waiting": reviews_waiting,
+        },
+    )
 
 
 @router.get("/board", response_class=HTMLResponse)

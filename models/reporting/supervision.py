@@ -1,4 +1,4 @@
-"""Supervision: overdue flags, the chase list (催办) and the board, aggregated in SQL."""
+"""Supervision: overdue flags, the chase list (催办), the board and each holder's inbox (我的待办)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from models.directory.tables import Department
+from models.suggestions import lifecycle, queries
+from models.suggestions.lifecycle import Actor
 from models.suggestions.tables import Assignment, Suggestion
-from models.vocabulary import AWAITING_HANDLING, DONE, ON_THE_CLOCK, Status
+from models.vocabulary import AWAITING_HANDLING, DONE, ON_THE_CLOCK, Role, Status
 
 #: Open = someone must still act: waiting for dispatch or on the clock.
 
@@ -97,6 +99,24 @@ def open_items(
         )
         for row in session.execute(stmt)
     ]
+
+
+def inbox(session: Session, now: datetime, actor: Actor, *, limit: int = 50) -> list[OpenItem]:
+    """What waits for this handler or deputy (overdue first, then oldest due): the open suggestions
+    they hold, by the workflow's one rule of holding (``lifecycle.holds``). Empty for others."""
+    handler = Role.HANDLER in actor.roles and actor.department_code is not None
+    deputy = Role.DEPUTY in actor.roles
+    if not (handler or deputy):
+        return []
+    # A cheap first cut in SQL's order (the department's, or a deputy's point-to-point ones) ...
+    candidates = [
+        i
+        for i in open_items(session, now)
+        if (handler and i.department_code == actor.department_code) or (deputy and i.assignee is not None)
+    ]
+    # ... then the rule itself decides.
+    mine = [i for i in candidates if lifecycle.holds(session, queries.get_suggestion(session, i.id), actor)]
+    return mine[:limit]
 
 
 def chase_list(session: Session, now: datetime) -> list[OpenItem]:
