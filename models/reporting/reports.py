@@ -313,8 +313,10 @@ def build_report(
         )
     }
 
+    # The trend stops at today: a bucket that has not begun has no count, not a count of 0.
+    begun = [(label, lo, hi) for label, lo, hi in p.buckets if lo <= now]
     bucket_columns = [
-        func.sum(case((_between(Suggestion.submitted_at, lo, hi), 1), else_=0)) for _, lo, hi in p.buckets
+        func.sum(case((_between(Suggestion.submitted_at, lo, hi), 1), else_=0)) for _, lo, hi in begun
     ]
     trend_by_category: dict[str, list[int]] = {}
     for row in session.execute(
@@ -323,7 +325,7 @@ def build_report(
         trend_by_category[row[0]] = [int(x or 0) for x in row[1:]]
     trend = [
         (label, sum(series[i] for series in trend_by_category.values()))
-        for i, (label, _, _) in enumerate(p.buckets)
+        for i, (label, _, _) in enumerate(begun)
     ]
 
     departments = _department_figures(session, p, scoped, now, min_ratings)

@@ -110,6 +110,12 @@ def test_the_minimum_count_guard_and_the_scopes(
         assert dept.previous_total == 0
         week = reports.build_report(session, period="week", anchor=date(2026, 11, 4), now=LATER)
         assert week.total == 3 and [n for _, n in week.trend] == [1, 1, 0, 1, 0, 0, 0]
+        # Seen on Wednesday 4 November at noon, the week's trend stops at that day.
+        midweek = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)
+        today = reports.build_report(session, period="week", anchor=date(2026, 11, 4), now=midweek)
+        assert [label for label, _ in today.trend] == ["2026-11-02", "2026-11-03", "2026-11-04"]
+        assert [n for _, n in today.trend] == [1, 1, 0]
+        assert all(len(series) == 3 for series in today.trend_by_category.values())
         with pytest.raises(InvalidInput, match="week, month or quarter"):
             reports.build_report(session, period="year", anchor=date(2026, 11, 1), now=LATER)
         with pytest.raises(NotFound):
