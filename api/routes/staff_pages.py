@@ -21,7 +21,7 @@ from models.reviews import queries as rq
 from models.staff import queries as staff_queries
 from models.suggestions import actions, lifecycle, queries
 from models.suggestions.actions import ActionInput
-from models.suggestions.contact import may_see_contact
+from models.suggestions.contact import may_see_contact, sees_every_contact
 from models.suggestions.lifecycle import Actor
 from models.suggestions.tables import ExtensionRequest
 from models.taxonomy import CATEGORIES
@@ -55,6 +55,18 @@ def home_page(request: Request, session: SessionDep, actor: StaffDep, clock: Clo
             else None,
             "reviews_waiting": reviews_waiting,
         },
+    )
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, session: SessionDep, actor: StaffDep, q: str = "") -> HTMLResponse:
+    """Find a suggestion by tracking code, village, words of its text, or (the township office only)
+    the villager's phone number."""
+    by_phone = sees_every_contact(actor)
+    return render(
+        request,
+        "staff_search.html",
+        {"q": q, "results": queries.search(session, q, by_phone=by_phone), "by_phone": by_phone},
     )
 
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from models.db import insert_ignoring_conflict, utcnow
-from models.errors import NotFound
+from models.errors import InvalidInput, NotFound
 from models.suggestions.tables import (
     Audio,
     Event,
@@ -185,6 +185,32 @@ def get_by_tracking_code(session: Session, code: str) -> Suggestion:
     if suggestion is None:
         raise unknown_tracking_code(code)
     return suggestion
+
+
+#: The longest search a clerk may type (a sentence's worth); longer is refused, not cut.
+MAX_SEARCH_CHARS = 100
+
+
+def search(session: Session, query: str, *, by_phone: bool, limit: int = 50) -> Sequence[Suggestion]:
+    """Suggestions whose tracking code, village or text contains ``query`` (and phone number, when
+    ``by_phone``: only for those who may see every villager's contact), newest first."""
+    query = query.strip()
+    if not query:
+        return []
+    if len(query) > MAX_SEARCH_CHARS:
+        raise InvalidInput(f"A search is at most {MAX_SEARCH_CHARS} characters.")
+    matches = [
+        Suggestion.tracking_code == normalise_tracking_code(query),
+        Suggestion.village.contains(query, autoescape=True),
+        Suggestion.text.contains(query, autoescape=True),
+    ]
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if by_phone and len(digits) >= 4:
+        matches.append(Suggestion.submitter_phone.contains(digits, autoescape=True))
+    stmt = (
+        select(Suggestion).where(or_(*matches)).order_by(Suggestion.submitted_at.desc(), Suggestion.id.desc())
+    )
+    return session.scalars(stmt.limit(limit)).all()
 
 
 def history(session: Session, suggestion_id: int) -> Sequence[Event]:
