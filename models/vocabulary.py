@@ -180,3 +180,52 @@ def status_name(status: str, lang: str = "zh") -> str:
     """The staff-facing word for a status (the code itself for one this version does not know)."""
     zh, en = STATUS_NAMES.get(status, (status, status))
     return en if lang == "en" else zh
+
+
+#: Every kind of event a suggestion's history records, and the words staff read for it. An event of
+#: a kind missing here cannot be stored (models.suggestions.tables.Event checks), so none shows a code.
+EVENT_NAMES: dict[str, tuple[str, str]] = {
+    "received": ("收到", "Received"),
+    "transcribed": ("已转文字", "Transcribed"),
+    "classified": ("已分类", "Classified"),
+    "routed": ("已分流", "Routed"),
+    "needs_review": ("转人工核对", "Sent to staff review"),
+    "failed": ("处理失败", "Processing failed"),
+    "reviewed": ("人工核对", "Reviewed"),
+    "reclassified": ("重新分类", "Reclassified"),
+    "duplicate_suspected": ("疑似重复", "Possible duplicate"),
+    "dispatched": ("交办", "Dispatched"),
+    "accepted": ("签收", "Accepted"),
+    "in_progress": ("开始办理", "Work started"),
+    "resolved": ("办结", "Resolved"),
+    "closed": ("关闭", "Closed"),
+    "returned": ("退回", "Returned"),
+    "extension_requested": ("申请延期", "Extension requested"),
+    "extension_approved": ("批准延期", "Extension approved"),
+    "extension_rejected": ("驳回延期", "Extension rejected"),
+    "chased": ("催办", "Chased"),
+    "rated": ("群众评价", "Rated by the villager"),
+    "reopened": ("群众反映未解决，重新交办", "Reopened: the villager says it is not fixed"),
+    "confirmed_fixed": ("群众确认已解决", "The villager confirmed it is fixed"),
+}
+
+#: Actors that are not staff accounts, as the history names them.
+SYSTEM_ACTORS: dict[str, tuple[str, str]] = {
+    "worker": ("系统", "System"),
+    "villager": ("村民", "Villager"),
+    "themes-job": ("系统", "System"),
+}
+
+
+def actor_name(actor: str, display_names: dict[str, str], lang: str = "zh") -> str:
+    """Who an event names: the system or the villager in words, a staff member by display name."""
+    words = SYSTEM_ACTORS.get(actor)
+    if words is not None:
+        return words[1] if lang == "en" else words[0]
+    return display_names.get(actor, actor)
+
+
+def event_name(kind: str, lang: str = "zh") -> str:
+    """The staff-facing words for a kind of history event."""
+    zh, en = EVENT_NAMES.get(kind, (kind, kind))
+    return en if lang == "en" else zh

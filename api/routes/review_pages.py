@@ -20,6 +20,7 @@ from api.web.templating import page_language, render
 from models.directory.tables import Department
 from models.reviews import classifiers
 from models.reviews import queries as rq
+from models.staff import queries as staff_queries
 from models.suggestions import queries
 from models.taxonomy import CATEGORIES
 
@@ -129,13 +130,15 @@ def suggestion_page(
 ) -> HTMLResponse:
     """One suggestion: its texts, the model's guess, staff decisions and the full history."""
     suggestion = queries.get_suggestion(session, suggestion_id)
+    history = queries.history(session, suggestion_id)
     return render(
         request,
         "review_item.html",
         {
             "item": review_item(session, suggestion).model_dump(mode="json"),
             "reviews": rq.reviews_of(session, suggestion_id),
-            "history": queries.history(session, suggestion_id),
+            "history": history,
+            "actor_names": staff_queries.display_names(session, (e.actor for e in history)),
             "categories": {c["code"]: c["name"] for c in _categories(request)},
         },
     )

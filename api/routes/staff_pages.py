@@ -104,6 +104,7 @@ def suggestion_page(
     contact details only for those who may see them (models.contact)."""
     s = queries.get_suggestion(session, suggestion_id)
     assignment = lifecycle.assignment_of(session, s.id)
+    history = queries.history(session, s.id)
     now = clock()
     return render(
         request,
@@ -118,7 +119,8 @@ def suggestion_page(
             "departments": directory.departments(session),
             "deputies": directory.deputies(session, active_only=True),
             "extensions": lifecycle.extension_requests(session, s.id),
-            "history": queries.history(session, s.id),
+            "history": history,
+            "actor_names": staff_queries.display_names(session, (e.actor for e in history)),
             "actor": actor,
         },
     )

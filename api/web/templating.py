@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from api import auth
 from models.taxonomy import category_name
-from models.vocabulary import status_name
+from models.vocabulary import actor_name, event_name, status_name
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
@@ -71,6 +71,8 @@ def render(
         "csrf_token": csrf_token,
         "lang_switch_href": language_switch_href(request, lang),
         "status_name": lambda code: status_name(code, lang),
+        "event_name": lambda kind: event_name(kind, lang),
+        "actor_name": lambda actor, names: actor_name(actor, names, lang),
         "category_name": lambda code: category_name(code, lang),
         **(context or {}),
     }

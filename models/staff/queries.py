@@ -314,3 +314,14 @@ def deputies_to_add(session: Session) -> Sequence[StaffAccount]:
     """Active deputy accounts that have no deputy record yet (what the admin page offers)."""
     known = set(session.scalars(select(Deputy.username)))
     return [a for a in staff_with_role(session, Role.DEPUTY) if a.username not in known]
+
+
+def display_names(session: Session, usernames: Iterable[str]) -> dict[str, str]:
+    """The display names of the staff accounts among ``usernames`` (others are left out)."""
+    wanted = sorted(set(usernames))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(StaffAccount.username, StaffAccount.display_name).where(StaffAccount.username.in_(wanted))
+    )
+    return {username: name for username, name in rows}

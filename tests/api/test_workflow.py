@@ -226,6 +226,8 @@ def test_tracking_leaks_nothing_private(api: TestClient, staffing: Staffing) -> 
         "status",
         "status_zh",
         "status_en",
+        "next_zh",
+        "next_en",
         "category",
         "department_zh",
         "department_en",

@@ -87,3 +87,16 @@ def test_every_status_an_action_leads_to_or_starts_from_is_a_status() -> None:
 def test_status_name_reads_the_page_language_and_keeps_unknown_codes() -> None:
     assert (status_name("in_progress"), status_name("in_progress", "en")) == ("办理中", "In progress")
     assert status_name("something_new") == "something_new"
+
+
+def test_every_event_kind_has_words_in_both_languages_and_no_other_can_be_stored() -> None:
+    from models.suggestions.tables import Event
+    from models.vocabulary import EVENT_NAMES, event_name
+
+    for kind, (zh, en) in EVENT_NAMES.items():
+        assert zh and en and zh != kind, kind
+        assert event_name(kind) == zh and event_name(kind, "en") == en
+    for action in ACTIONS.values():  # every staff action's event among them
+        assert action.event in EVENT_NAMES, action.name
+    with pytest.raises(ValueError, match="has no words"):
+        Event(kind="teleported")
