@@ -32,6 +32,7 @@ from api.routes import (
     theme_pages,
     themes,
     villager_pages,
+    vocabulary,
     workflow,
 )
 from api.security_headers import SecurityHeaders
@@ -125,6 +126,7 @@ def create_app(
     app.include_router(villager_pages.router)
     app.include_router(pwa.router)
     app.include_router(staff_pages.router)
+    app.include_router(vocabulary.router)
     app.include_router(review.router)
     app.include_router(review_pages.router)
     app.include_router(theme_pages.router)

@@ -28,6 +28,11 @@ MANDARIN_PROMPT = "以下是普通话的句子。"
 
 # Phrases Whisper is known to invent on silence or noise (subtitle credits, sign-offs). A segment
 # made only of one of these is dropped; they are never a villager's complaint.
+# How a township vocabulary hint reaches the decoder: as faster-whisper hotwords or as the prompt.
+VOCABULARY_MODES = ("hotwords", "prompt")
+# Terms in a vocabulary hint are joined with this (models.township builds the hint).
+HINT_SEPARATOR = "，"
+
 HALLUCINATIONS = (
     "thank you for watching",
     "thanks for watching",
@@ -111,6 +116,9 @@ class DecodeOptions:
     # Bounded fallback: the default ladder up to 1.0 multiplies time by 6 on garbled audio.
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4)
     initial_prompt: str | None = None
+    # Words to expect, given to every decoding window (faster-whisper's hotwords; openai-whisper
+    # puts them before the prompt).
+    hotwords: str | None = None
     compression_ratio_threshold: float = 2.4
     log_prob_threshold: float = -1.0
     no_speech_threshold: float = 0.6
@@ -212,6 +220,14 @@ def gate_segments(segments: Sequence[Segment], gate: GateOptions) -> tuple[list[
     return kept, dropped
 
 
+def echoes_hint(text: str, hint: str) -> bool:
+    """True when ``text`` only recites the vocabulary hint: it lies inside the hint and runs across
+    two or more of its terms (a segment that is one spoken name is kept)."""
+    key = _PUNCT.sub("", text)
+    terms = [_PUNCT.sub("", t) for t in hint.split(HINT_SEPARATOR)]
+    return bool(key) and key in "".join(terms) and not any(key in t for t in terms)
+
+
 def join_text(segments: Sequence[Segment], language: str) -> str:
     """Join segment texts: no spaces between Chinese segments, single spaces otherwise."""
     parts = [s.text.strip() for s in segments if s.text.strip()]
@@ -295,20 +311,31 @@ class Transcriber:
         gate: GateOptions | None = None,
         speech: SpeechDetector | None = None,
         mandarin_prompt: bool = False,
+        vocabulary_as: str = "hotwords",
     ) -> None:
         self.engine = engine
         self.options = options or DecodeOptions()
         self.gate = gate or GateOptions()
         self.speech = speech if speech is not None else SileroSpeech()
         self.mandarin_prompt = mandarin_prompt
+        if vocabulary_as not in VOCABULARY_MODES:
+            raise ValueError(f"vocabulary_as must be one of {VOCABULARY_MODES}, not {vocabulary_as!r}")
+        self.vocabulary_as = vocabulary_as
 
     def transcribe(
-        self, audio: np.ndarray, language: str | None = None, options: DecodeOptions | None = None
+        self,
+        audio: np.ndarray,
+        language: str | None = None,
+        options: DecodeOptions | None = None,
+        *,
+        vocabulary: str | None = None,
     ) -> Transcript:
         """Transcribe 16 kHz mono float32 ``audio``; ``language`` None/"auto" detects zh or en.
 
         ``options`` replaces the transcriber's decoding options for this call only (a prompt, a
-        temperature, detailed segments with word timestamps).
+        temperature, detailed segments with word timestamps). ``vocabulary`` is the township's
+        terms (Chinese, joined by HINT_SEPARATOR): used only when the speech is Mandarin, and a
+        segment that merely recites it is dropped.
         """
         started = time.perf_counter()
         base = options or self.options
@@ -319,7 +346,7 @@ class Transcriber:
         if speech.size < SAMPLE_RATE // 10:
             return self._result(forced or "", 0.0, [], [], started)
         combined = getattr(self.engine, "detect_and_decode", None)
-        options_for = functools.partial(self._options_for, base=base)
+        options_for = functools.partial(self._options_for, base=base, vocabulary=vocabulary or None)
         if forced is None and combined is not None:
             lang, lang_p, raw = combined(speech, SUPPORTED_LANGUAGES, options_for)
         else:
@@ -332,12 +359,22 @@ class Transcriber:
             raw = self.engine.decode(speech, lang, options_for(lang))
         mapped = [_in_note_time(s, lang, back) for s in raw]
         kept, dropped = gate_segments(mapped, self.gate)
+        if vocabulary and lang == "zh":
+            dropped += [s for s in kept if echoes_hint(s.text, vocabulary)]
+            kept = [s for s in kept if not echoes_hint(s.text, vocabulary)]
         return self._result(lang, lang_p, kept, dropped, started)
 
-    def _options_for(self, language: str, base: DecodeOptions | None = None) -> DecodeOptions:
+    def _options_for(
+        self, language: str, base: DecodeOptions | None = None, vocabulary: str | None = None
+    ) -> DecodeOptions:
         options = base or self.options
         if language == "zh" and self.mandarin_prompt and options.initial_prompt is None:
-            return replace(options, initial_prompt=MANDARIN_PROMPT)
+            options = replace(options, initial_prompt=MANDARIN_PROMPT)
+        if language == "zh" and vocabulary:
+            if self.vocabulary_as == "hotwords":
+                return replace(options, hotwords=vocabulary)
+            prompt = vocabulary + HINT_SEPARATOR + (options.initial_prompt or "")
+            return replace(options, initial_prompt=prompt.rstrip(HINT_SEPARATOR))
         return options
 
     def _result(

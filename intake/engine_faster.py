@@ -111,6 +111,7 @@ def _transcribe_kwargs(options: DecodeOptions) -> dict[str, Any]:
         "beam_size": options.beam_size,
         "temperature": list(options.temperatures),
         "initial_prompt": options.initial_prompt,
+        "hotwords": options.hotwords,
         "compression_ratio_threshold": options.compression_ratio_threshold,
         "log_prob_threshold": options.log_prob_threshold,
         "no_speech_threshold": options.no_speech_threshold,

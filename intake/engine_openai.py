@@ -79,12 +79,18 @@ class OpenAIWhisperEngine:
             logprob_threshold=options.log_prob_threshold,
             no_speech_threshold=options.no_speech_threshold,
             condition_on_previous_text=False,
-            initial_prompt=options.initial_prompt,
+            initial_prompt=_prompt(options),
             word_timestamps=options.detailed and options.word_timestamps,
             fp16=False,
             verbose=None,
         )
         return [_segment(s, options) for s in result["segments"]]
+
+
+def _prompt(options: DecodeOptions) -> str | None:
+    """openai-whisper has no hotwords: they go first in the prompt, as faster-whisper places them."""
+    parts = [p for p in (options.hotwords, options.initial_prompt) if p]
+    return " ".join(parts) or None
 
 
 def _segment(s: dict[str, Any], options: DecodeOptions) -> Segment:

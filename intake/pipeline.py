@@ -24,6 +24,7 @@ from models.directory import queries as directory
 from models.jobs.queue import Handlers
 from models.suggestions import queries
 from models.suggestions.tables import Suggestion
+from models.township import queries as township
 from models.vocabulary import Status
 
 WORKER = "worker"
@@ -114,9 +115,13 @@ class Pipeline:
                 return
             stored_at = suggestion.audio.path
             requested = suggestion.requested_language
+            # The township's own words, for Mandarin (the Transcriber ignores them for English).
+            vocabulary = township.recognition_hint(session) if requested in ("auto", "zh") else ""
         with self.store.local_copy(stored_at) as audio_path:
             audio = load_audio(audio_path, self.limits)
-        result = self.transcriber.get().transcribe(audio.samples, None if requested == "auto" else requested)
+        result = self.transcriber.get().transcribe(
+            audio.samples, None if requested == "auto" else requested, vocabulary=vocabulary
+        )
         with unit_of_work(self.factory) as session:
             suggestion = queries.get_suggestion(session, suggestion_id)
             if queries.transcript_for(session, suggestion_id) is not None:

@@ -2,8 +2,9 @@
 
 - ``directory`` (departments, routing, deputies, deadlines, audit), ``suggestions`` (the suggestion,
   its workflow and rating), ``jobs`` (the queue), ``staff``, ``themes``, ``appointments``, ``reviews``
-  (review and learning), ``transcriptions`` (requests of the OpenAI-compatible API), ``reporting``
-  and ``papers`` (read models and written outputs over all of them; imported by none).
+  (review and learning), ``transcriptions`` (requests of the OpenAI-compatible API), ``township``
+  (the words recognition should expect), ``reporting`` and ``papers`` (read models and written
+  outputs over all of them; imported by none).
 - Shared by all: ``base`` (the declarative base), ``db`` (engines, the unit of work, upgrades),
   ``errors`` (semantic domain errors), ``vocabulary`` (statuses, channels, roles), ``taxonomy``
   (categories), ``privacy`` and ``hashing``.
@@ -23,4 +24,5 @@ from models.staff import tables as _staff  # noqa: F401
 from models.suggestions import idempotency as _idempotency  # noqa: F401
 from models.suggestions import tables as _suggestions  # noqa: F401
 from models.themes import tables as _themes  # noqa: F401
+from models.township import tables as _township  # noqa: F401
 from models.transcriptions import tables as _transcriptions  # noqa: F401

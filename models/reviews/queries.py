@@ -18,6 +18,7 @@ from models.errors import Conflict, InvalidInput, NotFound
 from models.reviews.tables import ClassifierVersion, LabelledExample, Review, RunState, TrainingRun, Verdict
 from models.suggestions import queries
 from models.suggestions.tables import Prediction, Suggestion
+from models.township import queries as township
 from models.vocabulary import IN_PROCESSING, NOT_YET_DISPATCHED, Status
 
 # Unreviewed suggestions in these statuses follow the active model when it changes.
@@ -168,6 +169,8 @@ def record_review(
     session.add(review)
     session.flush()
     if new_text is not None:
+        if queries.transcript_for(session, suggestion_id) is not None:
+            township.learn_from_correction(session, suggestion.text or "", new_text, review.created_at)
         suggestion.text = new_text
     suggestion.category = category
     suggestion.category_source = "staff"
