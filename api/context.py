@@ -98,7 +98,11 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
         transcriber,
         classifiers,
         limits=limits,
-        policy=RoutingPolicy(settings.min_transcript_confidence, settings.min_classifier_confidence),
+        policy=RoutingPolicy(
+            settings.min_transcript_confidence,
+            settings.min_classifier_confidence,
+            township_vocabulary=settings.asr_township_vocabulary,
+        ),
         duplicates=DuplicatePolicy(settings.duplicate_window_days, settings.duplicate_min_similarity),
     )
     themes = ThemeBuilder(

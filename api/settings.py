@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     asr_engine: str = Field("faster-whisper", description="faster-whisper or openai-whisper.")
     asr_compute_type: str = Field("int8", description="CTranslate2 compute type for faster-whisper.")
     asr_threads: int = Field(1, ge=1, description="CPU threads per transcription.")
+    asr_township_vocabulary: bool = Field(
+        False,
+        description="Hint Mandarin recognition with the township's vocabulary (clerks' corrections, "
+        "villages, departments). Off: measured, it fixes names but raises the error rate overall "
+        "(docs/decisions/0006-township-vocabulary.md).",
+    )
     worker_enabled: bool = Field(True, description="Run the in-process worker inside the server.")
     worker_threads: int = Field(1, ge=1, le=16, description="Notes transcribed at the same time.")
     max_upload_mb: float = Field(25.0, gt=0)

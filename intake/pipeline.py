@@ -37,6 +37,8 @@ class RoutingPolicy:
 
     min_transcript_confidence: float = 0.4
     min_classifier_confidence: float = 0.5
+    # Hint Mandarin recognition with the township's vocabulary (a setting; off by default).
+    township_vocabulary: bool = False
 
 
 class LazyTranscriber:
@@ -116,7 +118,8 @@ class Pipeline:
             stored_at = suggestion.audio.path
             requested = suggestion.requested_language
             # The township's own words, for Mandarin (the Transcriber ignores them for English).
-            vocabulary = township.recognition_hint(session) if requested in ("auto", "zh") else ""
+            hinted = self.policy.township_vocabulary and requested in ("auto", "zh")
+            vocabulary = township.recognition_hint(session) if hinted else ""
         with self.store.local_copy(stored_at) as audio_path:
             audio = load_audio(audio_path, self.limits)
         result = self.transcriber.get().transcribe(

@@ -135,7 +135,7 @@ def test_a_place_name_is_heard_right_after_one_clerks_correction(
     a clerk corrects the first through the review API; the second is then transcribed with it."""
     notes = shared_eval / "voice" / "zh"
     name = "西地省"
-    with make_client(tmp_path / "var", weights_cache) as app:
+    with make_client(tmp_path / "var", weights_cache, asr_township_vocabulary=True) as app:
         _heard_right_after_correction(app, notes, name)
 
 
