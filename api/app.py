@@ -17,6 +17,8 @@ from api.routes import (
     accounts,
     appointment_pages,
     appointments,
+    consultation,
+    consultation_pages,
     health,
     login,
     open311,
@@ -132,6 +134,8 @@ def create_app(
     app.include_router(theme_pages.router)
     app.include_router(papers.router)
     app.include_router(problem_lists.router)
+    app.include_router(consultation.router)
+    app.include_router(consultation_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     return app

@@ -110,6 +110,17 @@ class SuggestionOut(BaseModel):
     history: list[EventOut]
 
 
+class TopicOutcomeOut(BaseModel):
+    """How the consultation topic a villager's suggestion fed into ended (models.consultation)."""
+
+    title: str
+    outcome: str
+    outcome_zh: str
+    outcome_en: str
+    note: str | None
+    decisions: list[str] = Field(default_factory=list, description="What the meetings on it decided.")
+
+
 class TrackOut(BaseModel):
     """The villager's view: no personal data, no staff-only fields."""
 
@@ -132,3 +143,6 @@ class TrackOut(BaseModel):
     already_reported_status_en: str | None = None
     submitted_at: datetime
     updated_at: datetime
+    topic_outcome: TopicOutcomeOut | None = Field(
+        None, description="The outcome of the consultation topic this suggestion fed into, once set."
+    )

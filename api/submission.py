@@ -28,7 +28,8 @@ class Submission:
     audio: UploadFile | None = None
     language: str | None = None
     idempotency_key: str | None = None
-    channel: Channel = Channel.TEXT
+    #: None: ``voice`` for a recording, ``text`` for a typed note.
+    channel: Channel | None = None
     attach: Callable[[Session, int], None] | None = None
 
 
@@ -54,6 +55,8 @@ async def submit(context: AppContext, submission: Submission) -> Receipt:
                 language=s.language,
                 original_name=s.audio.filename,
                 idempotency_key=s.idempotency_key,
+                channel=s.channel or Channel.VOICE,
+                attach=s.attach,
             )
         if s.text is None:
             raise InvalidInput(
@@ -65,7 +68,7 @@ async def submit(context: AppContext, submission: Submission) -> Receipt:
             s.submitter,
             s.language,
             idempotency_key=s.idempotency_key,
-            channel=s.channel,
+            channel=s.channel or Channel.TEXT,
             attach=s.attach,
         )
     finally:

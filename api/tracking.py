@@ -6,8 +6,11 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from api.schemas import (
+    TopicOutcomeOut,
     TrackOut,
 )
+from models.consultation import queries as consultation
+from models.consultation.words import OUTCOME_NAMES
 from models.suggestions import rating
 from models.themes import store as theme_store
 from models.vocabulary import DONE, ROUTED_OR_LATER, VILLAGER_NEXT_STEP, VILLAGER_STATUS_WORDS
@@ -45,4 +48,17 @@ def tracking_view(session: Session, tracking_code: str) -> TrackOut:
         already_reported_status_en=earlier[1] if earlier else None,
         submitted_at=suggestion.submitted_at,
         updated_at=suggestion.updated_at,
+        topic_outcome=_topic_outcome(session, suggestion.id),
     )
+
+
+def _topic_outcome(session: Session, suggestion_id: int) -> TopicOutcomeOut | None:
+    """The outcome of the consultation topic the suggestion fed into, once staff set it."""
+    found = consultation.outcome_for(session, suggestion_id)
+    if found is None:
+        return None
+    zh, en = OUTCOME_NAMES.get(found.outcome, (found.outcome, found.outcome))
+    return TopicOutcomeOut(
+        title=found.title, outcome=found.outcome, outcome_zh=zh, outcome_en=en, note=found.note,
+        decisions=found.decisions,
+    )  # fmt: skip

@@ -17,6 +17,7 @@ from classify.registry import ClassifierRegistry
 from intake.asr import Transcriber
 from intake.audio import AudioLimits, load_audio
 from intake.duplicates import DuplicatePolicy, flag_if_duplicate
+from intake.opinions import classify_opinion
 from intake.storage import AudioStore
 from intake.submission import PROCESS_JOB
 from models.db import unit_of_work
@@ -104,6 +105,7 @@ class Pipeline:
         """Take the suggestion as far as it can go without a person."""
         self.transcribe(suggestion_id)
         self.classify(suggestion_id)
+        self.opinion_stance(suggestion_id)
         self.check_duplicate(suggestion_id)
         self.route(suggestion_id)
 
@@ -182,6 +184,11 @@ class Pipeline:
                     "classifier_version": version_id,
                 },
             )
+
+    def opinion_stance(self, suggestion_id: int) -> None:
+        """An opinion on a consultation topic: where it stands (support / oppose / suggestion)."""
+        with unit_of_work(self.factory) as session:
+            classify_opinion(session, suggestion_id)
 
     def check_duplicate(self, suggestion_id: int) -> None:
         """Flag a classified suggestion that repeats an open one from its village or address."""

@@ -184,6 +184,8 @@ class Desk:
         language: str | None = None,
         original_name: str | None = None,
         idempotency_key: str | None = None,
+        channel: str = "voice",
+        attach: Callable[[Session, int], None] | None = None,
     ) -> Receipt:
         """Validate a staged upload, move it to the audio store, then store the rows and the job.
 
@@ -192,7 +194,8 @@ class Desk:
         happen later in a worker. A bad file is deleted and nothing is stored; a good one is on
         disk before any row refers to it. If the process dies between the two, the file is left
         unreferenced under its content hash and a retry of the upload reuses it.
-        ``idempotency_key`` works as in :meth:`submit_text`.
+        ``idempotency_key``, ``channel`` (``voice`` unless a consultation opinion) and ``attach``
+        work as in :meth:`submit_text`.
         """
         try:
             columns = validate_submitter(submitter)
@@ -215,9 +218,9 @@ class Desk:
             sample_rate=audio.sample_rate,
             channels=audio.channels,
         )
-        print_ = fingerprint(channel="voice", audio_sha256=sha, language=lang, **columns)
+        print_ = fingerprint(channel=channel, audio_sha256=sha, language=lang, **columns)
         return self._store_once(
-            key, print_, dict(channel="voice", requested_language=lang, **columns), audio_row
+            key, print_, dict(channel=channel, requested_language=lang, **columns), audio_row, attach
         )
 
     def _replay(self, key: str, print_: str) -> Receipt | None:

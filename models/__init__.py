@@ -2,9 +2,10 @@
 
 - ``directory`` (departments, routing, deputies, deadlines, audit), ``suggestions`` (the suggestion,
   its workflow and rating), ``jobs`` (the queue), ``staff``, ``themes``, ``appointments``, ``reviews``
-  (review and learning), ``transcriptions`` (requests of the OpenAI-compatible API), ``township``
-  (the words recognition should expect), ``reporting`` and ``papers`` (read models and written
-  outputs over all of them; imported by none).
+  (review and learning), ``consultation`` (published topics, their opinions, meetings and
+  outcomes), ``transcriptions`` (requests of the OpenAI-compatible API), ``township`` (the words
+  recognition should expect), ``reporting`` and ``papers`` (read models and written outputs over
+  all of them; imported by none).
 - Shared by all: ``base`` (the declarative base), ``db`` (engines, the unit of work, upgrades),
   ``errors`` (semantic domain errors), ``vocabulary`` (statuses, channels, roles), ``taxonomy``
   (categories), ``privacy`` and ``hashing``.
@@ -15,6 +16,7 @@ Nothing here commits; the unit of work (``db.unit_of_work``) does. Imports nothi
 # Every table module registers its tables on models.base.Base when imported; importing them here
 # means any use of the package sees the whole schema (relationships by name, Alembic, create_all).
 from models.appointments import tables as _appointments  # noqa: F401
+from models.consultation import tables as _consultation  # noqa: F401
 from models.directory import tables as _directory  # noqa: F401
 from models.jobs import tables as _jobs  # noqa: F401
 from models.papers import tables as _papers  # noqa: F401

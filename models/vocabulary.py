@@ -32,6 +32,7 @@ class Channel(StrEnum):
     TEXT = "text"
     OPEN311 = "open311"
     APPOINTMENT = "appointment"  # an agenda item of 乡长有约, raised by a deputy, not a villager
+    CONSULTATION = "consultation"  # a villager's opinion on a published topic (models.consultation)
 
 
 #: Still being processed by the worker: nothing for staff to decide yet.
@@ -56,7 +57,9 @@ NOT_YET_DISPATCHED: tuple[Status, ...] = (
 #: Routed to a department, whatever happened after.
 ROUTED_OR_LATER: tuple[Status, ...] = (*AWAITING_HANDLING, *DONE)
 
-#: Channels through which a member of the public submits; every other one is internal.
+#: Channels through which a member of the public submits a suggestion of their own: the public
+#: Open311 feed and the problem lists show these. Every other one is internal, or (an opinion on a
+#: published consultation topic) belongs to that topic's own process and pages.
 PUBLIC_CHANNELS: tuple[Channel, ...] = (Channel.VOICE, Channel.TEXT, Channel.OPEN311)
 
 
@@ -173,6 +176,7 @@ CHANNEL_NAMES: dict[Channel, tuple[str, str]] = {
     Channel.TEXT: ("文字", "Text"),
     Channel.OPEN311: ("Open311 接口", "Open311"),
     Channel.APPOINTMENT: ("乡长有约", "Appointment"),
+    Channel.CONSULTATION: ("议题意见", "Consultation opinion"),
 }
 
 

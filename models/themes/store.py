@@ -85,8 +85,8 @@ def clusterable(session: Session, since: datetime) -> list[Clusterable]:
             Suggestion.category.is_not(None),
             Suggestion.text.is_not(None),
             Suggestion.status != Status.FAILED,
-            Suggestion.channel
-            != Channel.APPOINTMENT,  # agenda items of 乡长有约 are not villagers' suggestions
+            # agenda items of 乡长有约 are not villagers' suggestions; opinions belong to their topic
+            Suggestion.channel.not_in((Channel.APPOINTMENT, Channel.CONSULTATION)),
             Suggestion.id.not_in(curated_members),
         )
         .order_by(Suggestion.id)

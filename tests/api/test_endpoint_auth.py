@@ -46,6 +46,9 @@ PUBLIC: set[tuple[str, str]] = {
     ("POST", "/track/{tracking_code}/fixed"),  # "问题解决了吗？" after a poor rating (receipt's key)
     ("POST", "/api/v1/track/{tracking_code}/satisfaction"),  # the same as JSON
     ("POST", "/open311/v2/requests.json"),  # Open311 clients authenticate with an api_key instead
+    ("GET", "/t/{short_code}"),  # a published consultation topic's page (the poster's QR code)
+    ("POST", "/t/{short_code}/opinion"),  # a villager's opinion on it (rate-limited, like /submit)
+    ("POST", "/api/v1/t/{short_code}/opinions"),  # the same as JSON
 }
 # Open311 GeoReport v2 reads (service list, public request views) are public by design.
 PUBLIC_GET_PREFIXES: tuple[str, ...] = ("/open311/",)

@@ -38,7 +38,9 @@ def test_the_chain_is_linear_up_to_the_head() -> None:
     assert revision is not None and revision.down_revision == "0012_paper_drafts"
     revision = script.get_revision("0014_township_terms")
     assert revision is not None and revision.down_revision == "0013_transcription_requests"
-    assert script.get_heads() == ["0014_township_terms"]
+    revision = script.get_revision("0015_consultations")
+    assert revision is not None and revision.down_revision == "0014_township_terms"
+    assert script.get_heads() == ["0015_consultations"]
 
 
 def test_0010_downgrades_and_upgrades_cleanly(test_databases: TestDatabases) -> None:
@@ -91,7 +93,7 @@ def test_0011_renames_the_job_target_and_keeps_it(test_databases: TestDatabases)
             )
             command.upgrade(_config(conn), "head")
         with engine.begin() as conn:
-            assert MigrationContext.configure(conn).get_current_revision() == "0014_township_terms"
+            assert MigrationContext.configure(conn).get_current_revision() == "0015_consultations"
             columns = {c["name"] for c in inspect(conn).get_columns("jobs")}
             assert "target_id" in columns and "suggestion_id" not in columns
             assert inspect(conn).get_foreign_keys("jobs") == []

@@ -1,0 +1,83 @@
+"""A villager's opinion on a published topic, through the same intake as any suggestion
+(api.submission: personal data kept out of the logs, the recording inspected and stored, the
+idempotency key honoured) with the consultation channel and its link to the topic and clause."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+
+from api import submission
+from api.context import AppContext
+from intake.submission import Receipt, Submitter
+from models.consultation import flow, queries
+from models.errors import InvalidInput
+from models.suggestions.idempotency import IdempotencyConflict
+from models.vocabulary import Channel
+
+
+@dataclass(frozen=True)
+class OpinionReceipt:
+    """The suggestion's receipt and where the opinion went."""
+
+    receipt: Receipt
+    short_code: str
+    clause: int | None
+
+
+def _value(form_value: object) -> str | None:
+    if form_value is None or isinstance(form_value, UploadFile):
+        return None
+    return str(form_value)
+
+
+def clause_of(raw: str | None) -> int | None:
+    """The clause number a form named (empty: the whole topic)."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
+        raise InvalidInput(f"The clause must be a number such as 3, not {raw[:20]!r}. 条款请填写数字。")
+    return int(raw)
+
+
+async def submit_opinion(
+    context: AppContext, short_code: str, form: FormData, idempotency_key: str | None
+) -> OpinionReceipt:
+    """Store the form's recording or text as an opinion on the topic (one of the two, never both).
+
+    A key that already sent a different opinion (the villager went back and wrote another) stores
+    the new one without the key, as the recording page does.
+    """
+    clause = clause_of(_value(form.get("clause")))
+
+    def check() -> Callable[[Session, int], None]:
+        with context.factory() as session:
+            return flow.opinion_link(session, short_code, clause)
+
+    attach = await run_in_threadpool(check)
+    audio = form.get("audio")
+    recording = audio if isinstance(audio, UploadFile) and audio.filename else None
+    text = None if recording else _value(form.get("text"))
+    if recording is None and not (text or "").strip():
+        raise InvalidInput("Nothing was sent: record your opinion or write it. 请录音或填写您的意见。")
+    sent = submission.Submission(
+        Submitter(phone=_value(form.get("phone")), village=_value(form.get("village"))),
+        text=text,
+        audio=recording,
+        language=_value(form.get("language")),
+        idempotency_key=idempotency_key,
+        channel=Channel.CONSULTATION,
+        attach=attach,
+    )
+    try:
+        receipt = await submission.submit(context, sent)
+    except IdempotencyConflict:
+        if recording is not None:
+            await recording.seek(0)
+        receipt = await submission.submit(context, replace(sent, idempotency_key=None))
+    return OpinionReceipt(receipt, queries.normalise_code(short_code), clause)
