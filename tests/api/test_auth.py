@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from api import accounts
 from api.auth import CSRF_COOKIE, SESSION_COOKIE
 from api.context import AppContext
-from models.db import unit_of_work
+from models.db import unit_of_work, utcnow
 from models.errors import InvalidInput
 from models.staff import queries as staff_queries
+from models.staff.tables import StaffSession
 from tests.api.conftest import create_staff, csrf_of, login, make_client, staff_headers, staff_login
 from tests.databases import fresh_database_url
 
@@ -200,10 +202,13 @@ def test_cookie_secure_setting_overrides_the_default(tmp_path: Path, weights_cac
 
 
 def test_sessions_expire(tmp_path: Path, weights_cache: Path) -> None:
-    with make_client(tmp_path, weights_cache, worker_enabled=False, session_hours=1 / 3600) as c:
+    # Five seconds: long enough to sign in and read on a loaded machine, then wait out the rest.
+    with make_client(tmp_path, weights_cache, worker_enabled=False, session_hours=5 / 3600) as c:
         staff_login(c, "reviewer")
         assert c.get("/api/v1/staff/me").status_code == 200
-        time.sleep(1.2)
+        with unit_of_work(_context(c).factory) as session:
+            expires = session.scalars(select(StaffSession.expires_at)).one()
+        time.sleep(max(0.0, (expires - utcnow()).total_seconds()) + 0.3)
         assert c.get("/api/v1/staff/me").status_code == 401
 
 
