@@ -48,12 +48,8 @@ class AppContext:
     themes: ThemeBuilder
 
 
-def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
-    """Open the database (upgrading its schema), seed defaults and make sure a classifier is active.
-
-    ``migrate=False`` skips the schema upgrade and seeding (Celery worker processes: the parent
-    ``minsheng worker`` process did both before forking them).
-    """
+def _open_database(settings: Settings, *, migrate: bool) -> tuple[Engine, sessionmaker[Session]]:
+    """The engine and session factory; with ``migrate``, the schema upgraded and defaults seeded."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(
         settings.resolved_database_url,
@@ -66,7 +62,12 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
     if migrate:
         with unit_of_work(factory) as session:
             directory.seed_departments(session)
-    store = open_store(
+    return engine, factory
+
+
+def _open_store(settings: Settings) -> AudioStore:
+    """Where recordings are kept: a local directory or an S3-compatible bucket."""
+    return open_store(
         settings.audio_store,
         settings.audio_dir,
         S3Options(
@@ -77,6 +78,32 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
             timeout_seconds=settings.s3_timeout_seconds,
         ),
     )
+
+
+def _job_queue(settings: Settings, factory: sessionmaker[Session], runner: JobRunner) -> JobQueue:
+    """Where committed jobs go: the embedded runner, or the broker when one is set."""
+    if settings.broker_url is None:
+        return runner
+    from intake.broker import BrokerQueue, make_celery
+
+    celery = make_celery(
+        settings.broker_url,
+        queue=settings.broker_queue,
+        visibility_timeout=settings.broker_visibility_timeout,
+        connect_timeout=settings.broker_connect_timeout,
+        fail_fast=True,
+    )
+    return BrokerQueue(factory, celery, settings.broker_queue, timedelta(seconds=settings.republish_seconds))
+
+
+def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
+    """Open the database (upgrading its schema), seed defaults and make sure a classifier is active.
+
+    ``migrate=False`` skips the schema upgrade and seeding (Celery worker processes: the parent
+    ``minsheng worker`` process did both before forking them).
+    """
+    engine, factory = _open_database(settings, migrate=migrate)
+    store = _open_store(settings)
     limits = AudioLimits(
         max_bytes=settings.max_upload_bytes,
         max_seconds=settings.max_audio_seconds,
@@ -145,20 +172,7 @@ def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
             backoff=timedelta(seconds=settings.job_retry_seconds),
         ),
     )
-    queue: JobQueue = runner
-    if settings.broker_url is not None:
-        from intake.broker import BrokerQueue, make_celery
-
-        celery = make_celery(
-            settings.broker_url,
-            queue=settings.broker_queue,
-            visibility_timeout=settings.broker_visibility_timeout,
-            connect_timeout=settings.broker_connect_timeout,
-            fail_fast=True,
-        )
-        queue = BrokerQueue(
-            factory, celery, settings.broker_queue, timedelta(seconds=settings.republish_seconds)
-        )
+    queue = _job_queue(settings, factory, runner)
     announce_jobs(factory, queue.submitted)
     learner.retrain_if_categories_changed()  # after announce_jobs: its job is announced on commit
     desk = Desk(factory, store, limits, max_attempts=settings.job_max_attempts)
