@@ -106,6 +106,7 @@ def test_the_villager_tracks_by_code_without_seeing_personal_data(client: TestCl
         "already_reported_status_en",
         "submitted_at",
         "updated_at",
+        "topic_outcome",
     }
     assert "13912345678" not in track.text and "王阿姨" not in track.text
 

@@ -239,6 +239,7 @@ def test_tracking_leaks_nothing_private(api: TestClient, staffing: Staffing) -> 
         "already_reported_status_en",
         "submitted_at",
         "updated_at",
+        "topic_outcome",
     }
     text = str(body)
     for private in ("张三", "13800000000", "河西村", "河西村3组", "路灯", "boss"):
