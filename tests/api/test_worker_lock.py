@@ -26,8 +26,11 @@ def test_one_holder_and_the_waiter_takes_over_on_release(tmp_path: Path) -> None
 
 def test_cancel_means_never_started(tmp_path: Path) -> None:
     path = tmp_path / "embedded-worker.lock"
-    holder = WorkerLock(path, lambda: None, poll_seconds=0.05)
+    held = threading.Event()
+    holder = WorkerLock(path, held.set, poll_seconds=0.05)
     holder.start()
+    # The holder must hold the lock first: on a busy machine the waiter's thread could win it.
+    assert held.wait(5) and holder.held
     started = threading.Event()
     waiter = WorkerLock(path, started.set, poll_seconds=0.05)
     waiter.start()
