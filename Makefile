@@ -35,8 +35,9 @@ lint: $(TEST_VENV)/.installed
 test: lint
 	$(TEST_VENV)/bin/pytest
 
+# The tests that open no database (marked database_free) already ran in `make test`.
 test-postgres: $(TEST_VENV)/.installed
-	MINSHENG_TEST_DATABASE_URL='$(POSTGRES_TEST_URL)' $(TEST_VENV)/bin/pytest
+	MINSHENG_TEST_DATABASE_URL='$(POSTGRES_TEST_URL)' $(TEST_VENV)/bin/pytest -m 'not database_free'
 
 # Mutation score of the core modules, each against its own tests (pyproject.toml: [tool.mutmut],
 # [tool.minsheng.mutation.modules]); one JSON line per module. Slow: not part of `make test` or CI.

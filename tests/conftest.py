@@ -11,6 +11,9 @@ Never make a database file or URL yourself; use one of these and your test runs 
   ``postgresql``. Outside fixtures: ``tests.databases.fresh_database_url()``.
 - ``require_postgres`` / ``require_sqlite`` — for the few tests that only make sense on one backend
   (say why in the test).
+- A module that opens no database at all is marked ``pytestmark = pytest.mark.database_free``; the
+  PostgreSQL pass (``make test-postgres``) leaves it out, since it already ran. Such a module may not
+  use the database fixtures (checked at collection).
 - tests/api/conftest.py: ``make_client(...)`` (an in-process app on a fresh database) and
   ``start_server(...)`` (a real ``minsheng serve`` subprocess with MINSHENG_DATABASE_URL set).
 """
@@ -99,3 +102,17 @@ def require_sqlite(test_databases: TestDatabases) -> None:
     """Skip unless the suite runs on SQLite (tests of SQLite-only settings such as WAL)."""
     if test_databases.backend != "sqlite":
         pytest.skip("tests a SQLite-only setting")
+
+
+# (test_databases is the session's, and every test holds it; these two open a database.)
+_DATABASE_FIXTURES = frozenset({"database_url", "db_factory"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse a test marked database_free that asks for a database fixture."""
+    for item in items:
+        if item.get_closest_marker("database_free") is None:
+            continue
+        used = _DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if used:
+            raise pytest.UsageError(f"{item.nodeid} is marked database_free but uses {sorted(used)}")

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from api.subtitles import Cue, srt, timestamp, vtt
+
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
 
 
 def test_timestamps_show_hours_and_round_to_the_millisecond() -> None:

@@ -6,7 +6,12 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from api.worker_lock import WorkerLock
+
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
 
 
 def test_one_holder_and_the_waiter_takes_over_on_release(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from classify.learning import (
     IMPORTED,
     REVIEWED,
@@ -17,6 +19,9 @@ from classify.learning import (
 )
 from classify.model import Classifier
 from classify.train import read_labelled_csv, seed_paths
+
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
 
 
 def test_the_evaluation_split_is_stable_and_about_a_fifth_of_each_category() -> None:

@@ -34,6 +34,9 @@ from classify.learning import (
 from classify.model import ArtefactInfo, Classifier
 from classify.train import Example, cross_validate, fingerprint, read_labelled_csv, seed_paths, train
 
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
+
 # Texts whose place is pinned: the first 4 bytes of sha256(normalised text), mod 100, against EVAL_PERCENT.
 PINNED = {
     "路灯坏了79": True,  # bucket 0, the first held out

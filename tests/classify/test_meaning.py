@@ -13,9 +13,13 @@ from classify.model import build_pipeline, fit_pipeline
 from classify.text import normalise
 from classify.train import read_labelled_csv, seed_paths
 
-pytestmark = pytest.mark.skipif(
-    not meaning.available(), reason=f"the sentence encoder cannot run here: {meaning.unavailable_reason()}"
-)
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = [
+    pytest.mark.database_free,
+    pytest.mark.skipif(
+        not meaning.available(), reason=f"the sentence encoder cannot run here: {meaning.unavailable_reason()}"
+    ),
+]
 
 
 def test_texts_that_mean_the_same_are_closer_than_texts_that_do_not() -> None:

@@ -16,6 +16,9 @@ from models.errors import InvalidInput
 from models.taxonomy import LABELS
 from tests.classify.conftest import OBVIOUS
 
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
+
 
 def check_contract(metrics: dict[str, Any], n: int) -> None:
     assert set(metrics) == {"n", "accuracy", "macro_f1", "per_class"}

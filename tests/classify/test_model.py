@@ -33,6 +33,9 @@ from models.errors import DomainError, InvalidInput
 from models.taxonomy import LABELS
 from tests.classify.conftest import OBVIOUS
 
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
+
 
 def check_prediction(p: Prediction) -> None:
     assert list(p.probabilities) == list(LABELS)

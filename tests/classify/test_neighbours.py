@@ -9,6 +9,9 @@ from scipy import sparse
 from classify.model import NeighbourSVM
 from classify.neighbours import NeighbourIndex, unit_rows
 
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
+
 
 def reference_votes(
     queries: sparse.csr_matrix,

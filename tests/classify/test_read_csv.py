@@ -9,6 +9,9 @@ import pytest
 from classify.train import Example, read_labelled_csv
 from models.errors import InvalidInput
 
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
+
 
 def write(tmp_path: Path, content: str, name: str = "data.csv", bom: bool = False) -> Path:
     path = tmp_path / name

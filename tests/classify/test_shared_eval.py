@@ -19,9 +19,13 @@ import random
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from classify.train import Example, evaluate, train
+
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
 
 TRAIN_PER_LABEL = 300  # per language (Chinese power has fewer: all of them are taken)
 EN_TEST_PER_LABEL = 200

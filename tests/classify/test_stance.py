@@ -7,6 +7,9 @@ import pytest
 from classify.stance import classify_stance, cues
 from models.consultation.words import Stance
 
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
+
 CASES = [
     ("我支持这个方案", Stance.SUPPORT),
     ("赞成！早就该修了", Stance.SUPPORT),

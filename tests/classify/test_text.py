@@ -6,6 +6,9 @@ import pytest
 
 from classify.text import normalise, to_simplified
 
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
+
 
 @pytest.mark.parametrize(
     ("raw", "expected"),

@@ -21,6 +21,9 @@ from classify.themes import (
     theme_title,
 )
 
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
+
 PARKING = [
     "五星路上乱停车太严重了，车都停到人行道上",
     "五星路停车乱，人行道被汽车占满",

@@ -26,6 +26,9 @@ from intake.audio import load_audio
 from intake.engine_faster import FasterWhisperEngine
 from intake.weights import ensure_base_model
 
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
+
 
 def seg(text: str, *, logprob: float = -0.2, no_speech: float = 0.05, ratio: float = 1.3) -> Segment:
     return Segment(0.0, 2.0, text, logprob, no_speech, ratio)

@@ -26,6 +26,9 @@ from intake.audio import (
 )
 from models.errors import DomainError
 
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
+
 DATA = Path(__file__).resolve().parent.parent / "data"
 TOLERANCE_S = 0.15
 

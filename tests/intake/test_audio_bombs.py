@@ -34,6 +34,9 @@ from intake import audio
 from models.errors import DomainError
 from tests.intake.bombs import peak, reset_peak
 
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
+
 call = getattr(audio, sys.argv[1])
 path, limits = Path(sys.argv[2]), audio.AudioLimits(**json.loads(sys.argv[3]))
 start = reset_peak()

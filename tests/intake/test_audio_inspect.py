@@ -19,6 +19,9 @@ from models.errors import DomainError
 
 from .test_audio import BAD, GOOD, check_detail
 
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
+
 DATA = Path(__file__).resolve().parent.parent / "data"
 # Containers count encoder priming and padding that the decoder trims (Opus pre-skip, AAC priming).
 DURATION_TOLERANCE_S = 0.05

@@ -42,6 +42,9 @@ from models.errors import DomainError
 
 from .test_audio import DATA, assert_speech, check_detail, ffmpeg_make, reference_seconds
 
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
+
 Check = Callable[[Path, AudioLimits], AudioInfo | NormalisedAudio]
 BOTH: list[Check] = [load_audio, inspect_audio]
 BOTH_IDS = ["load", "inspect"]

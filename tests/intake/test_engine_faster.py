@@ -14,6 +14,9 @@ from intake.audio import load_audio
 from intake.engine_faster import ENCODER_MARGIN_FRAMES, FasterWhisperEngine, speech_frames
 from intake.weights import ensure_base_model
 
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
+
 
 def test_speech_frames_stop_after_the_padding_margin() -> None:
     features = pad_or_trim(np.full((80, 501), -0.5, dtype=np.float32))  # 5 s of audio, then zeros

@@ -18,6 +18,9 @@ from intake.engine_openai import OpenAIWhisperEngine
 from intake.weights import ensure_base_model
 from intake.whisper_convert import CHECKPOINT_NAME, ensure_openai_checkpoint
 
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
+
 REPO = Path(__file__).resolve().parents[2]
 _HAVE_EXTRA = all(importlib.util.find_spec(m) is not None for m in ("torch", "whisper"))
 needs_extra = pytest.mark.skipif(not _HAVE_EXTRA, reason="the openai-whisper extra is not installed")

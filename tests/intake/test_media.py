@@ -11,6 +11,9 @@ import pytest
 
 from intake.media import FALLBACK, MEDIA_TYPES, extension_of, media_type_of
 
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
+
 RECOGNISED = ["wav", "flac", "mp3", "aac", "m4a", "ogg", "webm", "amr"]  # intake.audio.sniff_format's names
 
 

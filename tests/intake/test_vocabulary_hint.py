@@ -11,6 +11,9 @@ from intake.audio import AudioLimits, load_audio
 from intake.engine_faster import FasterWhisperEngine
 from intake.weights import ensure_base_model
 
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
+
 HINT = "西地省，映山岭，蓝波旺，本县冷江东路"
 
 

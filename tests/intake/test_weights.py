@@ -10,6 +10,9 @@ import pytest
 from intake.weights import BASE_MODEL_SHA256, WeightsMissing, ensure_base_model, weights_status
 from models.hashing import sha256_file
 
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
+
 
 def test_weights_are_rebuilt_once_and_verified(tmp_path: Path) -> None:
     assert weights_status(tmp_path).startswith("ok (installed")

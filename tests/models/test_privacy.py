@@ -6,6 +6,9 @@ import pytest
 
 from models.privacy import scrub
 
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
+
 
 @pytest.mark.parametrize(
     ("text", "gone", "kept"),

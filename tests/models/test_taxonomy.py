@@ -10,6 +10,9 @@ import pytest
 from models.errors import InvalidInput
 from models.taxonomy import CATEGORIES, LABELS, category
 
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
+
 
 def test_five_categories_in_order() -> None:
     assert LABELS == ("transport", "urban_construction", "environment", "power", "other")
