@@ -17,7 +17,8 @@ from classify.train import read_labelled_csv, seed_paths
 pytestmark = [
     pytest.mark.database_free,
     pytest.mark.skipif(
-        not meaning.available(), reason=f"the sentence encoder cannot run here: {meaning.unavailable_reason()}"
+        not meaning.available(),
+        reason=f"the sentence encoder cannot run here: {meaning.unavailable_reason()}",
     ),
 ]
 
