@@ -54,7 +54,8 @@ def installed(page: Page, url: str) -> None:
 def sent_code(page: Page) -> str:
     """The code the page announced once the waiting note went (it is in 我的建议 too)."""
     status = page.locator("#mine-status")
-    expect(status).to_contain_text(SENT)
+    # The page sends on "online", and every 20 s in case that event never comes: wait out one round.
+    expect(status).to_contain_text(SENT, timeout=45_000)
     code = status.inner_text().split("：")[-1].strip()
     assert CODE.match(code), code
     expect(page.locator("#mine-list a", has_text=code)).to_be_visible()

@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 MAX_GROWTH = 150 * MB
 
+# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
+pytestmark = pytest.mark.database_free
+
 # Runs in a fresh interpreter: argv = function name, file, AudioLimits as JSON; prints the outcome.
 CHILD = """
 import json, resource, sys
@@ -33,9 +36,6 @@ from pathlib import Path
 from intake import audio
 from models.errors import DomainError
 from tests.intake.bombs import peak, reset_peak
-
-# Opens no database: runs in the SQLite pass only (see tests/conftest.py).
-pytestmark = pytest.mark.database_free
 
 call = getattr(audio, sys.argv[1])
 path, limits = Path(sys.argv[2]), audio.AudioLimits(**json.loads(sys.argv[3]))
