@@ -76,10 +76,22 @@ class ConsultationOut(BaseModel):
     clauses: list[ClauseOut]
 
 
+class OpinionThemeOut(BaseModel):
+    """Opinions on the topic that say the same thing (classify.opinion_themes)."""
+
+    title: str = Field(description="Its top key phrases; empty for the opinions that fit no theme.")
+    key_phrases: list[str]
+    counts_by_stance: dict[str, int] = Field(description="Stance → opinions ('unclassified': none yet).")
+    suggestion_ids: list[int] = Field(description="Its opinions, oldest first.")
+
+
 class ConsultationDetailOut(ConsultationOut):
     counts_by_stance: dict[str, int] = Field(description="Stance → opinions ('unclassified': none yet).")
     counts_by_clause: dict[str, dict[str, int]] = Field(description="Clause ('topic': none) → stances.")
     opinions: list[OpinionOut]
+    themes: list[OpinionThemeOut] = Field(
+        description="The opinions with text grouped by what they say, largest theme first."
+    )
     meetings: list[MeetingOut]
 
 

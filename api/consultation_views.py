@@ -4,6 +4,7 @@ topic with its clauses, counts and scrubbed opinions, and the poster's QR code."
 from __future__ import annotations
 
 import io
+from collections import Counter
 from urllib.parse import quote
 
 import segno
@@ -16,7 +17,9 @@ from api.consultation_schemas import (
     ConsultationOut,
     MeetingOut,
     OpinionOut,
+    OpinionThemeOut,
 )
+from classify.opinion_themes import group_opinions
 from models.consultation import queries
 from models.consultation.tables import Consultation, Meeting
 from models.privacy import scrub
@@ -49,7 +52,8 @@ def summary(session: Session, consultation: Consultation) -> ConsultationOut:
 
 def detail(session: Session, consultation: Consultation) -> ConsultationDetailOut:
     """A topic as staff read it: counts per stance and clause, opinions scrubbed of personal data
-    (as the public feed does: a topic's page may be shown in a meeting), meetings."""
+    (as the public feed does: a topic's page may be shown in a meeting) and grouped into themes,
+    meetings."""
     counts = queries.counts(session, consultation.id)
     opinions = [
         OpinionOut(
@@ -75,8 +79,27 @@ def detail(session: Session, consultation: Consultation) -> ConsultationDetailOu
             for clause, per in sorted(counts.by_clause.items(), key=_whole_topic_first)
         },
         opinions=opinions,
+        themes=themes_of(opinions),
         meetings=[meeting_out(m) for m in queries.meetings(session, consultation.id)],
     )
+
+
+def themes_of(opinions: list[OpinionOut]) -> list[OpinionThemeOut]:
+    """The opinions grouped by what they say (on the scrubbed texts: no name becomes a key phrase),
+    each theme with its counts per stance."""
+    out = []
+    for theme in group_opinions([o.text for o in opinions]):
+        members = [opinions[i] for i in theme.members]
+        counts = Counter(o.stance or UNCLASSIFIED for o in members)
+        out.append(
+            OpinionThemeOut(
+                title=theme.title,
+                key_phrases=theme.key_phrases,
+                counts_by_stance=dict(sorted(counts.items())),
+                suggestion_ids=[o.suggestion_id for o in members],
+            )
+        )
+    return out
 
 
 def _whole_topic_first(item: tuple[int | None, object]) -> tuple[bool, int]:

@@ -4,6 +4,8 @@ idempotency key honoured) with the consultation channel and its link to the topi
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -16,7 +18,7 @@ from api.context import AppContext
 from intake.submission import Receipt, Submitter
 from models.consultation import flow, queries
 from models.errors import InvalidInput
-from models.suggestions.idempotency import IdempotencyConflict
+from models.suggestions.idempotency import MAX_KEY_LENGTH, IdempotencyConflict
 from models.vocabulary import Channel
 
 
@@ -50,8 +52,9 @@ async def submit_opinion(
 ) -> OpinionReceipt:
     """Store the form's recording or text as an opinion on the topic (one of the two, never both).
 
-    A key that already sent a different opinion (the villager went back and wrote another) stores
-    the new one without the key, as the recording page does.
+    A key that already sent a different opinion (the villager went back and wrote another, or the
+    same words on another clause) stores the new one under a key derived from its content, so a
+    resend of it is still not stored twice.
     """
     clause = clause_of(_value(form.get("clause")))
 
@@ -73,11 +76,32 @@ async def submit_opinion(
         idempotency_key=idempotency_key,
         channel=Channel.CONSULTATION,
         attach=attach,
+        about={"topic": queries.normalise_code(short_code), "clause": clause},
     )
     try:
         receipt = await submission.submit(context, sent)
     except IdempotencyConflict:
-        if recording is not None:
-            await recording.seek(0)
-        receipt = await submission.submit(context, replace(sent, idempotency_key=None))
+        assert idempotency_key is not None
+        second = await run_in_threadpool(_second_key, idempotency_key, sent, clause)
+        try:
+            receipt = await submission.submit(context, replace(sent, idempotency_key=second))
+        except IdempotencyConflict:  # the content hash matched and the rest did not: store it anew
+            if recording is not None:
+                await recording.seek(0)
+            receipt = await submission.submit(context, replace(sent, idempotency_key=None))
     return OpinionReceipt(receipt, queries.normalise_code(short_code), clause)
+
+
+def _second_key(key: str, sent: submission.Submission, clause: int | None) -> str:
+    """The key for an opinion whose page key already sent a different one (the villager went back
+    and wrote on another clause): the page key and a hash of this opinion, so a resend of this one
+    replays it. Rewinds the recording it reads (bounded by the form's upload limit)."""
+    digest = hashlib.sha256()
+    who = sent.submitter
+    digest.update(json.dumps([clause, sent.text, who.phone, who.village, sent.language]).encode())
+    if sent.audio is not None:
+        sent.audio.file.seek(0)
+        while chunk := sent.audio.file.read(1 << 20):
+            digest.update(chunk)
+        sent.audio.file.seek(0)
+    return f"{key[: MAX_KEY_LENGTH - 33]}~{digest.hexdigest()[:32]}"

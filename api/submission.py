@@ -4,7 +4,7 @@ event loop, and the intake desk stores it. Each route only reads its own form sh
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -31,6 +31,8 @@ class Submission:
     #: None: ``voice`` for a recording, ``text`` for a typed note.
     channel: Channel | None = None
     attach: Callable[[Session, int], None] | None = None
+    #: What ``attach`` links the suggestion to (intake.submission.Desk.submit_text).
+    about: Mapping[str, str | int | None] | None = None
 
 
 async def submit(context: AppContext, submission: Submission) -> Receipt:
@@ -57,6 +59,7 @@ async def submit(context: AppContext, submission: Submission) -> Receipt:
                 idempotency_key=s.idempotency_key,
                 channel=s.channel or Channel.VOICE,
                 attach=s.attach,
+                about=s.about,
             )
         if s.text is None:
             raise InvalidInput(
@@ -70,6 +73,7 @@ async def submit(context: AppContext, submission: Submission) -> Receipt:
             idempotency_key=s.idempotency_key,
             channel=s.channel or Channel.TEXT,
             attach=s.attach,
+            about=s.about,
         )
     finally:
         stop_hiding(pii)

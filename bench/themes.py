@@ -40,6 +40,7 @@ from sklearn.metrics import adjusted_mutual_info_score, normalized_mutual_info_s
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.theme_variants import VARIANTS
 from classify import meaning
 from classify.themes import METHODS, ThemeOptions, cluster, effective_method
 
@@ -172,6 +173,11 @@ def main() -> None:
     parser.add_argument("--thresholds", nargs="*", type=float, help="default: a sweep per method family")
     parser.add_argument("--min-coverage", type=float, default=0.8)
     parser.add_argument("--vectors", type=Path, default=Path("var/bench/theme-vectors.npz"))
+    parser.add_argument(
+        "--variants",
+        action="store_true",
+        help="also the variants tried and not kept (bench/theme_variants.py)",
+    )
     args = parser.parse_args()
     data = load(args.per_class, args.seed)
     store = FileVectors(args.vectors)
@@ -188,6 +194,7 @@ def run(args: argparse.Namespace, data: dict[str, tuple[list[str], list[str]]], 
     for row in rows:
         print(json.dumps(row), flush=True)
     best = None
+    measured: dict[tuple[str, float | None], dict[str, Any]] = {}
     for method in args.methods:
         if effective_method(method) != method:
             print(json.dumps({"bench": "themes", "method": method, "skipped": meaning.unavailable_reason()}))
@@ -198,9 +205,19 @@ def run(args: argparse.Namespace, data: dict[str, tuple[list[str], list[str]]], 
             options = ThemeOptions(method=method, distance_threshold=threshold)
             row = score(method, threshold, data, lambda texts, classes, o=options: cluster(texts, o, classes))  # type: ignore[misc]
             store.flush()
+            measured[(method, threshold)] = row
             print(json.dumps(row), flush=True)
             if row["coverage"] >= args.min_coverage and (best is None or row["ami"] > best["ami"]):
                 best = row
+    if args.variants:
+        for name, grouping in VARIANTS.items():
+            try:
+                row = score(name, None, data, per_class_grouping(grouping))
+            except ImportError as missing:
+                print(json.dumps({"bench": "themes", "variant": name, "skipped": str(missing)}))
+                continue
+            store.flush()
+            print(json.dumps({**row, "variant": True}), flush=True)
     if best is not None:
         print(
             json.dumps(
@@ -216,6 +233,54 @@ def run(args: argparse.Namespace, data: dict[str, tuple[list[str], list[str]]], 
                 }
             )
         )
+    print(json.dumps(side_by_side(data, measured)), flush=True)
+
+
+def per_class_grouping(
+    grouping: Callable[[Sequence[str]], list[int]],
+) -> Callable[[list[str], list[str]], list[int]]:
+    """A variant run within each class, labels made unique across classes (as ``cluster`` does)."""
+
+    def run(texts: list[str], classes: list[str]) -> list[int]:
+        labels = [0] * len(texts)
+        offset = 0
+        for key in sorted(set(classes)):
+            rows = [i for i, c in enumerate(classes) if c == key]
+            found = grouping([texts[i] for i in rows])
+            for row, label in zip(rows, found, strict=True):
+                labels[row] = offset + label
+            offset += max(found) + 1
+        return labels
+
+    return run
+
+
+#: The product's earlier settings, measured again for the side-by-side line: (what, method, threshold).
+EARLIER = (
+    ("before issue 23", "mixed_agglo_average", 0.85),
+    ("issue 23, first pass", "meaning_mixed_agglo_average", 0.9),
+)
+FIGURES = ("ami", "nmi", "purity", "coverage", "clusters")
+
+
+def side_by_side(
+    data: dict[str, tuple[list[str], list[str]]], measured: dict[tuple[str, float | None], dict[str, Any]]
+) -> dict[str, Any]:
+    """The earlier settings and the product's default now, each measured on this sample (reusing a
+    row of the sweep where there is one)."""
+    now = ThemeOptions()
+    out: dict[str, Any] = {"bench": "themes", "side_by_side": []}
+    for what, method, threshold in (*EARLIER, ("now (the default)", now.method, now.distance_threshold)):
+        if effective_method(method) != method:
+            continue
+        row = measured.get((method, threshold))
+        if row is None:
+            options = ThemeOptions(method=method, distance_threshold=threshold)
+            row = score(method, threshold, data, lambda texts, classes, o=options: cluster(texts, o, classes))  # type: ignore[misc]
+        out["side_by_side"].append(
+            {"which": what, "method": method, "distance_threshold": threshold, **{k: row[k] for k in FIGURES}}
+        )
+    return out
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 Pure functions over texts (no database). A theme is a cut of an average-linkage agglomerative
 clustering at a distance threshold, so the number of themes follows the data. The product's method
 mixes two similarities: the sentence vectors of classify.meaning (which place "路灯不亮" near
-"晚上很黑"), centred on their group's mean so that what every text of a category shares does not make
-them all alike, and TF-IDF character n-grams (the words villagers chose; they work for Chinese
+"晚上很黑") of the whole text and of its opening sentence (which usually names the issue), centred
+on their group's mean so that what every text of a category shares does not make them all alike,
+and TF-IDF character n-grams (the words villagers chose; they work for Chinese
 without segmentation and for English with typos). Where the sentence encoder cannot run, the n-grams
 alone are used. ``join`` places new texts into existing themes without regrouping the rest, and
 ``theme_phrases`` names themes with class-based TF-IDF over whole words (jieba for Chinese, with place
@@ -36,6 +37,7 @@ from classify.text import normalise
 #: Method names understood by ``cluster``; the first is the one the product uses (best in the bench).
 #: ``meaning_*`` methods fall back to ``mixed_agglo_average`` where the sentence encoder cannot run.
 METHODS = (
+    "meaning_opening_mixed_agglo_average",
     "meaning_mixed_agglo_average",
     "meaning_agglo_average",
     "meaning_mixed_hdbscan",
@@ -56,7 +58,8 @@ class ThemeOptions:
     """How tight a theme is: cosine distance threshold and smallest size worth calling a theme.
 
     ``meaning_weight`` is the share of the sentence-vector similarity in ``meaning_mixed`` methods
-    (the rest is the n-gram similarity).
+    (the rest is the n-gram similarity); ``meaning_opening`` methods split it evenly between the
+    whole text's vector and its opening sentence's.
     """
 
     method: str = METHODS[0]
@@ -106,6 +109,19 @@ def effective_method(method: str) -> str:
     return method
 
 
+#: The end of a text's opening sentence: a full stop, question or exclamation mark (Chinese ones
+#: anywhere; Latin ones before a space and a capital letter, so "No. 12" or "3.5" do not end it).
+_SENTENCE_END = re.compile(r"[。！？]|[.!?](?=\s+[A-Z])")
+
+
+def opening(text: str) -> str:
+    """The opening sentence of ``text`` (all of it when it has one sentence): what a villager says
+    first, or a report's title, usually names the issue; the rest describes it."""
+    found = _SENTENCE_END.search(text or "")
+    head = (text or "")[: found.end()] if found else (text or "")
+    return head.strip() or (text or "")
+
+
 def sentence_vectors(texts: Sequence[str]) -> np.ndarray:
     """Unit sentence vectors of ``texts`` (classify.meaning's encoder, on the normalised text)."""
     return np.asarray(meaning.encoder().encode([normalise(t or "") or " " for t in texts]), dtype=np.float32)
@@ -145,14 +161,20 @@ class _Features:
         uses_meaning = self.method.startswith("meaning")
         self.ngrams = vectorise(texts, self.method) if not uses_meaning or self.weight < 1 else None
         self.vectors = sentence_vectors(texts) if uses_meaning else None
+        opens = uses_meaning and "_opening" in self.method
+        self.openings = sentence_vectors([opening(t) for t in texts]) if opens else None
 
     def similarity(self, rows: Sequence[int]) -> np.ndarray:
         """Cosine similarity among ``rows`` (sentence vectors centred on these rows)."""
         index = list(rows)
         total = np.zeros((len(index), len(index)), dtype=np.float64)
         if self.vectors is not None:
+            share = self.weight / 2 if self.openings is not None else self.weight
             centred = _centred(self.vectors[index])
-            total += self.weight * (centred @ centred.T)
+            total += share * (centred @ centred.T)
+            if self.openings is not None:
+                centred = _centred(self.openings[index])
+                total += share * (centred @ centred.T)
         if self.ngrams is not None:
             total += (1.0 - self.weight if self.vectors is not None else 1.0) * cosine_similarity(
                 self.ngrams[index]

@@ -1,4 +1,5 @@
-"""One suggestion through every stage: transcribe → classify → route.
+"""One suggestion through every stage: transcribe → classify → duplicate check → route; an opinion on
+a consultation topic: transcribe → stance, and it stays with its topic.
 
 Each stage runs in its own unit of work and checks what is already stored, so a job that is
 retried after a crash picks up where it stopped and never stores anything twice.
@@ -17,7 +18,7 @@ from classify.registry import ClassifierRegistry
 from intake.asr import Transcriber
 from intake.audio import AudioLimits, load_audio
 from intake.duplicates import DuplicatePolicy, flag_if_duplicate
-from intake.opinions import classify_opinion
+from intake.opinions import is_opinion, record_opinion
 from intake.storage import AudioStore
 from intake.submission import PROCESS_JOB
 from models.db import unit_of_work
@@ -26,7 +27,7 @@ from models.jobs.queue import Handlers
 from models.suggestions import queries
 from models.suggestions.tables import Suggestion
 from models.township import queries as township
-from models.vocabulary import Status
+from models.vocabulary import IN_PROCESSING, Status
 
 WORKER = "worker"
 NO_SPEECH = "No speech was heard in the recording. Please listen to it and type what the villager said."
@@ -104,8 +105,12 @@ class Pipeline:
     def process(self, suggestion_id: int) -> None:
         """Take the suggestion as far as it can go without a person."""
         self.transcribe(suggestion_id)
+        with self.factory() as session:
+            opinion = is_opinion(session, suggestion_id)
+        if opinion:
+            self.record_opinion(suggestion_id)
+            return
         self.classify(suggestion_id)
-        self.opinion_stance(suggestion_id)
         self.check_duplicate(suggestion_id)
         self.route(suggestion_id)
 
@@ -157,7 +162,11 @@ class Pipeline:
         """Predict the category of the suggestion's text (once per text)."""
         with unit_of_work(self.factory) as session:
             suggestion = queries.get_suggestion(session, suggestion_id)
-            if suggestion.status not in (Status.RECEIVED, Status.TRANSCRIBED) or not suggestion.text:
+            if (
+                suggestion.status not in IN_PROCESSING
+                or not suggestion.text
+                or is_opinion(session, suggestion_id)
+            ):
                 return
             version_id, classifier = self.classifiers.active()
             prediction = classifier.predict([suggestion.text])[0]
@@ -185,10 +194,11 @@ class Pipeline:
                 },
             )
 
-    def opinion_stance(self, suggestion_id: int) -> None:
-        """An opinion on a consultation topic: where it stands (support / oppose / suggestion)."""
+    def record_opinion(self, suggestion_id: int) -> None:
+        """An opinion on a consultation topic: where it stands (support / oppose / suggestion), kept
+        on the topic instead of classified, checked for duplicates and routed."""
         with unit_of_work(self.factory) as session:
-            classify_opinion(session, suggestion_id)
+            record_opinion(session, suggestion_id, WORKER)
 
     def check_duplicate(self, suggestion_id: int) -> None:
         """Flag a classified suggestion that repeats an open one from its village or address."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,12 @@ def fingerprint(**parts: object) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def _about(about: Mapping[str, str | int | None] | None) -> dict[str, object]:
+    """The fingerprint part naming what a submission is about (none for a plain suggestion, so the
+    fingerprints of keys stored before this part existed stay the same)."""
+    return {} if about is None else {"about": dict(about)}
+
+
 def _clean(value: str | None, field: str, limit: int) -> str | None:
     if value is None:
         return None
@@ -143,11 +149,14 @@ class Desk:
         idempotency_key: str | None = None,
         channel: str = "text",
         attach: Callable[[Session, int], None] | None = None,
+        about: Mapping[str, str | int | None] | None = None,
     ) -> Receipt:
         """Store a typed suggestion and queue its classification.
 
         ``channel`` says where it came from (``text`` or ``open311``); ``attach`` may add rows that
-        belong to the new suggestion (given its id) in the same transaction. With an
+        belong to the new suggestion (given its id) in the same transaction, and ``about`` names what
+        they link it to (a consultation topic and clause): part of the submission, so the same words
+        about two clauses are two opinions while a retry of one is not stored twice. With an
         ``idempotency_key``, repeating the same submission returns the first receipt
         (``replayed=True``) and stores nothing; the same key with other content raises
         IdempotencyConflict.
@@ -162,7 +171,7 @@ class Desk:
         columns = validate_submitter(submitter)
         lang = validate_language(language)
         key = validate_idempotency_key(idempotency_key)
-        print_ = fingerprint(channel=channel, text=text, language=lang, **columns)
+        print_ = fingerprint(channel=channel, text=text, language=lang, **columns, **_about(about))
         return self._store_once(
             key,
             print_,
@@ -186,6 +195,7 @@ class Desk:
         idempotency_key: str | None = None,
         channel: str = "voice",
         attach: Callable[[Session, int], None] | None = None,
+        about: Mapping[str, str | int | None] | None = None,
     ) -> Receipt:
         """Validate a staged upload, move it to the audio store, then store the rows and the job.
 
@@ -194,8 +204,8 @@ class Desk:
         happen later in a worker. A bad file is deleted and nothing is stored; a good one is on
         disk before any row refers to it. If the process dies between the two, the file is left
         unreferenced under its content hash and a retry of the upload reuses it.
-        ``idempotency_key``, ``channel`` (``voice`` unless a consultation opinion) and ``attach``
-        work as in :meth:`submit_text`.
+        ``idempotency_key``, ``channel`` (``voice`` unless a consultation opinion), ``attach`` and
+        ``about`` work as in :meth:`submit_text`.
         """
         try:
             columns = validate_submitter(submitter)
@@ -218,7 +228,7 @@ class Desk:
             sample_rate=audio.sample_rate,
             channels=audio.channels,
         )
-        print_ = fingerprint(channel=channel, audio_sha256=sha, language=lang, **columns)
+        print_ = fingerprint(channel=channel, audio_sha256=sha, language=lang, **columns, **_about(about))
         return self._store_once(
             key, print_, dict(channel=channel, requested_language=lang, **columns), audio_row, attach
         )

@@ -23,6 +23,9 @@ class Status(StrEnum):
     IN_PROGRESS = "in_progress"
     RESOLVED = "resolved"
     CLOSED = "closed"
+    # An opinion on a consultation topic, its stance classified: it stays with the topic's own
+    # process (never routed to a department) and the topic's outcome is its answer.
+    RECORDED = "recorded"
 
 
 class Channel(StrEnum):
@@ -101,6 +104,7 @@ STATUS_NAMES: dict[str, tuple[str, str]] = {
     Status.IN_PROGRESS: ("办理中", "In progress"),
     Status.RESOLVED: ("已办结", "Resolved"),
     Status.CLOSED: ("已关闭", "Closed"),
+    Status.RECORDED: ("已记入议题", "Recorded on the topic"),
 }
 
 #: What a villager reads on the tracking page for each status: (Chinese, English).
@@ -116,6 +120,7 @@ VILLAGER_STATUS_WORDS: dict[str, tuple[str, str]] = {
     Status.RESOLVED: ("已办结，请您评价", "Done; please tell us if you are satisfied"),
     Status.CLOSED: ("已办结", "Done and closed"),
     Status.FAILED: ("工作人员正在人工处理", "Being handled by staff by hand"),
+    Status.RECORDED: ("您的意见已记入议题", "Your opinion is recorded on the topic"),
 }
 
 #: What happens next, for the villager reading the tracking page: (Chinese, English).
@@ -168,6 +173,11 @@ VILLAGER_NEXT_STEP: dict[str, tuple[str, str]] = {
         "We could not process your note automatically; staff will handle it by hand. "
         "You do not need to send it again.",
     ),
+    Status.RECORDED: (
+        "您的意见会在议题的协商中一并考虑。议题有了结果，会写在议题页面上。",
+        "Your opinion will be weighed with the others in the consultation. When the topic has an "
+        "outcome, it will be shown on the topic's page.",
+    ),
 }
 
 #: What staff read for each channel: (Chinese, English).
@@ -211,6 +221,7 @@ EVENT_NAMES: dict[str, tuple[str, str]] = {
     "rated": ("群众评价", "Rated by the villager"),
     "reopened": ("群众反映未解决，重新交办", "Reopened: the villager says it is not fixed"),
     "confirmed_fixed": ("群众确认已解决", "The villager confirmed it is fixed"),
+    "opinion_recorded": ("意见已记入议题", "Opinion recorded on the topic"),
 }
 
 #: Actors that are not staff accounts, as the history names them.

@@ -404,6 +404,7 @@ def duplicate_candidates(
             Suggestion.id != suggestion.id,
             Suggestion.submitted_at >= since,
             Suggestion.status.in_(OPEN),
+            Suggestion.channel != Channel.CONSULTATION,  # an opinion belongs to its topic
             Suggestion.text.is_not(None),
             Suggestion.id.not_in(select(DuplicateLink.suggestion_id)),
         )

@@ -36,7 +36,7 @@ from models.db import make_session_factory, unit_of_work
 from tests.api.workflow_helpers import Staffing
 from tests.databases import fresh_database_url
 
-FINAL = {"routed", "needs_review", "failed"}
+FINAL = {"routed", "needs_review", "failed", "recorded"}
 T = TypeVar("T")
 TEST_SETTINGS: dict[str, Any] = {
     "job_retry_seconds": 0.05,

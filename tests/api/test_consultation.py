@@ -91,7 +91,8 @@ def test_publish_opinions_by_text_and_voice_meeting_and_outcome_reach_the_villag
     assert api.post("/api/v1/t/NOPE99/opinions", data={"text": "x"}).status_code == 404
     for receipt in (typed.json(), voice.json()):
         done = wait_until_processed(api, receipt["id"])
-        assert done["channel"] == "consultation" and done["status"] in ("routed", "needs_review")
+        assert done["channel"] == "consultation" and done["status"] == "recorded"  # stays with the topic
+        assert done["department"] is None and done["category"] is None
     assert "broken" in wait_until_processed(api, voice.json()["id"])["transcript"].lower()
 
     with staffing.as_(*HANDLER, department="transport_bureau"):
@@ -164,3 +165,75 @@ def test_the_staff_pages_publish_show_escaped_opinions_and_print_a_qr_poster(api
         assert no_date.status_code == 422 and "YYYY-MM-DD" in no_date.text
     finally:
         api.cookies.clear()
+
+
+def test_the_same_words_on_two_clauses_are_two_opinions_and_a_resend_of_either_is_one(
+    api: TestClient, staffing: Staffing
+) -> None:
+    with staffing.as_(*REVIEWER):
+        c = api.post("/api/v1/consultations", json={"title": "停车管理办法", "draft": DRAFT}).json()
+    url = f"/api/v1/t/{c['short_code']}/opinions"
+    words = {"text": "完全同意", "village": "五星村"}
+
+    def send(clause: str, key: str) -> dict:  # type: ignore[type-arg]
+        r = api.post(url, data={**words, "clause": clause}, headers={"Idempotency-Key": key})
+        assert r.status_code == 202, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    first = send("1", "page-key")
+    second = send("2", "page-key")  # the villager went back to the page and wrote on clause 2
+    assert second["id"] != first["id"]
+    assert send("2", "page-key")["id"] == second["id"]  # a resend of the clause-2 opinion
+    assert send("1", "page-key")["id"] == first["id"]  # and of the clause-1 one
+    third = send("2", "other-key")
+    assert third["id"] not in (first["id"], second["id"])  # another submission
+    for receipt in (first, second, third):
+        assert wait_until_processed(api, receipt["id"])["status"] == "recorded"
+    with staffing.as_(*REVIEWER):
+        d = api.get(f"/api/v1/consultations/{c['id']}").json()
+    assert d["counts_by_clause"] == {"1": {"support": 1}, "2": {"support": 2}}
+
+
+def test_the_topic_groups_its_opinions_into_themes_counted_by_stance_in_the_api_and_on_the_page(
+    api: TestClient, staffing: Staffing
+) -> None:
+    with staffing.as_(*REVIEWER):
+        c = api.post("/api/v1/consultations", json={"title": "五星路整治"}).json()
+    said = [
+        "支持在五星路两边多划停车位，晚上车子没地方停。",
+        "不同意在五星路划停车位，路太窄了。",
+        "建议五星路增加停车位，别让车停在人行道上。",
+        "广场舞的音乐太吵了，建议晚上九点以后停止。",
+        "广场舞音乐声音太大，影响老人小孩晚上睡觉，不同意。",
+        "<b>张三</b>，电话13812345678，学校门口的红绿灯坏了。",
+    ]
+    ids = []
+    for text in said:
+        r = api.post(f"/api/v1/t/{c['short_code']}/opinions", data={"text": text})
+        assert r.status_code == 202, r.text
+        ids.append(r.json()["id"])
+    for i in ids:
+        assert wait_until_processed(api, i)["status"] == "recorded"
+    with staffing.as_(*HANDLER, department="transport_bureau"):
+        themes = api.get(f"/api/v1/consultations/{c['id']}").json()["themes"]
+    parking, noise, rest = themes
+    assert parking["suggestion_ids"] == ids[:3] and parking["key_phrases"][0] == "停车位"
+    assert parking["title"].startswith("停车位 · ") and parking["counts_by_stance"] == {
+        "oppose": 1, "suggestion": 1, "support": 1}  # fmt: skip
+    assert noise["suggestion_ids"] == ids[3:5] and "音乐" in noise["key_phrases"]
+    assert rest == {
+        "title": "",
+        "key_phrases": [],
+        "counts_by_stance": {"suggestion": 1},
+        "suggestion_ids": ids[5:],
+    }
+
+    staff_login(api, "reviewer")
+    try:
+        page = api.get(f"/staff/consultations/{c['id']}", headers={"accept": "text/html"}).text
+    finally:
+        api.cookies.clear()
+    groups = page.split('class="opinion-theme"')[1:]
+    assert len(groups) == 3 and parking["title"] in groups[0] and "其他意见" in groups[2]
+    assert all(f'data-opinion="{i}"' in groups[0] for i in ids[:3])
+    assert "13812345678" not in page and "<b>" not in page

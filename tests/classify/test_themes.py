@@ -17,6 +17,7 @@ from classify.themes import (
     join,
     key_phrases,
     most_similar,
+    opening,
     theme_phrases,
     theme_title,
 )
@@ -162,3 +163,31 @@ def test_titles_on_real_messages_are_words_a_clerk_would_write(shared_eval: Path
     assert "drain" in tops["Blocked Drain"] and "dog" in tops["Dog Fouling"], tops
     assert "学校" in tops["教育文体"] and "社保" in tops["劳动和社会保障"], tops
     assert "污染" in tops["环境保护"] and "医院" in tops["卫生计生"], tops
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("五星路乱停车。人行道被占满，老人走路不方便。", "五星路乱停车。"),
+        ("路灯坏了！晚上很黑", "路灯坏了！"),
+        ("村口路灯坏了，晚上一片漆黑", "村口路灯坏了，晚上一片漆黑"),  # one sentence: all of it
+        ("Pothole outside No. 12. It is 3.5 cm deep and growing", "Pothole outside No. 12."),
+        ("Fly tipping again? Bags dumped behind the shops", "Fly tipping again?"),
+        ("   ", "   "),
+    ],
+)
+def test_the_opening_sentence_is_what_a_report_says_first(text: str, first: str) -> None:
+    assert opening(text) == first
+
+
+def test_reports_that_open_with_the_same_issue_group_together_whatever_their_details() -> None:
+    """Same openings, details that cross over (bus stop, school gate): grouped by the issue."""
+    texts = [
+        "Street light not working. The lamp by the bus stop has been out for a week.",
+        "Street light not working. Dark all night near the school gate.",
+        "Pothole in the road. Near the bus stop, a week old, cars swerve around it.",
+        "Pothole in the road. By the school gate, deep and full of water.",
+    ]
+    labels = cluster(texts, ThemeOptions(distance_threshold=0.8))
+    assert ThemeOptions().method == "meaning_opening_mixed_agglo_average"
+    assert labels[0] == labels[1] and labels[2] == labels[3] and labels[0] != labels[2]

@@ -27,6 +27,9 @@ from intake.pipeline import NO_SPEECH, LazyTranscriber, Pipeline, RoutingPolicy
 from intake.storage import LocalAudioStore
 from intake.submission import Desk, Submitter
 from intake.weights import ensure_base_model
+from models.consultation import flow as consultation
+from models.consultation import queries as consultation_queries
+from models.consultation.words import Stance
 from models.db import make_engine, make_session_factory, unit_of_work
 from models.directory import queries as directory
 from models.reviews import classifiers
@@ -34,7 +37,7 @@ from models.suggestions import lifecycle, queries
 from models.suggestions.tables import Event, Prediction, Transcript
 from models.taxonomy import LABELS, category
 from models.themes import store as theme_store
-from models.vocabulary import Status
+from models.vocabulary import Channel, Status
 from tests.databases import TestDatabases
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
@@ -458,6 +461,66 @@ def test_a_silent_recording_goes_to_review_as_no_speech(
     assert (s.transcripts, s.predictions) == (1, 0)
     assert s.events == ["received", "transcribed", "needs_review"]
     assert transcript_of(intake.factory, sid).confidence == 0.0
+
+
+# ---- opinions on a consultation topic ---------------------------------------------------------------
+
+
+def opinion(
+    intake: Intake, code: str, text: str, village: str | None = None, clause: int | None = None
+) -> int:
+    """A typed opinion on the topic as the public page stores it (consultation channel, linked)."""
+    with intake.factory() as session:
+        attach = consultation.opinion_link(session, code, clause)
+    return intake.desk.submit_text(
+        text, Submitter(village=village), channel=Channel.CONSULTATION, attach=attach,
+        about={"topic": code, "clause": clause},
+    ).id  # fmt: skip
+
+
+def test_an_opinion_stays_with_its_topic_neither_routed_nor_checked_for_duplicates(intake: Intake) -> None:
+    """The same words as an open suggestion from the same village: an ordinary repeat would be flagged
+    and routed; as an opinion they are stance-classified and recorded on the topic, and later
+    suggestions are never flagged as repeats of an opinion."""
+    pipeline = intake.pipeline()
+    words = "河边的养殖场把污水直接排进河里，鱼都死了，不同意再扩建养殖场。"
+    original = intake.text(words, village="东村")
+    pipeline.process(original)
+    with unit_of_work(intake.factory) as session:
+        topic = consultation.publish(session, title="养殖场扩建", description=None, actor="zhou", now=T0)
+        topic_id, code = topic.id, topic.short_code
+    said = opinion(intake, code, words, village="东村")
+    pipeline.process(said)
+    pipeline.process(said)  # a retried job changes nothing
+
+    s = stored(intake.factory, said)
+    assert (s.status, s.category, s.department, s.review_reason) == (Status.RECORDED, None, None, None)
+    assert (s.predictions, s.events) == (0, ["received", "opinion_recorded"])
+    assert duplicate_of(intake.factory, said) is None
+    with intake.factory() as session:
+        [(stored_opinion, _)] = consultation_queries.opinions(session, topic_id)
+        assert (stored_opinion.suggestion_id, stored_opinion.stance) == (said, Stance.OPPOSE)
+
+    later = intake.text(words, village="东村")  # an ordinary suggestion after the opinion
+    pipeline.process(later)
+    assert duplicate_of(intake.factory, later) == original  # the open suggestion, never the opinion
+    assert stored(intake.factory, later).status == Status.ROUTED
+
+
+def test_each_stage_run_alone_leaves_an_opinion_unrouted(intake: Intake) -> None:
+    """A worker that calls the stages one by one cannot classify or route an opinion either."""
+    pipeline = intake.pipeline()
+    with unit_of_work(intake.factory) as session:
+        code = consultation.publish(
+            session, title="广场舞时间", description=None, actor="zhou", now=T0
+        ).short_code
+    said = opinion(intake, code, "支持晚上九点以后不放音乐。", village="东村")
+    for stage in (pipeline.classify, pipeline.check_duplicate, pipeline.route):
+        stage(said)
+    assert stored(intake.factory, said).status == Status.RECEIVED
+    pipeline.process(said)
+    s = stored(intake.factory, said)
+    assert (s.status, s.category, s.predictions) == (Status.RECORDED, None, 0)
 
 
 # ---- the speech model is loaded once ---------------------------------------------------------------

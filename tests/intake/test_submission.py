@@ -67,6 +67,28 @@ def test_the_same_key_with_other_content_is_refused_and_stores_nothing(
     assert _counts(db_factory) == before
 
 
+def test_what_a_submission_is_about_is_part_of_it(desk: Desk, db_factory: sessionmaker[Session]) -> None:
+    """The same words on two clauses of a topic are two opinions; a resend of one is stored once."""
+    on = [{"topic": "ABC234", "clause": 1}, {"topic": "ABC234", "clause": 2}]
+    first = desk.submit_text("同意", Submitter(), idempotency_key="k-3", about=on[0])
+    assert desk.submit_text("同意", Submitter(), idempotency_key="k-3", about=on[0]).id == first.id
+    for other in (on[1], {"topic": "XYZ789", "clause": 1}, None):
+        with pytest.raises(IdempotencyConflict):
+            desk.submit_text("同意", Submitter(), idempotency_key="k-3", about=other)
+    second = desk.submit_text("同意", Submitter(), idempotency_key="k-4", about=on[1])
+    assert desk.submit_text("同意", Submitter(), idempotency_key="k-4", about=on[1]).replayed
+    assert second.id != first.id and _counts(db_factory)["suggestions"] == 2
+
+
+def test_a_recording_sent_about_another_clause_conflicts(desk: Desk, data_dir: Path) -> None:
+    note = data_dir / "voice_power.ogg"
+    first = desk.submit_audio(_staged(desk, note), Submitter(), idempotency_key="v-3", about={"clause": 1})
+    again = desk.submit_audio(_staged(desk, note), Submitter(), idempotency_key="v-3", about={"clause": 1})
+    assert again.id == first.id and again.replayed
+    with pytest.raises(IdempotencyConflict):
+        desk.submit_audio(_staged(desk, note), Submitter(), idempotency_key="v-3", about={"clause": 2})
+
+
 def test_without_a_key_every_submission_is_new(desk: Desk) -> None:
     a = desk.submit_text("路灯坏了", Submitter())
     b = desk.submit_text("路灯坏了", Submitter())
