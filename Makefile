@@ -25,6 +25,13 @@ $(TEST_VENV)/.installed: pyproject.toml
 	$(TEST_VENV)/bin/pip install --quiet -e '.[openai-whisper,test]'
 	touch $@
 
+# axe-core, which the browser tests inject into every page (tests/browser/package.json, pinned by
+# its package-lock.json), from the npm registry.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund
+	touch $@
+
 run: $(RUN_VENV)/.installed
 	$(RUN_VENV)/bin/minsheng serve
 
@@ -32,11 +39,11 @@ lint: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/ruff check .
 	$(TEST_VENV)/bin/mypy intake classify models api bench
 
-test: lint
+test: lint $(AXE)
 	$(TEST_VENV)/bin/pytest
 
 # The tests that open no database (marked database_free) already ran in `make test`.
-test-postgres: $(TEST_VENV)/.installed
+test-postgres: $(TEST_VENV)/.installed $(AXE)
 	MINSHENG_TEST_DATABASE_URL='$(POSTGRES_TEST_URL)' $(TEST_VENV)/bin/pytest -m 'not database_free'
 
 # Mutation score of the core modules, each against its own tests (pyproject.toml: [tool.mutmut],
@@ -46,4 +53,4 @@ mutation: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/python bench/mutation.py $(MUTATION_ARGS)
 
 clean:
-	rm -rf $(RUN_VENV) $(TEST_VENV) .pytest_cache .mypy_cache .ruff_cache mutants
+	rm -rf $(RUN_VENV) $(TEST_VENV) .pytest_cache .mypy_cache .ruff_cache mutants tests/browser/node_modules

@@ -24,7 +24,7 @@ def item_out(i: flow.ItemView) -> ItemOut:
 def request_out(session: Session, request: AppointmentRequest) -> RequestOut:
     """A request with its stages."""
     views = flow.items(session, request_ids=[request.id])
-    reached = flow.stage_index(request, views)
+    reached = flow.stages_reached(request, views)
     return RequestOut(
         id=request.id,
         origin=request.origin,
@@ -37,16 +37,15 @@ def request_out(session: Session, request: AppointmentRequest) -> RequestOut:
         session_id=request.session_id,
         decline_reason=request.decline_reason,
         visited_at=request.visited_at,
-        stages=[
-            StageOut(key=k, zh=zh, en=en, reached=i <= reached) for i, (k, zh, en) in enumerate(flow.STAGES)
-        ],
-        stage=flow.STAGES[reached][0],
+        visit_note=request.visit_note,
+        stages=[StageOut(key=k, zh=zh, en=en, reached=k in reached) for k, zh, en in flow.STAGES],
+        stage=flow.STAGES[flow.stage_index(request, views)][0],
         items=[item_out(i) for i in views],
     )
 
 
 class StageOut(BaseModel):
-    """One of the six stages and whether it is reached."""
+    """One of the six stages and whether it happened."""
 
     key: str
     zh: str
@@ -84,6 +83,7 @@ class RequestOut(BaseModel):
     session_id: int | None
     decline_reason: str | None
     visited_at: datetime | None
+    visit_note: str | None = None
     stages: list[StageOut]
     stage: str
     items: list[ItemOut]

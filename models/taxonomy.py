@@ -87,10 +87,17 @@ LABELS: tuple[str, ...] = tuple(c.code for c in CATEGORIES)
 _BY_CODE = {c.code: c for c in CATEGORIES}
 
 
+#: What reports count suggestions without a category under, and what people read for it.
+UNCLASSIFIED = "unclassified"
+_UNCLASSIFIED_NAMES = ("未分类", "Not classified")
+
+
 def category_name(code: str | None, lang: str = "zh") -> str:
     """What people read for a category code (the code itself for one this version does not know)."""
     c = _BY_CODE.get(code or "")
     if c is None:
+        if code == UNCLASSIFIED:
+            return _UNCLASSIFIED_NAMES[1] if lang == "en" else _UNCLASSIFIED_NAMES[0]
         return code or "–"
     return c.en if lang == "en" else c.zh
 

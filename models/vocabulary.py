@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from models.taxonomy import category_name
+
 
 class Status(StrEnum):
     """Where a suggestion stands, from upload to closing."""
@@ -244,3 +246,111 @@ def event_name(kind: str, lang: str = "zh") -> str:
     """The staff-facing words for a kind of history event."""
     zh, en = EVENT_NAMES.get(kind, (kind, kind))
     return en if lang == "en" else zh
+
+
+#: The words staff read for the fields of a history event's detail and of an audit entry's before
+#: and after (record_fields); a field missing here shows its key.
+FIELD_NAMES: dict[str, tuple[str, str]] = {
+    "channel": ("渠道", "Channel"),
+    "text": ("内容", "Text"),
+    "category": ("类别", "Category"),
+    "confidence": ("置信度", "Confidence"),
+    "classifier_version": ("分类模型版本", "Classifier version"),
+    "reason": ("原因", "Reason"),
+    "department": ("部门", "Department"),
+    "department_code": ("部门", "Department"),
+    "deputy": ("代表", "Deputy"),
+    "note": ("备注", "Note"),
+    "due_at": ("办理期限", "Due"),
+    "result_note": ("办理结果", "Result"),
+    "request": ("延期申请", "Extension request"),
+    "days": ("天数", "Days"),
+    "satisfaction": ("满意度", "Satisfaction"),
+    "comment": ("评价", "Comment"),
+    "duplicate_of": ("疑似重复于", "Possible duplicate of"),
+    "similarity": ("相似度", "Similarity"),
+    "matched_on": ("依据", "Matched on"),
+    "error": ("错误", "Error"),
+    "code": ("代码", "Code"),
+    "name": ("姓名", "Name"),
+    "name_zh": ("中文名称", "Chinese name"),
+    "name_en": ("英文名称", "English name"),
+    "username": ("账号", "Account"),
+    "village": ("村", "Village"),
+    "phone": ("电话", "Phone"),
+    "active": ("在任", "Active"),
+    "title": ("标题", "Title"),
+    "description": ("说明", "Description"),
+    "topic": ("议题", "Topic"),
+    "theme": ("主题", "Theme"),
+    "clauses": ("条款数", "Clauses"),
+    "stance": ("立场", "Stance"),
+    "outcome": ("结果", "Outcome"),
+    "members": ("件数", "Members"),
+    "merged": ("合并", "Merged"),
+    "label": ("名称", "Label"),
+    "status": ("状态", "Status"),
+}
+
+#: Fields a row need not repeat: a history row names who acted, an audit row the account it changed.
+_UNSHOWN_FIELDS = frozenset({"returned_by", "username"})
+
+
+def _field_value(key: str, value: object, lang: str, departments: dict[str, tuple[str, str]]) -> str:
+    en = lang == "en"
+    if isinstance(value, bool):
+        return ("yes" if value else "no") if en else ("是" if value else "否")
+    if key == "channel" and value in CHANNEL_NAMES:
+        zh, en_word = CHANNEL_NAMES[Channel(str(value))]
+        return en_word if en else zh
+    if key == "category" and isinstance(value, str):
+        return category_name(value, lang)
+    if key in ("department", "department_code") and isinstance(value, str) and value in departments:
+        zh, en_word = departments[value]
+        return en_word if en else zh
+    if key == "status" and isinstance(value, str):
+        return status_name(value, lang)
+    if key == "due_at" and isinstance(value, str):
+        return value[:10]
+    if key in ("confidence", "similarity") and isinstance(value, float):
+        return f"{value:.0%}"
+    if key == "satisfaction" and isinstance(value, int):
+        return "★" * value
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v}" for k, v in record_fields(value, lang, departments))
+    return str(value)
+
+
+def record_fields(
+    detail: dict[str, object] | None, lang: str = "zh", departments: dict[str, tuple[str, str]] | None = None
+) -> list[tuple[str, str]]:
+    """A history event's detail, or an audit entry's before or after, as (field, value) words:
+    codes become display names (``departments``: code → (Chinese, English)), empty fields drop."""
+    rows = []
+    for key, value in (detail or {}).items():
+        if value is None or value == "" or key in _UNSHOWN_FIELDS:
+            continue
+        zh, en = FIELD_NAMES.get(key, (key, key))
+        rows.append((en if lang == "en" else zh, _field_value(key, value, lang, departments or {})))
+    return rows
+
+
+#: What the audit trail names for the things staff changed, and for the change: (Chinese, English).
+AUDIT_ENTITY_NAMES: dict[str, tuple[str, str]] = {
+    "department": ("部门", "Department"),
+    "deputy": ("代表", "Deputy"),
+    "routing_rule": ("路由规则", "Routing rule"),
+    "deadline": ("办理期限", "Deadline"),
+    "theme": ("集中问题", "Theme"),
+    "consultation_topic": ("协商议题", "Consultation topic"),
+    "consultation": ("征求意见", "Consultation"),
+    "consultation_opinion": ("意见立场", "Opinion stance"),
+    "consultation_meeting": ("协商会议", "Consultation meeting"),
+}
+AUDIT_ACTION_NAMES: dict[str, tuple[str, str]] = {
+    "create": ("新增", "Created"),
+    "update": ("修改", "Updated"),
+    "delete": ("删除", "Removed"),
+}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api import accounts
@@ -14,6 +14,7 @@ from api.auth import require_roles
 from api.deps import SessionDep
 from api.errors import status_for
 from api.ids import PathId
+from api.web.done import redirect_done
 from api.web.templating import render
 from models.errors import InvalidInput
 from models.staff import queries as staff_queries
@@ -41,7 +42,7 @@ def _page(request: Request, session: Session, status_code: int = 200, **extra: A
 
 
 def _back() -> Response:
-    return RedirectResponse("/staff/accounts", status_code=303)
+    return redirect_done("/staff/accounts", "account")
 
 
 @router.get("/accounts")

@@ -21,11 +21,14 @@ from api.deps import ContextDep, SessionDep
 from api.ids import MAX_ID, PathId, form_id, form_ids, form_number
 from api.local_time import in_township, local, parse_form_time
 from api.staff import AdminDep, ClockDep, StaffDep
+from api.web.done import redirect_done
 from api.web.templating import render
 from models.appointments import flow
+from models.appointments.tables import AppointmentSession
 from models.directory import queries as directory
 from models.directory.queries import MAX_DEADLINE_DAYS
 from models.errors import InvalidInput
+from models.staff import queries as staff_queries
 from models.suggestions.lifecycle import NotPermitted
 from models.vocabulary import VILLAGER_STATUS_WORDS
 
@@ -35,8 +38,8 @@ Text = Annotated[str | None, Form()]
 BACK = "/staff/appointments"
 
 
-def _back() -> RedirectResponse:
-    return RedirectResponse(BACK, status_code=303)
+def _back(done: str) -> RedirectResponse:
+    return redirect_done(BACK, done)
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class _Meeting:
     id: int
     kind: str
     scheduled_for: datetime
+    state: str
 
 
 def _local_items(items: list[flow.ItemView], zone: tzinfo) -> list[flow.ItemView]:
@@ -68,31 +72,39 @@ def appointments_page(
     zone = context.settings.timezone
     head = ADMIN in actor.roles
     mine = [request_out(session, r) for r in flow.requests(session, requested_by=actor.username)]
-    waiting = (
-        [request_out(session, r) for r in flow.requests(session) if r.state == "requested"] if head else []
-    )
-    sessions = (
-        [
-            (_Meeting(m.id, m.kind, local(m.scheduled_for, zone)), c)
-            for m, c in flow.upcoming(session, clock())
-        ]
-        if head
-        else []
-    )
+    every = [_local_request(request_out(session, r), zone) for r in flow.requests(session)] if head else []
+    agenda: dict[int, list[RequestOut]] = {}
+    for r in every:
+        if r.session_id is not None:
+            agenda.setdefault(r.session_id, []).append(r)
+
+    def meetings(
+        found: list[tuple[AppointmentSession, dict[str, int]]],
+    ) -> list[tuple[_Meeting, dict[str, int]]]:
+        return [(_Meeting(m.id, m.kind, local(m.scheduled_for, zone), m.state), c) for m, c in found]
+
+    now = clock()
     return render(
         request,
         "staff_appointments.html",
         {
             "mine": [_local_request(r, zone) for r in mine],
-            "waiting": [_local_request(r, zone) for r in waiting],
-            "sessions": sessions,
+            "waiting": [r for r in every if r.state == "requested"],
+            "scheduled": [r for r in every if r.state == "scheduled"],
+            "sessions": meetings(flow.upcoming(session, now)) if head else [],
+            "past_sessions": meetings(flow.past(session, now)) if head else [],
+            "agenda": agenda,
+            "actor_names": staff_queries.display_names(session, (r.requested_by for r in every)),
+            "state_names": flow.STATE_NAMES,
+            "mode_names": flow.MODE_NAMES,
+            "department_names": {d.code: (d.name_zh, d.name_en) for d in directory.departments(session)},
             "items": _local_items(flow.items(session), zone) if head else [],
             "head": head,
             "deputy": DEPUTY in actor.roles or head,
             "stages": flow.STAGES,
             "status_words": VILLAGER_STATUS_WORDS,
             "departments": directory.departments(session),
-            "today": local(clock(), zone).date(),
+            "today": local(now, zone).date(),
             "actor": actor,
         },
     )
@@ -127,7 +139,7 @@ def raise_form(
         theme_ids=form_ids(theme_ids, "theme numbers"),
         now=clock(),
     )
-    return _back()
+    return _back("raised")
 
 
 @router.post("/{request_id}/accept")
@@ -142,7 +154,7 @@ def accept_form(
     """Accept an invitation with a date (the browser sends the township's wall-clock time)."""
     when = parse_form_time(on, "meeting date", context.settings.timezone, day_time=MEETING_TIME)
     flow.accept_invitation(session, request_id, on=when, actor=actor.username, now=clock())
-    return _back()
+    return _back("accepted_invitation")
 
 
 @router.post("/{request_id}/decline")
@@ -151,7 +163,7 @@ def decline_form(
 ) -> RedirectResponse:
     """Decline with a reason."""
     flow.decline(session, request_id, reason=reason, actor=actor.username, now=clock())
-    return _back()
+    return _back("declined")
 
 
 @router.post("/{request_id}/schedule")
@@ -161,7 +173,7 @@ def schedule_form(
     """Put a request on a planned session."""
     meeting = form_number(session_id, "session number", low=1, high=MAX_ID)
     flow.schedule(session, request_id, meeting, actor=actor.username, now=clock())
-    return _back()
+    return _back("scheduled")
 
 
 @router.post("/{request_id}/visit")
@@ -170,7 +182,7 @@ def visit_form(
 ) -> RedirectResponse:
     """Record the site visit."""
     flow.record_visit(session, request_id, note=note, actor=actor.username, now=clock())
-    return _back()
+    return _back("visited")
 
 
 @router.post("/sessions/plan")
@@ -192,14 +204,14 @@ def plan_form(
         count=form_number(count, "number of sessions", low=1, high=24, default=3), hour=flow.SESSION_HOUR,
         zone=context.settings.timezone, actor=actor.username, now=clock(),
     )  # fmt: skip
-    return _back()
+    return _back("planned")
 
 
 @router.post("/sessions/{session_id}/held")
 def held_form(session_id: PathId, session: SessionDep, actor: AdminDep, clock: ClockDep) -> RedirectResponse:
     """The meeting took place."""
     flow.hold(session, session_id, actor=actor.username, now=clock())
-    return _back()
+    return _back("held")
 
 
 @router.post("/sessions/{session_id}/items")
@@ -225,7 +237,7 @@ def item_form(
         actions=actions or "", department_code=department_code or "", deadline=deadline,
         actor=actor.username, now=clock(),
     )  # fmt: skip
-    return _back()
+    return _back("item")
 
 
 @router.post("/items/{item_id}/rating")
@@ -240,4 +252,4 @@ def rating_form(
     """The requesting deputy rates a handled item."""
     stars = form_number(score, "rating", low=1, high=5)
     flow.rate_item(session, item_id, score=stars, comment=comment, deputy=actor.username, now=clock())
-    return _back()
+    return _back("rated")

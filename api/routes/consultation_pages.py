@@ -22,6 +22,7 @@ from api.ratelimit import limit_submissions
 from api.staff import ClerkDep, ClockDep, StaffDep
 from api.submission import receipt_path, track_path
 from api.upload import read_form
+from api.web.done import redirect_done
 from api.web.templating import render
 from models.consultation import flow, queries
 from models.consultation.words import MEETING_NAMES, OUTCOME_NAMES, STANCE_NAMES, Stance
@@ -114,7 +115,7 @@ def publish_form(
         session, title=title, description=description, draft=draft,
         topic_id=int(topic) if topic else None, actor=actor.username, now=clock(),
     )  # fmt: skip
-    return RedirectResponse(f"/staff/consultations/{consultation.id}", status_code=303)
+    return redirect_done(f"/staff/consultations/{consultation.id}", "published")
 
 
 @router.get("/staff/consultations/{consultation_id}", response_class=HTMLResponse)
@@ -151,7 +152,7 @@ def stance_form(
 ) -> RedirectResponse:
     """Correct one opinion's stance."""
     opinion = flow.correct_stance(session, suggestion_id, stance or "", actor=actor.username, now=clock())
-    return RedirectResponse(f"/staff/consultations/{opinion.consultation_id}#opinions", status_code=303)
+    return redirect_done(f"/staff/consultations/{opinion.consultation_id}#opinions", "stance")
 
 
 def _date(raw: str | None) -> date:
@@ -181,7 +182,7 @@ def meeting_form(
         deputies=deputies, departments=departments, minutes=minutes, decisions=decisions,
         actor=actor.username, now=clock(),
     )  # fmt: skip
-    return RedirectResponse(f"/staff/consultations/{consultation_id}#meetings", status_code=303)
+    return redirect_done(f"/staff/consultations/{consultation_id}#meetings", "meeting")
 
 
 @router.post("/staff/consultations/{consultation_id}/outcome")
@@ -195,4 +196,4 @@ def outcome_form(
 ) -> RedirectResponse:
     """Close the topic with its outcome."""
     flow.set_outcome(session, consultation_id, outcome or "", note, actor=actor.username, now=clock())
-    return RedirectResponse(f"/staff/consultations/{consultation_id}#outcome", status_code=303)
+    return redirect_done(f"/staff/consultations/{consultation_id}#outcome", "outcome")

@@ -19,11 +19,13 @@ from api.csv_export import csv_response
 from api.deps import ContextDep, SessionDep
 from api.staff import ClockDep, StaffDep
 from api.web.charts import bar_chart, line_chart
-from api.web.templating import render
+from api.web.templating import page_language, render
+from models.appointments import flow as appointment_flow
+from models.directory import queries as directory
 from models.errors import InvalidInput
 from models.reporting import reports
 from models.suggestions import contact
-from models.taxonomy import CATEGORIES
+from models.taxonomy import CATEGORIES, UNCLASSIFIED, category_name
 from models.vocabulary import VILLAGER_STATUS_WORDS
 
 router = APIRouter(tags=["reports"])
@@ -162,7 +164,9 @@ def report_page(
 ) -> HTMLResponse:
     """The printable micro-report with server-drawn SVG charts."""
     report = _report(session, context, clock, period, date, scope, key)
-    names = {c.code: c.zh for c in CATEGORIES}
+    lang = page_language(request)
+    en = lang == "en"
+    names = {code: category_name(code, lang) for code in (*(c.code for c in CATEGORIES), UNCLASSIFIED)}
     query = f"period={period}&date={report.start.date()}&scope={scope}&key={key or ''}"
     return render(
         request,
@@ -172,16 +176,27 @@ def report_page(
             "query": query,
             "category_names": names,
             "status_words": VILLAGER_STATUS_WORDS,
-            "trend_svg": line_chart([label[5:] for label, _ in report.trend], [n for _, n in report.trend]),
+            "state_names": appointment_flow.STATE_NAMES,
+            "department_names": {d.code: (d.name_zh, d.name_en) for d in directory.departments(session)},
+            "trend_svg": line_chart(
+                [label[5:] for label, _ in report.trend],
+                [n for _, n in report.trend],
+                title="Suggestions received per week" if en else "每周收到的建议",
+            ),
             "category_svg": bar_chart(
-                [names.get(c, c) for c in report.by_category], list(report.by_category.values())
+                [names.get(c, c) for c in report.by_category],
+                list(report.by_category.values()),
+                title="Suggestions by category" if en else "各类别建议件数",
             ),
             "department_svg": bar_chart(
-                [d.name_zh for d in report.departments], [d.dispatched for d in report.departments]
+                [d.name_en if en else d.name_zh for d in report.departments],
+                [d.dispatched for d in report.departments],
+                title="Dispatched to each department" if en else "各部门交办件数",
             ),
             "satisfaction_svg": bar_chart(
                 [f"{s}★" for s in report.satisfaction_distribution],
                 list(report.satisfaction_distribution.values()),
+                title="Villagers' ratings" if en else "群众评价分布",
             ),
             "actor": actor,
         },

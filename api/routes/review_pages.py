@@ -23,6 +23,7 @@ from models.reviews import queries as rq
 from models.staff import queries as staff_queries
 from models.suggestions import queries
 from models.taxonomy import CATEGORIES
+from models.vocabulary import CHANNEL_NAMES
 
 router = APIRouter(prefix="/staff/review", include_in_schema=False)
 
@@ -38,6 +39,10 @@ def _strings(request: Request) -> dict[str, str]:
         "confirmed": ("已确认", "Confirmed"),
         "corrected": ("已更正", "Corrected"),
         "error": ("保存失败", "Could not save"),
+        "choose": (
+            "请先选一个类别（按数字键 %s 或点一下），再确认。",
+            "Choose a category first (press %s or click one), then confirm.",
+        ),
         "no_audio": ("文字提交，无录音", "Typed, no recording"),
         "unsure": ("识别把握不大，请听录音核对", "The speech engine was unsure here: listen again"),
         "left": ("条待核对", "left to review"),
@@ -46,6 +51,8 @@ def _strings(request: Request) -> dict[str, str]:
         "history": ("处理记录", "History"),
         "loading": ("正在载入…", "Loading…"),
     }
+    pairs |= {f"channel_{code}": words for code, words in CHANNEL_NAMES.items()}
+    pairs |= {"lang_zh": ("中文", "Chinese"), "lang_en": ("英文", "English")}
     return {key: (pair[1] if en else pair[0]) for key, pair in pairs.items()}
 
 

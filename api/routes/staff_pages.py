@@ -5,6 +5,7 @@ Every form posts back here and redirects (303) to the page it came from; errors 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -13,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from api.deps import SessionDep
 from api.ids import PathId, form_id, form_number
 from api.staff import AdminDep, ClockDep, StaffDep, acting
+from api.web.done import redirect_done
 from api.web.templating import render
 from models.directory import queries as directory
 from models.directory.queries import MAX_DEADLINE_DAYS
@@ -25,15 +27,16 @@ from models.suggestions.contact import may_see_contact, sees_every_contact
 from models.suggestions.lifecycle import Actor
 from models.suggestions.tables import ExtensionRequest
 from models.taxonomy import CATEGORIES
-from models.vocabulary import ROLE_NAMES, VILLAGER_STATUS_WORDS, Role
+from models.vocabulary import AUDIT_ACTION_NAMES, AUDIT_ENTITY_NAMES, ROLE_NAMES, VILLAGER_STATUS_WORDS, Role
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
 OptionalText = Annotated[str | None, Form()]
 
 
-def _back(suggestion_id: int) -> RedirectResponse:
-    return RedirectResponse(f"/staff/suggestions/{suggestion_id}", status_code=303)
+def _back(suggestion_id: int, done: str) -> RedirectResponse:
+    """Back to the suggestion's page, which says that ``done`` (an action's name) is done."""
+    return redirect_done(f"/staff/suggestions/{suggestion_id}", done)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -80,16 +83,29 @@ def board_page(
     """
     now = clock()
     departments, handlers = supervision.board(session, now)
+    items = supervision.open_items(session, now, department_code=department or None)
+    extensions = lifecycle.extension_requests(session)
+    names = staff_queries.display_names(
+        session,
+        [
+            *(g.key for g in handlers),
+            *(i.assignee or "" for i in items),
+            *(e.requested_by for e in extensions),
+        ],
+    )
     return render(
         request,
         "staff_board.html",
         {
             "now": now,
             "departments": departments,
-            "handlers": handlers,
-            "items": supervision.open_items(session, now, department_code=department or None),
+            "handlers": [
+                replace(g, name_zh=names.get(g.key, g.key), name_en=names.get(g.key, g.key)) for g in handlers
+            ],
+            "items": items,
             "department": department,
-            "extensions": lifecycle.extension_requests(session),
+            "extensions": extensions,
+            "actor_names": names,
             "status_words": VILLAGER_STATUS_WORDS,
             "actor": actor,
         },
@@ -98,13 +114,19 @@ def board_page(
 
 @router.get("/suggestions/{suggestion_id}", response_class=HTMLResponse)
 def suggestion_page(
-    suggestion_id: PathId, request: Request, session: SessionDep, actor: StaffDep, clock: ClockDep
+    suggestion_id: PathId,
+    request: Request,
+    session: SessionDep,
+    actor: StaffDep,
+    clock: ClockDep,
 ) -> HTMLResponse:
     """One suggestion: details, rating, history, and the actions its state allows; the villager's
     contact details only for those who may see them (models.contact)."""
     s = queries.get_suggestion(session, suggestion_id)
     assignment = lifecycle.assignment_of(session, s.id)
     history = queries.history(session, s.id)
+    extensions = lifecycle.extension_requests(session, s.id)
+    people = [*(e.actor for e in history), s.assignee or "", *(e.requested_by for e in extensions)]
     now = clock()
     return render(
         request,
@@ -118,9 +140,9 @@ def suggestion_page(
             "may_decide": actions.may_decide_extensions(actor),
             "departments": directory.departments(session),
             "deputies": directory.deputies(session, active_only=True),
-            "extensions": lifecycle.extension_requests(session, s.id),
+            "extensions": extensions,
             "history": history,
-            "actor_names": staff_queries.display_names(session, (e.actor for e in history)),
+            "actor_names": staff_queries.display_names(session, people),
             "actor": actor,
         },
     )
@@ -128,10 +150,10 @@ def suggestion_page(
 
 def _act(
     name: str, target_id: int, session: SessionDep, actor: Actor, clock: ClockDep, given: ActionInput
-) -> int:
-    """Run the action; the id of the suggestion page to go back to."""
+) -> RedirectResponse:
+    """Run the action and go back to the suggestion's page, which says it is done."""
     outcome = actions.perform(session, name, target_id, actor=actor, now=clock(), given=given)
-    return outcome.suggestion_id if isinstance(outcome, ExtensionRequest) else target_id
+    return _back(outcome.suggestion_id if isinstance(outcome, ExtensionRequest) else target_id, name)
 
 
 @router.post("/suggestions/{suggestion_id}/dispatch")
@@ -148,7 +170,7 @@ def dispatch_form(
     given = ActionInput(
         department_code=department_code or None, deputy_id=form_id(deputy_id, "deputy number"), note=note
     )
-    return _back(_act("dispatch", suggestion_id, session, actor, clock, given))
+    return _act("dispatch", suggestion_id, session, actor, clock, given)
 
 
 @router.post("/suggestions/{suggestion_id}/accept")
@@ -159,7 +181,7 @@ def accept_form(
     clock: ClockDep,
 ) -> RedirectResponse:
     """Sign for it (签收)."""
-    return _back(_act("accept", suggestion_id, session, actor, clock, ActionInput()))
+    return _act("accept", suggestion_id, session, actor, clock, ActionInput())
 
 
 @router.post("/suggestions/{suggestion_id}/start")
@@ -170,7 +192,7 @@ def start_form(
     clock: ClockDep,
 ) -> RedirectResponse:
     """Start work."""
-    return _back(_act("start", suggestion_id, session, actor, clock, ActionInput()))
+    return _act("start", suggestion_id, session, actor, clock, ActionInput())
 
 
 @router.post("/suggestions/{suggestion_id}/resolve")
@@ -182,7 +204,7 @@ def resolve_form(
     result_note: OptionalText = None,
 ) -> RedirectResponse:
     """Resolve with a result note (办结)."""
-    return _back(_act("resolve", suggestion_id, session, actor, clock, ActionInput(result_note=result_note)))
+    return _act("resolve", suggestion_id, session, actor, clock, ActionInput(result_note=result_note))
 
 
 @router.post("/suggestions/{suggestion_id}/close")
@@ -193,7 +215,7 @@ def close_form(
     clock: ClockDep,
 ) -> RedirectResponse:
     """Close a resolved suggestion."""
-    return _back(_act("close", suggestion_id, session, actor, clock, ActionInput()))
+    return _act("close", suggestion_id, session, actor, clock, ActionInput())
 
 
 @router.post("/suggestions/{suggestion_id}/return")
@@ -205,7 +227,7 @@ def return_form(
     reason: OptionalText = None,
 ) -> RedirectResponse:
     """Return to triage (退单) with a reason."""
-    return _back(_act("return", suggestion_id, session, actor, clock, ActionInput(reason=reason)))
+    return _act("return", suggestion_id, session, actor, clock, ActionInput(reason=reason))
 
 
 @router.post("/suggestions/{suggestion_id}/extensions")
@@ -218,7 +240,7 @@ def extension_form(
     reason: OptionalText = None,
 ) -> RedirectResponse:
     """Ask for an extension (延期)."""
-    return _back(_act("extend", suggestion_id, session, actor, clock, ActionInput(days=days, reason=reason)))
+    return _act("extend", suggestion_id, session, actor, clock, ActionInput(days=days, reason=reason))
 
 
 @router.post("/suggestions/{suggestion_id}/chase")
@@ -230,7 +252,7 @@ def chase_form(
     note: OptionalText = None,
 ) -> RedirectResponse:
     """Record a reminder (催办)."""
-    return _back(_act("chase", suggestion_id, session, actor, clock, ActionInput(note=note)))
+    return _act("chase", suggestion_id, session, actor, clock, ActionInput(note=note))
 
 
 @router.post("/extensions/{request_id}/approve")
@@ -242,7 +264,7 @@ def approve_form(
     note: OptionalText = None,
 ) -> RedirectResponse:
     """Approve an extension request."""
-    return _back(_act("approve_extension", request_id, session, actor, clock, ActionInput(note=note)))
+    return _act("approve_extension", request_id, session, actor, clock, ActionInput(note=note))
 
 
 @router.post("/extensions/{request_id}/reject")
@@ -254,14 +276,14 @@ def reject_form(
     note: OptionalText = None,
 ) -> RedirectResponse:
     """Reject an extension request."""
-    return _back(_act("reject_extension", request_id, session, actor, clock, ActionInput(note=note)))
+    return _act("reject_extension", request_id, session, actor, clock, ActionInput(note=note))
 
 
 # --- admin ----------------------------------------------------------------------------------------
 
 
-def _admin_back() -> RedirectResponse:
-    return RedirectResponse("/staff/admin", status_code=303)
+def _admin_back(done: str) -> RedirectResponse:
+    return redirect_done("/staff/admin", done)
 
 
 @router.get("/admin", response_class=HTMLResponse)
@@ -278,6 +300,8 @@ def admin_page(request: Request, session: SessionDep, actor: AdminDep) -> HTMLRe
             "deadlines": directory.deadlines(session),
             "categories": CATEGORIES,
             "audit": directory.audit_log(session, 100),
+            "audit_entities": AUDIT_ENTITY_NAMES,
+            "audit_actions": AUDIT_ACTION_NAMES,
             "actor": actor,
         },
     )
@@ -296,7 +320,7 @@ def department_form(
     directory.save_department(
         session, actor=actor.username, now=clock(), code=code, name_zh=name_zh, name_en=name_en
     )
-    return _admin_back()
+    return _admin_back("department")
 
 
 @router.post("/admin/deputies")
@@ -323,7 +347,7 @@ def deputy_form(
         department_code=department_code or None,
         active=bool(active),
     )
-    return _admin_back()
+    return _admin_back("deputy")
 
 
 @router.post("/admin/rules")
@@ -344,7 +368,7 @@ def rule_form(
         village=village,
         department_code=department_code,
     )
-    return _admin_back()
+    return _admin_back("rule")
 
 
 @router.post("/admin/rules/{rule_id}/delete")
@@ -353,7 +377,7 @@ def rule_delete_form(
 ) -> RedirectResponse:
     """Remove a village-specific rule."""
     directory.delete_routing_rule(session, actor=actor.username, now=clock(), rule_id=rule_id)
-    return _admin_back()
+    return _admin_back("rule_deleted")
 
 
 @router.post("/admin/deadlines")
@@ -371,4 +395,4 @@ async def deadlines_form(
         days = form_number(raw, f"deadline for {cat.en} (days)", low=1, high=MAX_DEADLINE_DAYS)
         if days != current[cat.code]:
             directory.set_deadline(session, actor=actor.username, now=now, category=cat.code, days=days)
-    return _admin_back()
+    return _admin_back("deadlines")

@@ -13,8 +13,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from api.deps import SessionDep
 from api.ids import PathId, form_ids
 from api.staff import ClockDep, StaffDep, require_curator
+from api.web.done import redirect_done
 from api.web.templating import render
 from classify.theme_jobs import request_recompute
+from models.staff import queries as staff_queries
 from models.taxonomy import CATEGORIES
 from models.themes import store as theme_store
 from models.vocabulary import VILLAGER_STATUS_WORDS
@@ -41,6 +43,7 @@ def themes_page(
 ) -> HTMLResponse:
     """Themes by category, largest first: count, villages, key phrases and an 8-week trend line."""
     summaries = theme_store.theme_summaries(session, clock(), category=category or None)
+    topics = theme_store.topics(session)
     return render(
         request,
         "staff_themes.html",
@@ -51,7 +54,8 @@ def themes_page(
             "sparkline": sparkline,
             "actor": actor,
             "may_curate": bool({"admin", "reviewer"} & set(actor.roles)),
-            "topics": theme_store.topics(session),
+            "topics": topics,
+            "actor_names": staff_queries.display_names(session, (p.created_by for p in topics)),
         },
     )
 
@@ -92,7 +96,7 @@ def rename_form(
 ) -> RedirectResponse:
     """Rename."""
     theme_store.rename(session, theme_id, title or "", actor=actor.username, now=clock())
-    return RedirectResponse(f"/staff/themes/{theme_id}", status_code=303)
+    return redirect_done(f"/staff/themes/{theme_id}", "renamed")
 
 
 @router.post("/themes/{theme_id}/merge")
@@ -111,7 +115,7 @@ def merge_form(
         actor=require_curator(actor),
         now=clock(),
     )
-    return RedirectResponse(f"/staff/themes/{theme_id}", status_code=303)
+    return redirect_done(f"/staff/themes/{theme_id}", "merged")
 
 
 @router.post("/themes/{theme_id}/split")
@@ -132,7 +136,7 @@ def split_form(
         actor=require_curator(actor),
         now=clock(),
     )
-    return RedirectResponse(f"/staff/themes/{new.id}", status_code=303)
+    return redirect_done(f"/staff/themes/{new.id}", "split")
 
 
 @router.post("/themes/{theme_id}/promote")
@@ -146,4 +150,4 @@ def promote_form(
 ) -> RedirectResponse:
     """Promote to a consultation topic (协商议题)."""
     theme_store.promote(session, theme_id, title or None, note, actor=require_curator(actor), now=clock())
-    return RedirectResponse(f"/staff/themes/{theme_id}", status_code=303)
+    return redirect_done(f"/staff/themes/{theme_id}", "promoted")

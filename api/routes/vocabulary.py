@@ -12,9 +12,10 @@ from api.deps import SessionDep
 from api.ids import PathId
 from api.staff import AdminDep, ClockDep
 from api.vocabulary_schemas import TermIn, TermOut
+from api.web.done import redirect_done
 from api.web.templating import render
 from models.township import queries as township
-from models.township.tables import MAX_TERM_CHARS, Term
+from models.township.tables import MAX_TERM_CHARS, SOURCE_NAMES, Term
 
 router = APIRouter()
 PAGE = "/staff/admin/vocabulary"
@@ -42,6 +43,7 @@ def vocabulary_page(request: Request, session: SessionDep, actor: AdminDep, cloc
         "staff_vocabulary.html",
         {
             "terms": township.terms(session),
+            "source_names": SOURCE_NAMES,
             "hint": township.recognition_hint(session),
             "max_chars": MAX_TERM_CHARS,
             "actor": actor,
@@ -55,7 +57,7 @@ def add_term_form(
 ) -> RedirectResponse:
     """Add a term (or enable a disabled one)."""
     township.add_term(session, text, clock())
-    return RedirectResponse(PAGE, status_code=303)
+    return redirect_done(PAGE, "vocabulary")
 
 
 @router.post(PAGE + "/{term_id}/enabled", include_in_schema=False)
@@ -68,7 +70,7 @@ def enable_term_form(
 ) -> RedirectResponse:
     """Enable (``enabled=1``) or disable (no value) a term."""
     township.set_enabled(session, term_id, bool(enabled), clock())
-    return RedirectResponse(PAGE, status_code=303)
+    return redirect_done(PAGE, "vocabulary")
 
 
 @router.get("/api/v1/admin/vocabulary", response_model=list[TermOut], tags=["admin"])

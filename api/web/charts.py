@@ -11,8 +11,11 @@ from html import escape
 from markupsafe import Markup
 
 
-def bar_chart(labels: Sequence[str], values: Sequence[float], *, width: int = 560, bar: int = 22) -> Markup:
-    """Horizontal bars, one per label, with the value written at the end of each bar."""
+def bar_chart(
+    labels: Sequence[str], values: Sequence[float], *, title: str, width: int = 560, bar: int = 22
+) -> Markup:
+    """Horizontal bars, one per label, with the value written at the end of each bar; ``title`` names
+    the chart for screen readers."""
     if not values:
         return Markup('<p class="muted chart-empty">–</p>')
     label_w, gap = 150, 6
@@ -20,7 +23,7 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], *, width: int = 56
     height = len(values) * (bar + gap) + gap
     parts = [
         f'<svg class="chart bar-chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
-        f'preserveAspectRatio="xMinYMin meet">'
+        f'preserveAspectRatio="xMinYMin meet" aria-label="{escape(title)}"><title>{escape(title)}</title>'
     ]
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = gap + i * (bar + gap)
@@ -37,9 +40,10 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], *, width: int = 56
 
 
 def line_chart(
-    labels: Sequence[str], values: Sequence[float], *, width: int = 560, height: int = 180
+    labels: Sequence[str], values: Sequence[float], *, title: str, width: int = 560, height: int = 180
 ) -> Markup:
-    """A trend line with a dot and the value at each point, labels along the bottom."""
+    """A trend line with a dot and the value at each point, labels along the bottom; ``title`` names
+    the chart for screen readers."""
     if not values:
         return Markup('<p class="muted chart-empty">–</p>')
     left, right, top_pad, bottom = 30, 20, 20, 30
@@ -49,7 +53,8 @@ def line_chart(
         (left + i * step, top_pad + (height - top_pad - bottom) * (1 - v / top)) for i, v in enumerate(values)
     ]
     parts = [
-        f'<svg class="chart line-chart" viewBox="0 0 {width} {height}" width="100%" role="img">',
+        f'<svg class="chart line-chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
         f'<line class="axis" x1="{left}" y1="{height - bottom}" x2="{width - right}" '
         f'y2="{height - bottom}"></line>',
         '<polyline fill="none" stroke-width="2" points="'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -11,8 +12,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api import auth
+from api.local_time import local
+from api.web.done import done_words
 from models.taxonomy import category_name
-from models.vocabulary import actor_name, event_name, status_name
+from models.vocabulary import actor_name, event_name, record_fields, status_name
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
@@ -64,6 +67,12 @@ def render(
         return en if lang == "en" else zh
 
     staff, csrf_token = auth.page_identity(request)
+    context_ = getattr(request.app.state, "context", None)
+    zone: tzinfo = context_.settings.timezone if context_ is not None else UTC
+
+    def local_time(moment: datetime | None) -> str:
+        return local(moment, zone).strftime("%Y-%m-%d %H:%M") if moment else "–"
+
     values: dict[str, Any] = {
         "lang": lang,
         "tr": tr,
@@ -74,6 +83,11 @@ def render(
         "event_name": lambda kind: event_name(kind, lang),
         "actor_name": lambda actor, names: actor_name(actor, names, lang),
         "category_name": lambda code: category_name(code, lang),
+        "local_time": local_time,
+        "done": done_words(request),
+        "record_fields": lambda detail, departments=(): record_fields(
+            detail, lang, {d.code: (d.name_zh, d.name_en) for d in departments}
+        ),
         **(context or {}),
     }
     response = templates.TemplateResponse(request, template, values, status_code=status_code)

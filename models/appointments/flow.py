@@ -39,6 +39,19 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("rate", "代表评", "Deputy rates"),
 )
 
+#: What people read for a request's state and its mode: (Chinese, English).
+STATE_NAMES: dict[str, tuple[str, str]] = {
+    "requested": ("待决定", "Waiting for a decision"),
+    "scheduled": ("已安排约见", "Scheduled"),
+    "discussed": ("已座谈", "Discussed"),
+    "declined": ("未接受", "Declined"),
+}
+MODE_NAMES: dict[str, tuple[str, str]] = {
+    "session": ("定期约见", "Next fixed session"),
+    "invitation": ("随时约见", "Invitation"),
+}
+PAST_SESSIONS = 20  # held or past sessions the page keeps listing, newest first
+
 
 class AppointmentConflict(WorkflowConflict):
     """The action does not fit the request's or session's current state."""
@@ -352,19 +365,27 @@ def items(
     ]
 
 
-def stage_index(request: AppointmentRequest, request_items: list[ItemView]) -> int:
-    """How far the request has come along ``STAGES`` (0 = raised … 5 = rated by the deputy)."""
-    if request_items and all(i.satisfaction is not None for i in request_items):
-        return 5
-    if request_items and all(i.status in DONE for i in request_items):
-        return 4
-    if request_items:
-        return 3
-    if request.state == "discussed":
-        return 2
+def stages_reached(request: AppointmentRequest, request_items: list[ItemView]) -> set[str]:
+    """The keys of the ``STAGES`` that happened: a stage lights only when it did (a topic discussed
+    without a site visit never shows 实地看 reached)."""
+    reached = {"raise"}
     if request.visited_at is not None:
-        return 1
-    return 0
+        reached.add("visit")
+    if request.state == "discussed":
+        reached.add("discuss")
+    if request_items:
+        reached.add("handle")
+        if all(i.status in DONE for i in request_items):
+            reached.add("supervise")
+        if all(i.satisfaction is not None for i in request_items):
+            reached.add("rate")
+    return reached
+
+
+def stage_index(request: AppointmentRequest, request_items: list[ItemView]) -> int:
+    """The furthest of the ``STAGES`` reached (0 = raised … 5 = rated by the deputy)."""
+    reached = stages_reached(request, request_items)
+    return max(i for i, (key, _, _) in enumerate(STAGES) if key in reached)
 
 
 def requests(session: Session, *, requested_by: str | None = None) -> list[AppointmentRequest]:
@@ -387,6 +408,30 @@ def upcoming(session: Session, now: datetime) -> list[tuple[AppointmentSession, 
             .order_by(AppointmentSession.scheduled_for)
         )
     )
+    return _with_counts(session, meetings)
+
+
+def past(session: Session, now: datetime) -> list[tuple[AppointmentSession, dict[str, int]]]:
+    """Sessions held, or planned for a day already gone, newest first (the latest ``PAST_SESSIONS``),
+    each with its items counted by workflow status: a meeting stays listed after it is held, so
+    its agenda items can still be added and followed."""
+    meetings = list(
+        session.scalars(
+            select(AppointmentSession)
+            .where(
+                (AppointmentSession.state == "held")
+                | (AppointmentSession.scheduled_for < now - timedelta(days=1))
+            )
+            .order_by(AppointmentSession.scheduled_for.desc())
+            .limit(PAST_SESSIONS)
+        )
+    )
+    return _with_counts(session, meetings)
+
+
+def _with_counts(
+    session: Session, meetings: list[AppointmentSession]
+) -> list[tuple[AppointmentSession, dict[str, int]]]:
     counts: dict[int, dict[str, int]] = {m.id: {} for m in meetings}
     if meetings:
         for session_id, status, n in session.execute(

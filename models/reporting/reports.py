@@ -23,6 +23,7 @@ from models.errors import InvalidInput, NotFound
 from models.reporting.supervision import overdue_condition
 from models.suggestions.lifecycle import REOPENED
 from models.suggestions.tables import Assignment, Event, Suggestion
+from models.taxonomy import UNCLASSIFIED
 from models.themes.tables import Theme, ThemeMember
 from models.vocabulary import AWAITING_HANDLING, Channel
 
@@ -287,7 +288,7 @@ def build_report(
 
     in_period = and_(_between(Suggestion.submitted_at, p.start, p.end), VILLAGERS)
     in_previous = and_(_between(Suggestion.submitted_at, p.previous_start, p.start), VILLAGERS)
-    category = func.coalesce(Suggestion.category, "unclassified")
+    category = func.coalesce(Suggestion.category, UNCLASSIFIED)
 
     # Volume per category this period and the one before, in one pass.
     by_category: dict[str, int] = {}

@@ -23,6 +23,15 @@ class TermSource(StrEnum):
     ADMIN = "admin"  # an admin typed it on the vocabulary page
 
 
+#: What the vocabulary page says for each source: (Chinese, English).
+SOURCE_NAMES: dict[str, tuple[str, str]] = {
+    TermSource.CORRECTION: ("核对时的更正", "A clerk's correction"),
+    TermSource.VILLAGE: ("村名", "Village name"),
+    TermSource.DEPARTMENT: ("部门名称", "Department name"),
+    TermSource.ADMIN: ("管理员添加", "Added by an admin"),
+}
+
+
 class Term(Base):
     """A word speech recognition should expect. Disabled terms are kept (and not re-collected)."""
 

@@ -140,7 +140,8 @@ def test_the_staff_pages_publish_show_escaped_opinions_and_print_a_qr_poster(api
             follow_redirects=False,
         )
         assert published.status_code == 303, published.text
-        staff_page = published.headers["location"]
+        staff_page, _, said = published.headers["location"].partition("?")
+        assert said == "done=published"
         page = api.get(staff_page, headers={"accept": "text/html"})
         assert "&lt;b&gt;广场舞&lt;/b&gt;时间" in page.text and "<b>广场舞" not in page.text
         code = page.text.split('id="public-link">')[1].split("/t/")[1].split("<")[0]

@@ -65,7 +65,8 @@ def test_publish_opinion_meeting_outcome_and_the_villager_sees_it(
     staff.fill("#publish-description", "五星路停车怎么管，请大家提意见")
     staff.fill("#publish-draft", "第一条 五星路两侧划定停车位。\n第二条 夜间禁止在人行道停车。")
     staff.click("#do-publish")
-    staff.wait_for_url(re.compile(r".*/staff/consultations/\d+$"))
+    staff.wait_for_url(re.compile(r".*/staff/consultations/\d+\?done=published$"))
+    expect(staff.locator("#done")).to_have_text("已发布，可以把链接或二维码发给村民。")
     expect(staff.locator("#consultation-title")).to_have_text("五星路停车")
     link = staff.locator("#public-link").inner_text()
     staff_url = staff.url

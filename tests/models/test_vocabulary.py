@@ -103,3 +103,36 @@ def test_every_event_kind_has_words_in_both_languages_and_no_other_can_be_stored
         assert action.event in EVENT_NAMES, action.name
     with pytest.raises(ValueError, match="has no words"):
         Event(kind="teleported")
+
+
+def test_record_fields_show_words_not_codes() -> None:
+    from models.vocabulary import AUDIT_ACTION_NAMES, AUDIT_ENTITY_NAMES, FIELD_NAMES, record_fields
+
+    for zh, en in [*FIELD_NAMES.values(), *AUDIT_ENTITY_NAMES.values(), *AUDIT_ACTION_NAMES.values()]:
+        assert _bilingual(zh, en), (zh, en)
+    detail = {
+        "department": "power_station",
+        "deputy": None,
+        "due_at": "2026-12-09T08:00:00+00:00",
+        "channel": "text",
+        "category": "power",
+        "returned_by": "li",
+        "username": "wangjg",
+        "active": True,
+    }
+    departments = {"power_station": ("供电所", "Power Supply Station")}
+    assert record_fields(detail, "zh", departments) == [
+        ("部门", "供电所"),
+        ("办理期限", "2026-12-09"),
+        ("渠道", "文字"),
+        ("类别", "电力供应"),
+        ("在任", "是"),
+    ]
+    assert record_fields(detail, "en", departments)[0] == ("Department", "Power Supply Station")
+    assert record_fields(None) == []
+
+
+def test_a_report_s_unclassified_count_has_a_name() -> None:
+    from models.taxonomy import UNCLASSIFIED, category_name
+
+    assert (category_name(UNCLASSIFIED), category_name(UNCLASSIFIED, "en")) == ("未分类", "Not classified")

@@ -88,7 +88,8 @@
     $("item-body").hidden = false;
     $("item-body").dataset.id = String(item.id);
     $("item-code").textContent = item.tracking_code;
-    var meta = [item.language || "?", item.channel, item.submitted_at.slice(0, 16).replace("T", " ")];
+    var meta = [S["lang_" + item.language] || item.language || "?", S["channel_" + item.channel] || item.channel,
+      item.submitted_at.slice(0, 16).replace("T", " ")];
     if (item.village) { meta.push(item.village); }
     if (item.department) { meta.push(document.documentElement.lang === "en" ? item.department.name_en : item.department.name_zh); }
     $("item-meta").textContent = meta.join(" · ");
@@ -138,6 +139,12 @@
     if (wait) { wait.then(function () { if (buffer.length) { show(buffer.shift()); } }); }
   }
 
+  function categoryName(code) {
+    var found = choices.filter(function (b) { return b.dataset.code === code; })[0];
+    var name = found && found.querySelector(".name");
+    return name ? name.textContent.trim() : code;
+  }
+
   function note(message, ok) {
     var line = $("status-line");
     line.textContent = message;
@@ -146,7 +153,7 @@
 
   function decide() {
     if (!current || busy) { return; }
-    if (!chosen) { note(S.error + ": " + keyRange, false); return; }
+    if (!chosen) { note(S.choose.replace("%s", keyRange), false); return; }
     var item = current;
     var body = { category: chosen };
     if (text.value.trim() !== (text.dataset.original || "").trim()) { body.transcript = text.value; }
@@ -165,7 +172,7 @@
       link.href = "/staff/review/" + item.id;
       link.textContent = item.tracking_code;
       li.appendChild(link);
-      li.appendChild(document.createTextNode(" " + S[res.body.verdict] + " → " + res.body.category));
+      li.appendChild(document.createTextNode(" " + S[res.body.verdict] + " → " + categoryName(res.body.category)));
       li.dataset.id = String(item.id);
       $("recent").insertBefore(li, $("recent").firstChild);
       note(S.saved + " · " + item.tracking_code + " · " + S[res.body.verdict], true);

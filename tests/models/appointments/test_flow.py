@@ -635,3 +635,44 @@ def test_the_items_history_shows_the_meetings_deadline(factory: sessionmaker[Ses
         sid = flow.get_item(session, iid).suggestion_id
         [dispatched] = [e for e in queries.history(session, sid) if e.to_status == Status.DISPATCHED]
         assert dispatched.detail["due_at"] == deadline.isoformat()
+
+
+# ---- what the page shows: stages that happened, sessions after they are held ------------------------
+
+
+def reached(factory: sessionmaker[Session], request_id: int) -> set[str]:
+    with factory() as session:
+        request = flow.get_request(session, request_id)
+        return flow.stages_reached(request, flow.items(session, request_ids=[request_id]))
+
+
+def test_a_stage_lights_only_when_it_happened(factory: sessionmaker[Session]) -> None:
+    rid = topic(factory)
+    sid = accepted(factory, rid)
+    assert reached(factory, rid) == {"raise"}
+    run(factory, lambda s: flow.hold(s, sid, actor=HEAD, now=T0 + timedelta(days=7)))
+    assert reached(factory, rid) == {"raise", "discuss"}, "no site visit happened: 实地看 stays dark"
+    iid = item(factory, sid, rid)
+    assert reached(factory, rid) == {"raise", "discuss", "handle"}
+    handle(factory, iid)
+    assert reached(factory, rid) == {"raise", "discuss", "handle", "supervise"}
+    assert stage(factory, rid) == "supervise"
+    rate(factory, iid, WANG)
+    assert reached(factory, rid) == {"raise", "discuss", "handle", "supervise", "rate"}
+    assert "visit" not in reached(factory, rid)
+
+
+def test_a_held_session_and_one_whose_day_is_gone_stay_listed_as_past(factory: sessionmaker[Session]) -> None:
+    held_id = accepted(factory, topic(factory), T0 + timedelta(days=7))
+    run(factory, lambda s: flow.hold(s, held_id, actor=HEAD, now=T0 + timedelta(days=7)))
+    missed_id = accepted(factory, topic(factory, title="白水村的桥"), T0 + timedelta(days=8))
+    later_id = accepted(factory, topic(factory, title="东山村的水"), T0 + timedelta(days=40))
+    item(factory, held_id, None, now=T0 + timedelta(days=7))
+    now = T0 + timedelta(days=20)
+    with factory() as session:
+        assert [m.id for m, _ in flow.upcoming(session, now)] == [later_id]
+        past = flow.past(session, now)
+        assert [m.id for m, _ in past] == [missed_id, held_id]  # newest first
+        assert dict(past)[flow.get_session(session, held_id)] == {Status.DISPATCHED: 1}
+        held_now = flow.past(session, T0 + timedelta(days=7, hours=1))
+        assert [m.id for m, _ in held_now] == [held_id], "held today: listed at once, not only after a day"
