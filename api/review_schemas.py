@@ -11,6 +11,16 @@ from api.schemas import DepartmentOut
 from models.taxonomy import LABELS
 
 
+class QueueWordOut(BaseModel):
+    """One timed word of a segment and how sure the speech engine was of it."""
+
+    start: float
+    end: float
+    word: str
+    probability: float
+    unsure: bool = Field(description="True when the clerk should check this word against the recording.")
+
+
 class QueueSegmentOut(BaseModel):
     """One stretch of the transcript, with whether the speech engine was unsure of it."""
 
@@ -19,6 +29,9 @@ class QueueSegmentOut(BaseModel):
     text: str
     confidence: float = Field(description="exp(average log-probability) of the segment's tokens.")
     unsure: bool = Field(description="True when the clerk should listen to this part again.")
+    words: list[QueueWordOut] = Field(
+        default_factory=list, description="The segment's words, when the engine timed them."
+    )
 
 
 class ReviewItemOut(BaseModel):
@@ -34,6 +47,9 @@ class ReviewItemOut(BaseModel):
     text: str | None = Field(description="The current working text (staff corrections applied).")
     original_transcript: str | None = Field(description="What the speech engine heard, never changed.")
     transcript_confidence: float | None
+    unsure_word_share: float | None = Field(
+        None, description="Share of the heard words the speech engine was unsure of (None: not timed)."
+    )
     segments: list[QueueSegmentOut]
     audio_url: str | None
     category: str | None

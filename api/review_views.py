@@ -4,7 +4,7 @@ shared by the JSON API and the review pages."""
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends
 from sqlalchemy.orm import Session
@@ -13,11 +13,13 @@ from api.accounts import REVIEWER, Staff
 from api.auth import require_roles
 from api.review_schemas import (
     QueueSegmentOut,
+    QueueWordOut,
     ReviewItemOut,
     RunOut,
     VersionOut,
 )
 from api.schemas import DepartmentOut
+from intake.asr import is_unsure_word
 from models.reviews.tables import ClassifierVersion, TrainingRun
 from models.suggestions import queries
 from models.suggestions.tables import Suggestion
@@ -50,6 +52,7 @@ def review_item(session: Session, suggestion: Suggestion) -> ReviewItemOut:
                 text=str(seg.get("text", "")),
                 confidence=round(math.exp(min(logprob, 0.0)), 3),
                 unsure=logprob < UNSURE_LOGPROB or float(seg.get("no_speech_prob", 0.0)) > UNSURE_NO_SPEECH,
+                words=[_word(w) for w in seg.get("words") or ()],
             )
         )
     dept = suggestion.department
@@ -64,6 +67,7 @@ def review_item(session: Session, suggestion: Suggestion) -> ReviewItemOut:
         text=suggestion.text,
         original_transcript=transcript.text if transcript is not None else None,
         transcript_confidence=transcript.confidence if transcript is not None else None,
+        unsure_word_share=transcript.unsure_word_share if transcript is not None else None,
         segments=segments,
         audio_url=f"/api/v1/suggestions/{suggestion.id}/audio" if suggestion.audio_id is not None else None,
         category=suggestion.category,
@@ -76,6 +80,17 @@ def review_item(session: Session, suggestion: Suggestion) -> ReviewItemOut:
         else None,
         review_reason=suggestion.review_reason,
         reviewed=suggestion.category_source == "staff",
+    )
+
+
+def _word(stored: dict[str, Any]) -> QueueWordOut:
+    probability = float(stored.get("probability", 0.0))
+    return QueueWordOut(
+        start=float(stored.get("start", 0.0)),
+        end=float(stored.get("end", 0.0)),
+        word=str(stored.get("word", "")),
+        probability=round(probability, 3),
+        unsure=is_unsure_word(probability),
     )
 
 

@@ -13,6 +13,9 @@ to stderr.
 
 ``--prompt-ab`` instead runs faster-whisper on the Mandarin clips with and without the Mandarin
 initial prompt (language forced to zh so the prompt always applies) and compares CER and time.
+
+``--levers [ARGS...]`` runs bench/asr_levers.py instead (the Mandarin sets ../shared/eval/speech_real/zh,
+its phone copies, ../shared/eval/voice/zh and the filler clips; the A/B of every recognition lever).
 """
 
 from __future__ import annotations
@@ -278,6 +281,11 @@ def run_prompt_ab(clips: list[Clip], audios: list[Any], proc: EngineProcess) -> 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, load clips and engines, run the benchmark; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--levers"]:
+        from bench.asr_levers import main as levers
+
+        return levers(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("folder", nargs="?", type=Path, default=REPO.parent / "shared" / "eval" / "speech")
     parser.add_argument("--limit", type=int, default=None, help="only the first N clips")

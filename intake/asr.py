@@ -81,7 +81,7 @@ class Word:
 @dataclass(frozen=True)
 class DetailedSegment(Segment):
     """A segment with Whisper's decoding details, produced only when ``DecodeOptions.detailed``
-    asks for them (the OpenAI-compatible API shows them; villagers' notes never store them).
+    asks for them (the OpenAI-compatible API shows them; a villager's note keeps only its words).
 
     ``seek`` is the 10 ms frame where the decoding window began, ``tokens`` the text's token ids,
     ``temperature`` the one the kept decode used, ``words`` set when word timestamps were asked.
@@ -113,12 +113,16 @@ class DecodeOptions:
     """Decoding settings shared by every engine."""
 
     beam_size: int = 5
+    # Beam search patience (1.0: stop when beam_size hypotheses have finished).
+    patience: float = 1.0
     # Bounded fallback: the default ladder up to 1.0 multiplies time by 6 on garbled audio.
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4)
     initial_prompt: str | None = None
     # Words to expect, given to every decoding window (faster-whisper's hotwords; openai-whisper
     # puts them before the prompt).
     hotwords: str | None = None
+    # Token ids never to emit, besides Whisper's own non-speech symbols (see intake.tokens).
+    suppress_tokens: tuple[int, ...] = ()
     compression_ratio_threshold: float = 2.4
     log_prob_threshold: float = -1.0
     no_speech_threshold: float = 0.6
@@ -126,6 +130,42 @@ class DecodeOptions:
     detailed: bool = False
     # Time each word as well (slower); only meaningful with ``detailed``.
     word_timestamps: bool = False
+
+
+# A word Whisper gave less than this probability is marked for the clerk to check (one home).
+UNSURE_WORD_PROBABILITY = 0.5
+
+
+def is_unsure_word(probability: float) -> bool:
+    """True when a word heard with ``probability`` should be checked by a person."""
+    return probability < UNSURE_WORD_PROBABILITY
+
+
+def unsure_word_share(segments: Sequence[Segment]) -> float | None:
+    """Share of the timed words that are unsure; None when no segment carries words."""
+    words = [w for s in segments if isinstance(s, DetailedSegment) for w in s.words if w.word.strip()]
+    if not words:
+        return None
+    return round(sum(is_unsure_word(w.probability) for w in words) / len(words), 4)
+
+
+def segment_record(segment: Segment) -> dict[str, object]:
+    """What is stored of a segment: times, text, quality signals and, when timed, its words
+    (decoder details such as token ids are not kept)."""
+    record: dict[str, object] = {
+        "start": segment.start,
+        "end": segment.end,
+        "text": segment.text,
+        "avg_logprob": segment.avg_logprob,
+        "no_speech_prob": segment.no_speech_prob,
+        "compression_ratio": segment.compression_ratio,
+    }
+    if isinstance(segment, DetailedSegment) and segment.words:
+        record["words"] = [
+            {"start": w.start, "end": w.end, "word": w.word, "probability": round(w.probability, 4)}
+            for w in segment.words
+        ]
+    return record
 
 
 class Engine(Protocol):
@@ -228,6 +268,22 @@ def echoes_hint(text: str, hint: str) -> bool:
     return bool(key) and key in "".join(terms) and not any(key in t for t in terms)
 
 
+def level_normalised(audio: np.ndarray, target_dbfs: float, max_gain_db: float = 30.0) -> np.ndarray:
+    """``audio`` scaled so its loud part (20 ms frames above -50 dBFS) sits at ``target_dbfs`` RMS,
+    gain at most ``max_gain_db`` and the peak kept below full scale; silence stays silence."""
+    frames = audio[: audio.size // 320 * 320].reshape(-1, 320).astype(np.float64)
+    if not frames.size:
+        return audio
+    rms = np.sqrt(np.mean(np.square(frames), axis=1))
+    loud = rms[rms > 10 ** (-50 / 20)]
+    if not loud.size:
+        return audio
+    level = 20 * math.log10(float(np.sqrt(np.mean(np.square(loud)))))
+    peak = float(np.max(np.abs(audio)))
+    gain_db = min(target_dbfs - level, max_gain_db, 20 * math.log10(0.99 / peak))
+    return (audio * np.float32(10 ** (gain_db / 20))).astype(np.float32)
+
+
 def join_text(segments: Sequence[Segment], language: str) -> str:
     """Join segment texts: no spaces between Chinese segments, single spaces otherwise."""
     parts = [s.text.strip() for s in segments if s.text.strip()]
@@ -249,10 +305,12 @@ class TimeMap(Protocol):
 class SileroSpeech:
     """Silero VAD (bundled with faster-whisper, run by onnxruntime): keeps only speech."""
 
-    def __init__(self, min_silence_ms: int = 500, speech_pad_ms: int = 400) -> None:
+    def __init__(self, min_silence_ms: int = 500, speech_pad_ms: int = 400, threshold: float = 0.5) -> None:
         from faster_whisper.vad import VadOptions
 
-        self._options = VadOptions(min_silence_duration_ms=min_silence_ms, speech_pad_ms=speech_pad_ms)
+        self._options = VadOptions(
+            threshold=threshold, min_silence_duration_ms=min_silence_ms, speech_pad_ms=speech_pad_ms
+        )
 
     def __call__(self, audio: np.ndarray) -> tuple[np.ndarray, TimeMap]:
         from faster_whisper.vad import SpeechTimestampsMap, collect_chunks, get_speech_timestamps
@@ -312,6 +370,7 @@ class Transcriber:
         speech: SpeechDetector | None = None,
         mandarin_prompt: bool = False,
         vocabulary_as: str = "hotwords",
+        level_dbfs: float | None = None,
     ) -> None:
         self.engine = engine
         self.options = options or DecodeOptions()
@@ -321,6 +380,8 @@ class Transcriber:
         if vocabulary_as not in VOCABULARY_MODES:
             raise ValueError(f"vocabulary_as must be one of {VOCABULARY_MODES}, not {vocabulary_as!r}")
         self.vocabulary_as = vocabulary_as
+        # Loudness the audio is brought to before speech detection (None: left as recorded).
+        self.level_dbfs = level_dbfs
 
     def transcribe(
         self,
@@ -342,6 +403,8 @@ class Transcriber:
         forced = language if language not in (None, "", "auto") else None
         if forced is not None and forced not in SUPPORTED_LANGUAGES:
             raise ValueError(f"language must be one of {SUPPORTED_LANGUAGES} or auto, not {language!r}")
+        if self.level_dbfs is not None:
+            audio = level_normalised(audio, self.level_dbfs)
         speech, back = self.speech(audio)
         if speech.size < SAMPLE_RATE // 10:
             return self._result(forced or "", 0.0, [], [], started)

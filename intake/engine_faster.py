@@ -64,6 +64,43 @@ class FasterWhisperEngine:
         self.model_name = f"whisper-base/{compute_type}"
         self._model = _load_model(model_dir, compute_type, cpu_threads, encoder_margin_frames)
 
+    def suppressible(self, kinds: Sequence[str] = ("foreign",)) -> tuple[int, ...]:
+        """Text token ids of the scripts ``kinds`` names (intake.tokens), to put in suppress_tokens."""
+        from intake.tokens import suppressible_tokens
+
+        tokenizer = self._model.hf_tokenizer
+        last_text = tokenizer.token_to_id("<|endoftext|>")
+        return suppressible_tokens(lambda t: tokenizer.decode([t]), range(last_text), kinds)
+
+    def nbest(self, audio: np.ndarray, language: str, beam_size: int, n: int) -> list[tuple[str, float]]:
+        """Up to ``n`` beam hypotheses for the first 30 s of speech audio, without timestamps,
+        as (text, summed token log-probability), best first."""
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.tokenizer import Tokenizer
+
+        model = self._model
+        features = model.feature_extractor(audio)
+        frames = min(model.feature_extractor.nb_max_frames, features.shape[-1] - 1)
+        window = pad_or_trim(features[:, :frames])
+        encoded = model.encode(window)
+        tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language=language)
+        prompt = model.get_prompt(tokenizer, [], without_timestamps=True)
+        result = model.model.generate(
+            encoded,
+            [prompt],
+            beam_size=max(beam_size, n),
+            num_hypotheses=n,
+            return_scores=True,
+            max_length=model.max_length,
+            suppress_blank=True,
+            suppress_tokens=[-1],
+        )[0]
+        hypotheses = []
+        for ids, score in zip(result.sequences_ids, result.scores, strict=True):
+            ids = [t for t in ids if t < tokenizer.eot]
+            hypotheses.append((tokenizer.decode(ids), float(score) * max(len(ids), 1)))
+        return hypotheses
+
     def language_probabilities(self, audio: np.ndarray) -> dict[str, float]:
         """Language probabilities over the first 30 s of audio."""
         _, _, probs = self._model.detect_language(audio=audio)
@@ -109,6 +146,8 @@ class FasterWhisperEngine:
 def _transcribe_kwargs(options: DecodeOptions) -> dict[str, Any]:
     return {
         "beam_size": options.beam_size,
+        "patience": options.patience,
+        "suppress_tokens": [-1, *options.suppress_tokens],
         "temperature": list(options.temperatures),
         "initial_prompt": options.initial_prompt,
         "hotwords": options.hotwords,

@@ -73,6 +73,8 @@ class OpenAIWhisperEngine:
             language=language,
             task="transcribe",
             beam_size=options.beam_size,
+            patience=options.patience,
+            suppress_tokens=",".join(str(t) for t in (-1, *options.suppress_tokens)),
             best_of=BEST_OF,
             temperature=tuple(options.temperatures),
             compression_ratio_threshold=options.compression_ratio_threshold,

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from classify.registry import ClassifierRegistry
-from intake.asr import Transcriber
+from intake.asr import Transcriber, segment_record, unsure_word_share
 from intake.audio import AudioLimits, load_audio
 from intake.duplicates import DuplicatePolicy, flag_if_duplicate
 from intake.opinions import is_opinion, record_opinion
@@ -129,8 +129,11 @@ class Pipeline:
             vocabulary = township.recognition_hint(session) if hinted else ""
         with self.store.local_copy(stored_at) as audio_path:
             audio = load_audio(audio_path, self.limits)
-        result = self.transcriber.get().transcribe(
-            audio.samples, None if requested == "auto" else requested, vocabulary=vocabulary
+        transcriber = self.transcriber.get()
+        # Timed words with their probabilities: the review page marks the unsure ones.
+        timed = replace(transcriber.options, detailed=True, word_timestamps=True)
+        result = transcriber.transcribe(
+            audio.samples, None if requested == "auto" else requested, timed, vocabulary=vocabulary
         )
         with unit_of_work(self.factory) as session:
             suggestion = queries.get_suggestion(session, suggestion_id)
@@ -144,9 +147,10 @@ class Pipeline:
                 language=result.language,
                 language_probability=result.language_probability,
                 text=result.text,
-                segments=[asdict(s) for s in result.segments],
-                dropped_segments=[asdict(s) for s in result.dropped],
+                segments=[segment_record(s) for s in result.segments],
+                dropped_segments=[segment_record(s) for s in result.dropped],
                 confidence=result.confidence,
+                unsure_word_share=unsure_word_share(result.segments),
                 seconds=result.seconds,
             )
             suggestion.text = result.text

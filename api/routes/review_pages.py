@@ -45,6 +45,7 @@ def _strings(request: Request) -> dict[str, str]:
         ),
         "no_audio": ("文字提交，无录音", "Typed, no recording"),
         "unsure": ("识别把握不大，请听录音核对", "The speech engine was unsure here: listen again"),
+        "unsure_word": ("这个词识别把握 {pct}%，请听录音核对", "Heard with {pct}% certainty: listen again"),
         "left": ("条待核对", "left to review"),
         "model": ("模型", "model"),
         "staff": ("人工", "staff"),

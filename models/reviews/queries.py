@@ -17,7 +17,7 @@ from models.directory.tables import Department
 from models.errors import Conflict, InvalidInput, NotFound
 from models.reviews.tables import ClassifierVersion, LabelledExample, Review, RunState, TrainingRun, Verdict
 from models.suggestions import queries
-from models.suggestions.tables import Prediction, Suggestion
+from models.suggestions.tables import Prediction, Suggestion, Transcript
 from models.township import queries as township
 from models.vocabulary import IN_PROCESSING, NOT_YET_DISPATCHED, Status
 
@@ -87,17 +87,20 @@ def _queue_select(flt: QueueFilter) -> Select[Any]:
 def review_queue(
     session: Session, flt: QueueFilter, *, limit: int = 50, offset: int = 0
 ) -> tuple[int, Sequence[Suggestion]]:
-    """(total, page) of the queue: least confident first (no category at all comes first), then oldest.
+    """(total, page) of the queue: least confident first (no category at all comes first), then oldest;
+    confidence here is the category's, lowered by the share of unsure words in the transcript.
 
     Uncertain items teach the model most and are the likeliest to be wrong (active learning).
     """
     stmt = _queue_select(flt)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     unsure_first = case((Suggestion.confidence.is_(None), 0), else_=1)
+    # The classifier's confidence, discounted by the share of words the speech engine was unsure
+    # of: a note half of whose words may be misheard is half as sure of its category.
+    heard = Suggestion.confidence * (1.0 - func.coalesce(Transcript.unsure_word_share, 0.0))
+    stmt = stmt.outerjoin(Transcript, Transcript.suggestion_id == Suggestion.id)
     page = session.scalars(
-        stmt.order_by(unsure_first, Suggestion.confidence, Suggestion.submitted_at, Suggestion.id)
-        .limit(limit)
-        .offset(offset)
+        stmt.order_by(unsure_first, heard, Suggestion.submitted_at, Suggestion.id).limit(limit).offset(offset)
     ).all()
     return int(total), page
 

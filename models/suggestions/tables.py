@@ -93,6 +93,8 @@ class Transcript(Base):
     segments: Mapped[list[Any]] = mapped_column(JSON, default=list)
     dropped_segments: Mapped[list[Any]] = mapped_column(JSON, default=list)
     confidence: Mapped[float] = mapped_column(Float)
+    # Share of the words heard with a low probability (None: stored before words were timed).
+    unsure_word_share: Mapped[float | None] = mapped_column(Float, nullable=True)
     seconds: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

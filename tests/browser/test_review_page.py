@@ -179,3 +179,41 @@ def test_the_count_on_the_page_is_the_queue_s_count(page: Page, triage_server: S
     page.wait_for_load_state("networkidle")
     expect(page.locator("#remaining")).to_have_text(str(waiting - 1))
     assert httpx.get(f"{url}/api/v1/review", headers=reader).json()["total"] == waiting - 1
+
+
+def test_the_words_the_engine_was_unsure_of_are_marked_for_the_clerk(
+    page: Page, tmp_path: Path, weights_cache: Path, data_dir: Path
+) -> None:
+    """The narrow-band street-light clip, uploaded as a villager would: each word Whisper heard with
+    a low probability is a <mark> whose title gives the certainty; the words are text, not markup."""
+    server = start_server(tmp_path, weights_cache, env={"MINSHENG_MIN_CLASSIFIER_CONFIDENCE": "1.0"})
+    try:
+        create_staff(server.database_url, CLERK, PASSWORD, ["reviewer"])
+        reader = create_staff_headers(server.database_url, "reviewer")
+        note = data_dir / "speech.amr"
+        with note.open("rb") as fh:
+            receipt = httpx.post(
+                f"{server.url}/api/v1/suggestions", files={"audio": (note.name, fh, "audio/amr")}, timeout=30
+            ).json()
+        assert _wait_processed(server.url, receipt["id"], reader)["status"] == "needs_review"
+        item = httpx.get(f"{server.url}/api/v1/review/{receipt['id']}", headers=reader).json()
+        words = [w for seg in item["segments"] for w in seg["words"]]
+        unsure = [w for w in words if w["unsure"]]
+        assert unsure and len(unsure) < len(words)
+        assert item["unsure_word_share"] > 0
+
+        sign_in(page, server, "/staff/review?lang=en")
+        expect(page.locator("#item-code")).to_have_text(item["tracking_code"])
+        marks = page.locator("#item-heard mark.unsure-word")
+        expect(marks).to_have_count(len(unsure))
+        for n, word in enumerate(unsure):
+            expect(marks.nth(n)).to_have_text(word["word"])
+            pct = round(word["probability"] * 100)
+            expect(marks.nth(n)).to_have_attribute("title", f"Heard with {pct}% certainty: listen again")
+        heard = page.locator("#item-heard").evaluate(
+            "e => [e.textContent, Array.from(e.querySelectorAll('*')).map(n => n.tagName)]"
+        )
+        assert heard[0].replace(" ", "") == "".join(w["word"] for w in words).replace(" ", "")
+        assert set(heard[1]) <= {"SPAN", "MARK"}
+    finally:
+        server.stop()

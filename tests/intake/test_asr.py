@@ -202,3 +202,37 @@ def test_detailed_segments_time_each_word_in_the_note_and_in_simplified_characte
         assert all(to_simplified(w.word) == w.word for w in segment.words)
         assert all(segment.start - 0.01 <= w.start <= w.end <= segment.end + 0.01 for w in segment.words)
     assert detailed.segments[-1].end <= audio.duration_s + 0.01
+
+
+def test_level_normalisation_brings_quiet_speech_up_and_leaves_silence_alone() -> None:
+    import numpy as np
+
+    from intake.asr import level_normalised
+
+    t = np.arange(16000, dtype=np.float32) / 16000
+    quiet = (0.01 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)  # about -43 dBFS
+    louder = level_normalised(quiet, -20.0)
+    rms_db = 20 * np.log10(np.sqrt(np.mean(np.square(louder.astype(np.float64)))))
+    assert abs(rms_db - -20.0) < 0.5 and louder.dtype == np.float32
+    loud = (0.9 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    assert np.max(np.abs(level_normalised(loud, 0.0))) <= 0.99  # never clipped
+    silence = np.zeros(16000, dtype=np.float32)
+    assert np.array_equal(level_normalised(silence, -20.0), silence)
+    hum = np.full(16000, 1e-4, dtype=np.float32)  # below -50 dBFS: not raised to speech level
+    assert np.array_equal(level_normalised(hum, -20.0), hum)
+
+
+def test_only_timed_words_count_towards_the_unsure_share() -> None:
+    from intake.asr import UNSURE_WORD_PROBABILITY, Word, segment_record, unsure_word_share
+
+    sure, unsure = UNSURE_WORD_PROBABILITY + 0.1, UNSURE_WORD_PROBABILITY - 0.1
+    timed = DetailedSegment(
+        0.0, 2.0, "路灯坏了", -0.3, 0.1, 1.2,
+        words=(Word(0.0, 0.5, "路", sure), Word(0.5, 1.0, "灯", unsure), Word(1.0, 2.0, "坏了", sure),
+               Word(2.0, 2.0, " ", 0.0)),
+    )  # fmt: skip
+    assert unsure_word_share([timed, seg("别的")]) == round(1 / 3, 4)
+    assert unsure_word_share([seg("没有计时")]) is None
+    record = segment_record(timed)
+    assert [w["word"] for w in record["words"]] == ["路", "灯", "坏了", " "]  # type: ignore[union-attr]
+    assert "tokens" not in record and "words" not in segment_record(seg("别的"))

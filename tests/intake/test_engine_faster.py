@@ -63,3 +63,19 @@ def test_trimmed_window_transcribes_real_clips_like_the_full_window(
 
 def _words(text: str) -> list[str]:
     return "".join(" " if unicodedata.category(ch)[0] in "PS" else ch for ch in text.lower()).split()
+
+
+@pytest.mark.slow
+def test_the_n_best_list_of_a_real_mandarin_clip_starts_with_the_beam_search_answer(
+    model_dir: Path, shared_eval: Path
+) -> None:
+    from intake.asr import DecodeOptions, to_simplified
+
+    engine = FasterWhisperEngine(model_dir, cpu_threads=2)
+    audio = load_audio(shared_eval / "speech" / "zh" / "paddlespeech_zh.wav").samples
+    hypotheses = engine.nbest(audio, "zh", beam_size=5, n=4)
+    assert 1 < len(hypotheses) <= 4 and len({text for text, _ in hypotheses}) == len(hypotheses)
+    assert all(score < 0 for _, score in hypotheses)
+    options = DecodeOptions(temperatures=(0.0,))
+    decoded = "".join(s.text for s in engine.decode(audio, "zh", options))
+    assert _words(to_simplified(hypotheses[0][0])) == _words(to_simplified(decoded))

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from classify.registry import ClassifierRegistry
-from intake.asr import Transcriber
+from intake.asr import UNSURE_WORD_PROBABILITY, Transcriber
 from intake.audio import AudioLimits
 from intake.engine_faster import FasterWhisperEngine
 from intake.pipeline import NO_SPEECH, LazyTranscriber, Pipeline, RoutingPolicy
@@ -443,6 +443,27 @@ def test_a_recording_whisper_hears_poorly_goes_to_review_with_the_reason(
     )
     assert s.events[:3] == ["received", "transcribed", "classified"] and s.events[-1] == "needs_review"
     assert (s.transcripts, s.predictions) == (1, 1)
+
+
+@pytest.mark.slow
+def test_each_heard_word_is_stored_with_its_probability_and_the_unsure_share(
+    intake: Intake, data_dir: Path
+) -> None:
+    """The narrow-band street-light clip is heard with more unsure words than the clean note."""
+    shares = {}
+    for name in ("speech.amr", "voice_power.ogg"):
+        sid = intake.voice(data_dir / name)
+        intake.pipeline().transcribe(sid)
+        transcript = transcript_of(intake.factory, sid)
+        words = [w for seg in transcript.segments for w in seg["words"]]
+        assert words and all(0.0 <= w["probability"] <= 1.0 and w["start"] <= w["end"] for w in words)
+        for seg in transcript.segments:
+            assert "".join(w["word"] for w in seg["words"]).replace(" ", "") == seg["text"].replace(" ", "")
+            assert "tokens" not in seg  # decoder details are not stored
+        unsure = sum(w["probability"] < UNSURE_WORD_PROBABILITY for w in words if w["word"].strip())
+        assert transcript.unsure_word_share == round(unsure / len([w for w in words if w["word"].strip()]), 4)
+        shares[name] = transcript.unsure_word_share
+    assert shares["speech.amr"] > shares["voice_power.ogg"]
 
 
 @pytest.mark.slow

@@ -40,7 +40,9 @@ def test_the_chain_is_linear_up_to_the_head() -> None:
     assert revision is not None and revision.down_revision == "0013_transcription_requests"
     revision = script.get_revision("0015_consultations")
     assert revision is not None and revision.down_revision == "0014_township_terms"
-    assert script.get_heads() == ["0015_consultations"]
+    revision = script.get_revision("0016_transcript_unsure_words")
+    assert revision is not None and revision.down_revision == "0015_consultations"
+    assert script.get_heads() == ["0016_transcript_unsure_words"]
 
 
 def test_0010_downgrades_and_upgrades_cleanly(test_databases: TestDatabases) -> None:
@@ -93,7 +95,7 @@ def test_0011_renames_the_job_target_and_keeps_it(test_databases: TestDatabases)
             )
             command.upgrade(_config(conn), "head")
         with engine.begin() as conn:
-            assert MigrationContext.configure(conn).get_current_revision() == "0015_consultations"
+            assert MigrationContext.configure(conn).get_current_revision() == "0016_transcript_unsure_words"
             columns = {c["name"] for c in inspect(conn).get_columns("jobs")}
             assert "target_id" in columns and "suggestion_id" not in columns
             assert inspect(conn).get_foreign_keys("jobs") == []
@@ -106,5 +108,38 @@ def test_0011_renames_the_job_target_and_keeps_it(test_databases: TestDatabases)
                 ),
                 {"t": T0},
             )
+    finally:
+        engine.dispose()
+
+
+def test_0016_adds_the_unsure_word_share_and_keeps_transcripts(test_databases: TestDatabases) -> None:
+    engine = make_engine(test_databases.new())
+    try:
+        with engine.begin() as conn:
+            diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            assert [d for d in diffs if "transcripts" in repr(d)] == []
+            command.downgrade(_config(conn), "0015_consultations")
+        with engine.begin() as conn:
+            assert "unsure_word_share" not in {c["name"] for c in inspect(conn).get_columns("transcripts")}
+            conn.execute(
+                text(
+                    "INSERT INTO suggestions (id, tracking_code, channel, requested_language, status,"
+                    " submitted_at, updated_at) VALUES (7, 'ABCDEFGH', 'voice', 'zh', 'transcribed', :t, :t)"
+                ),
+                {"t": T0},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO transcripts (suggestion_id, engine, model, language, language_probability,"
+                    " text, segments, dropped_segments, confidence, seconds, created_at)"
+                    " VALUES (7, 'faster-whisper', 'whisper-base/int8', 'zh', 1.0, '路灯坏了', '[]', '[]',"
+                    " 0.7, 1.0, :t)"
+                ),
+                {"t": T0},
+            )
+            command.upgrade(_config(conn), "head")
+        with engine.begin() as conn:
+            rows = conn.execute(text("SELECT text, unsure_word_share FROM transcripts")).all()
+            assert [tuple(r) for r in rows] == [("路灯坏了", None)]
     finally:
         engine.dispose()

@@ -109,8 +109,17 @@
     var heard = $("item-heard");
     if (item.segments && item.segments.length) {
       heard.innerHTML = item.segments.map(function (s) {
+        if (s.words && s.words.length) {
+          // Timed words: only the ones the engine was unsure of are marked.
+          return '<span data-start="' + Number(s.start) + '">' + s.words.map(function (w) {
+            if (!w.unsure) { return esc(w.word); }
+            var pct = Math.round(Number(w.probability) * 100);
+            return '<mark class="unsure-word" data-start="' + Number(w.start) + '" title="' +
+              esc(S.unsure_word.replace("{pct}", String(pct))) + '">' + esc(w.word) + "</mark>";
+          }).join("") + "</span>";
+        }
         var cls = s.unsure ? ' class="unsure" title="' + esc(S.unsure) + '"' : "";
-        return "<span" + cls + ' data-start="' + s.start + '">' + esc(s.text) + "</span>";
+        return "<span" + cls + ' data-start="' + Number(s.start) + '">' + esc(s.text) + "</span>";
       }).join(" ");
     } else {
       heard.textContent = item.original_transcript || item.text || "";

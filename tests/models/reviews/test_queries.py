@@ -104,3 +104,20 @@ def test_only_unreviewed_open_items_with_text_follow_a_new_model(db_factory: ses
         rq.record_review(session, reviewed, reviewer="li", category="power", transcript=None, labels=LABELS)
         assert {s.id for s in rq.reclassifiable(session)} == {open_one, routed}
         assert [s.id for s in rq.reclassifiable(session, [routed, dispatched])] == [routed]
+
+
+def test_unsure_words_in_the_transcript_move_a_note_up_the_queue(db_factory: sessionmaker[Session]) -> None:
+    """The category's confidence is lowered by the share of words the speech engine was unsure of:
+    0.6 with half the words unsure (0.3) comes before 0.4 with every word heard clearly."""
+    with unit_of_work(db_factory) as session:
+        clear = _suggestion(session, "needs_review", confidence=0.4)
+        misheard = _suggestion(session, "needs_review", confidence=0.6)
+        untimed = _suggestion(session, "needs_review", confidence=0.5)
+        for sid, share in ((clear, 0.0), (misheard, 0.5), (untimed, None)):
+            queries.add_transcript(
+                session, sid, engine="faster-whisper", model="whisper-base/int8", language="zh",
+                language_probability=1.0, text="路口红绿灯坏了", segments=[], dropped_segments=[],
+                confidence=0.8, seconds=1.0, unsure_word_share=share,
+            )  # fmt: skip
+        total, page = rq.review_queue(session, rq.QueueFilter())
+        assert total == 3 and [s.id for s in page] == [misheard, clear, untimed]
