@@ -21,6 +21,7 @@ from intake.duplicates import DuplicatePolicy, flag_if_duplicate
 from intake.opinions import is_opinion, record_opinion
 from intake.storage import AudioStore
 from intake.submission import PROCESS_JOB
+from intake.understanding import UnderstandingPolicy, doubts
 from models.db import unit_of_work
 from models.directory import queries as directory
 from models.jobs.queue import Handlers
@@ -41,6 +42,11 @@ class RoutingPolicy:
     min_classifier_confidence: float = 0.5
     # Hint Mandarin recognition with the township's vocabulary (a setting; off by default).
     township_vocabulary: bool = False
+
+    @property
+    def understanding(self) -> UnderstandingPolicy:
+        """When a transcript is trusted (intake.understanding), with this policy's confidence floor."""
+        return UnderstandingPolicy(min_confidence=self.min_transcript_confidence)
 
 
 class LazyTranscriber:
@@ -232,9 +238,14 @@ class Pipeline:
     def _review_reasons(self, session: Session, suggestion: Suggestion, has_department: bool) -> list[str]:
         reasons = []
         transcript = queries.transcript_for(session, suggestion.id)
-        if transcript is not None and transcript.confidence < self.policy.min_transcript_confidence:
-            reasons.append(
-                f"The speech was hard to understand (transcript confidence {transcript.confidence:.2f})."
+        if transcript is not None:
+            reasons += doubts(
+                self.policy.understanding,
+                text=transcript.text,
+                language=transcript.language,
+                language_probability=transcript.language_probability,
+                confidence=transcript.confidence,
+                segments=transcript.segments or [],
             )
         if (suggestion.confidence or 0.0) < self.policy.min_classifier_confidence:
             reasons.append(f"The category is uncertain (confidence {suggestion.confidence or 0.0:.2f}).")

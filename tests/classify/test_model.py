@@ -221,7 +221,7 @@ def test_seed_model_has_one_pipeline_per_script(tmp_path: Path, seed_classifier:
 
 
 def test_one_script_with_too_few_examples_gets_a_single_pipeline(seed_examples: list[Example]) -> None:
-    # 521 English seed examples and 49 Chinese: too few for a Chinese model of its own.
+    # The English seed examples and 49 Chinese: too few for a Chinese model of its own.
     chinese = [e for e in seed_examples if script_of(e.text) == "cjk"][: MIN_SCRIPT_EXAMPLES - 1]
     model = train([e for e in seed_examples if script_of(e.text) == "latin"] + chinese)
     assert "route" not in model.pipeline.named_steps
