@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from api import accounts
+from api import accounts, i18n
 from api.accounts import ADMIN, ROLES, AccountExists, Staff
 from api.auth import require_roles
 from api.deps import SessionDep
@@ -72,7 +72,9 @@ def create_account(
             department_code=department_code or None,
         )
     except (InvalidInput, AccountExists) as exc:
-        return _page(request, session, status_for(exc), error=exc.detail)
+        return _page(
+            request, session, status_for(exc), error=i18n.error_text(exc, i18n.page_language(request))
+        )
     return _back()
 
 
@@ -100,7 +102,9 @@ def update_account(
             new_password=new_password or None,
         )
     except InvalidInput as exc:
-        return _page(request, session, status_for(exc), error=exc.detail)
+        return _page(
+            request, session, status_for(exc), error=i18n.error_text(exc, i18n.page_language(request))
+        )
     return _back()
 
 
@@ -116,7 +120,9 @@ def create_token(
     try:
         token = accounts.create_api_token(session, staff_id, name)
     except InvalidInput as exc:
-        return _page(request, session, status_for(exc), error=exc.detail)
+        return _page(
+            request, session, status_for(exc), error=i18n.error_text(exc, i18n.page_language(request))
+        )
     account = staff_queries.get_staff(session, staff_id)
     response = _page(
         request, session, 201, new_token={"token": token, "username": account.username, "name": name}

@@ -13,11 +13,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from api import i18n
 from api.deps import SessionDep
 from api.ids import PathId
 from api.review_views import KNOWN_STATUSES, ReviewerDep, review_item, run_out, version_out
 from api.web.templating import page_language, render
 from models.directory.tables import Department
+from models.errors import N_
 from models.reviews import classifiers
 from models.reviews import queries as rq
 from models.staff import queries as staff_queries
@@ -29,24 +31,27 @@ router = APIRouter(prefix="/staff/review", include_in_schema=False)
 QUEUE_PAGE = 20
 
 
+#: Texts the queue page's script shows (static/review.js), by key.
+SCRIPT_TEXTS: dict[str, str] = {
+    "empty": N_("The queue is empty: nothing left to review."),
+    "saved": N_("Saved"),
+    "confirmed": N_("Confirmed"),
+    "corrected": N_("Corrected"),
+    "error": N_("Could not save"),
+    "no_audio": N_("Typed, no recording"),
+    "unsure": N_("The speech engine was unsure here: listen again"),
+    "left": N_("left to review"),
+    "model": N_("model"),
+    "staff": N_("staff"),
+    "history": N_("History"),
+    "loading": N_("Loading…"),
+}
+
+
 def _strings(request: Request) -> dict[str, str]:
     """Texts the page's script shows, in the page language."""
-    en = page_language(request) == "en"
-    pairs = {
-        "empty": ("队列已清空，没有待核对的建议。", "The queue is empty: nothing left to review."),
-        "saved": ("已保存", "Saved"),
-        "confirmed": ("已确认", "Confirmed"),
-        "corrected": ("已更正", "Corrected"),
-        "error": ("保存失败", "Could not save"),
-        "no_audio": ("文字提交，无录音", "Typed, no recording"),
-        "unsure": ("识别把握不大，请听录音核对", "The speech engine was unsure here: listen again"),
-        "left": ("条待核对", "left to review"),
-        "model": ("模型", "model"),
-        "staff": ("人工", "staff"),
-        "history": ("处理记录", "History"),
-        "loading": ("正在载入…", "Loading…"),
-    }
-    return {key: (pair[1] if en else pair[0]) for key, pair in pairs.items()}
+    lang = page_language(request)
+    return {key: i18n.gettext(message, lang) for key, message in SCRIPT_TEXTS.items()}
 
 
 def _categories(request: Request) -> list[dict[str, Any]]:

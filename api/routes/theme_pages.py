@@ -15,6 +15,7 @@ from api.ids import PathId, form_ids
 from api.staff import ClockDep, StaffDep, require_curator
 from api.web.templating import render
 from classify.theme_jobs import request_recompute
+from models.errors import N_
 from models.taxonomy import CATEGORIES
 from models.themes import store as theme_store
 from models.vocabulary import VILLAGER_STATUS_WORDS
@@ -107,7 +108,7 @@ def merge_form(
     theme_store.merge(
         session,
         theme_id,
-        form_ids(theme_ids or [], "theme numbers"),
+        form_ids(theme_ids or [], N_("theme numbers")),
         actor=require_curator(actor),
         now=clock(),
     )
@@ -127,7 +128,7 @@ def split_form(
     new = theme_store.split(
         session,
         theme_id,
-        form_ids(suggestion_ids or [], "suggestion numbers"),
+        form_ids(suggestion_ids or [], N_("suggestion numbers")),
         title or "",
         actor=require_curator(actor),
         now=clock(),

@@ -21,7 +21,11 @@
   var keyRange = choices.length ? choices[0].dataset.key + "–" + choices[choices.length - 1].dataset.key : "";
 
   function csrfHeaders() {
-    var headers = { "Content-Type": "application/json", "Accept": "application/json" };
+    // Error details in the page's language (api/i18n.py reads Accept-Language).
+    var headers = {
+      "Content-Type": "application/json", "Accept": "application/json",
+      "Accept-Language": document.documentElement.lang || "zh-CN"
+    };
     var meta = document.querySelector('meta[name="csrf-token"]');
     if (meta && meta.content) { headers["X-CSRF-Token"] = meta.content; }
     return headers;
