@@ -9,7 +9,7 @@ TEST_VENV := .venv-test
 # (each session creates its own minsheng_test_* databases there and drops them at the end).
 POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-postgres lint clean mutation
+.PHONY: run test test-postgres lint clean mutation messages
 
 $(RUN_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(RUN_VENV)
@@ -34,6 +34,12 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 
 run: $(RUN_VENV)/.installed
 	$(RUN_VENV)/bin/minsheng serve
+
+# Re-read the code and templates and update the message catalogues (api/locale/*/LC_MESSAGES/
+# messages.po), keeping their translations; then translate what is new (tests/api/test_i18n.py fails
+# on any message without Chinese).
+messages: $(TEST_VENV)/.installed
+	$(TEST_VENV)/bin/python -m api.i18n extract
 
 lint: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/ruff check .

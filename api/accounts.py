@@ -130,8 +130,9 @@ def clean_username(username: str) -> str:
     username = username.strip()
     if not _USERNAME.match(username):
         raise InvalidInput(
-            "A username is 2 to 64 characters: letters, digits, '.', '-' or '_' "
-            f"(starting with a letter or digit); {username!r} is not."
+            "A username is 2 to 64 characters: letters, digits, '.', '-' or '_' (starting "
+            "with a letter or digit); '%(username)s' is not.",
+            username=username,
         )
     return username
 
@@ -139,9 +140,15 @@ def clean_username(username: str) -> str:
 def check_password(password: str) -> None:
     """Refuse passwords that are too short or absurdly long."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        raise InvalidInput(
+            "The password must have at least %(min_password_length)s characters.",
+            min_password_length=MIN_PASSWORD_LENGTH,
+        )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput(f"The password may have at most {MAX_PASSWORD_LENGTH} characters.")
+        raise InvalidInput(
+            "The password may have at most %(max_password_length)s characters.",
+            max_password_length=MAX_PASSWORD_LENGTH,
+        )
 
 
 def clean_roles(roles: Iterable[str]) -> frozenset[str]:
@@ -149,9 +156,13 @@ def clean_roles(roles: Iterable[str]) -> frozenset[str]:
     wanted = frozenset(r.strip() for r in roles if r.strip())
     unknown = sorted(wanted - set(ROLES))
     if unknown:
-        raise InvalidInput(f"Unknown role(s) {', '.join(unknown)}; the roles are {', '.join(ROLES)}.")
+        raise InvalidInput(
+            "Unknown role(s) %(unknown)s; the roles are %(roles)s.",
+            unknown=", ".join(unknown),
+            roles=", ".join(ROLES),
+        )
     if not wanted:
-        raise InvalidInput(f"Give the account at least one role: {', '.join(ROLES)}.")
+        raise InvalidInput("Give the account at least one role: %(roles)s.", roles=", ".join(ROLES))
     return wanted
 
 
@@ -169,7 +180,9 @@ def _department_id(session: Session, code: str | None) -> int | None:
     dept = staff_queries.department_by_code(session, code.strip())
     if dept is None:
         known = ", ".join(d.code for d in staff_queries.list_departments(session))
-        raise InvalidInput(f"There is no department {code!r}; the departments are {known}.")
+        raise InvalidInput(
+            "There is no department '%(code)s'; the departments are %(known)s.", code=code, known=known
+        )
     return dept.id
 
 
@@ -190,7 +203,7 @@ def create_staff(
     check_password(password)
     wanted = clean_roles(roles)
     if staff_queries.staff_by_username(session, username) is not None:
-        raise AccountExists(f"A staff account named {username!r} already exists.")
+        raise AccountExists("A staff account named '%(username)s' already exists.", username=username)
     department_id = _department_id(session, department_code)
     _check_handler_department(wanted, department_id)
     account = staff_queries.add_staff(
@@ -308,7 +321,9 @@ def create_api_token(session: Session, staff_id: int, name: str) -> str:
     if not name or len(name) > 200:
         raise InvalidInput("Give the token a name of 1 to 200 characters (what will use it).")
     if not account.active:
-        raise InvalidInput(f"The account {account.username!r} is disabled; enable it first.")
+        raise InvalidInput(
+            "The account '%(username)s' is disabled; enable it first.", username=account.username
+        )
     token = new_token(API_TOKEN_PREFIX)
     staff_queries.add_api_token(
         session, staff_id, name, sha256_hex(token), token[: len(API_TOKEN_PREFIX) + 6]
@@ -337,7 +352,7 @@ def create_token_for(session: Session, username: str, name: str) -> str:
     """A new API token for the account named ``username`` (the CLI's ``create-token``)."""
     account = staff_queries.staff_by_username(session, username.strip())
     if account is None:
-        raise InvalidInput(f"There is no staff account named {username!r}.")
+        raise InvalidInput("There is no staff account named '%(username)s'.", username=username)
     return create_api_token(session, account.id, name)
 
 

@@ -153,8 +153,10 @@ def _admit(request: Request, identity: Identity | None, roles: tuple[str, ...]) 
     if not staff.has_role(*(roles or ANY_STAFF)):
         held = ", ".join(sorted(staff.roles)) or "none"
         raise PermissionDenied(
-            f"Your account ({staff.username}, roles: {held}) may not do this; "
-            f"it needs the role {' or '.join(roles or ANY_STAFF)}."
+            "Your account (%(username)s, roles: %(held)s) may not do this; it needs the role %(value)s.",
+            username=staff.username,
+            held=held,
+            value=" or ".join(roles or ANY_STAFF),
         )
     request.state.staff = staff
     return staff

@@ -8,7 +8,7 @@ line feed or NUL) gets a leading single quote, which makes the spreadsheet read 
 full-width forms ``＝＋－＠`` are escaped too: Chinese input methods type them, and Excel and WPS
 in Chinese and Japanese settings accept a formula typed with them. So is a cell whose first
 character after leading spaces is one of them, since importers may trim spaces. Numbers the
-product writes stay numbers.
+product writes stay numbers. Times are the township's wall-clock time, to the second.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 
 from fastapi.responses import Response
@@ -34,31 +34,38 @@ def safe_text(text: str) -> str:
     return text
 
 
-def csv_cell(value: object) -> object:
-    """One cell: numbers as they are, None empty, times in ISO 8601, anything else as safe text."""
+def csv_cell(value: object, zone: tzinfo | None = None) -> object:
+    """One cell: numbers as they are, None empty, a time as ``2026-12-08 09:30:05`` in ``zone``
+    (ISO 8601 with its offset when no zone is given), a date as ``2026-12-08``, anything else as
+    safe text."""
     if value is None:
         return ""
     if isinstance(value, int | float | Decimal):
         return value
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        if zone is None:
+            return value.isoformat()
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return aware.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
         return value.isoformat()
     return safe_text(str(value))
 
 
-def csv_text(rows: Iterable[Sequence[object]]) -> str:
+def csv_text(rows: Iterable[Sequence[object]], zone: tzinfo | None = None) -> str:
     """The rows as CSV text (with the BOM), every cell through ``csv_cell``."""
     buffer = io.StringIO()
     buffer.write(BOM)
     writer = csv.writer(buffer)
     for row in rows:
-        writer.writerow([csv_cell(v) for v in row])
+        writer.writerow([csv_cell(v, zone) for v in row])
     return buffer.getvalue()
 
 
-def csv_response(rows: Iterable[Sequence[object]], filename: str) -> Response:
-    """A CSV download (UTF-8 with BOM so spreadsheet software shows Chinese)."""
+def csv_response(rows: Iterable[Sequence[object]], filename: str, zone: tzinfo | None = None) -> Response:
+    """A CSV download (UTF-8 with BOM so spreadsheet software shows Chinese), times in ``zone``."""
     return Response(
-        csv_text(rows).encode("utf-8"),
+        csv_text(rows, zone).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -40,10 +40,17 @@ def form_number(raw: str | None, what: str, *, low: int, high: int, default: int
     if raw is None or not raw.strip():
         if default is not None:
             return default
-        raise InvalidInput(f"Please write the {what}: a whole number from {low} to {high}.")
+        raise InvalidInput(
+            "Please write the %(what)s: a whole number from %(low)s to %(high)s.",
+            what=what,
+            low=low,
+            high=high,
+        )
     number = _whole(raw)
     if number is None or not low <= number <= high:
-        raise InvalidInput(f"The {what} must be a whole number from {low} to {high}.")
+        raise InvalidInput(
+            "The %(what)s must be a whole number from %(low)s to %(high)s.", what=what, low=low, high=high
+        )
     return number
 
 
@@ -60,5 +67,5 @@ def form_ids(raw: str | list[str] | None, what: str) -> list[int]:
     parts = [p for text in texts for p in _LIST_SEPARATORS.split(text) if p]
     ids = [_whole(p) for p in parts]
     if not all(i is not None and 1 <= i <= MAX_ID for i in ids):
-        raise InvalidInput(f"Write the {what} separated by commas, e.g. 12, 15.")
+        raise InvalidInput("Write the %(what)s separated by commas, e.g. 12, 15.", what=what)
     return [i for i in ids if i is not None]

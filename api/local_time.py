@@ -56,7 +56,7 @@ def parse_form_time(raw: str | None, what: str, zone: tzinfo, *, day_time: time)
     try:
         value = _DAY_OR_TIME.validate_python((raw or "").strip())
     except ValidationError:
-        raise InvalidInput(f"Choose the {what} (a date, or a date and time).") from None
+        raise InvalidInput("Choose the %(what)s (a date, or a date and time).", what=what) from None
     return in_township(value, zone, day_time=day_time)
 
 

@@ -32,8 +32,8 @@ class InvalidParameter(InvalidInput):
 
     kind = "InvalidParameter"
 
-    def __init__(self, detail: str, param: str) -> None:
-        super().__init__(detail)
+    def __init__(self, message: str, param: str, /, **params: object) -> None:
+        super().__init__(message, **params)
         self.param = param
 
 

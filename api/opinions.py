@@ -43,7 +43,7 @@ def clause_of(raw: str | None) -> int | None:
     if not raw:
         return None
     if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
-        raise InvalidInput(f"The clause must be a number such as 3, not {raw[:20]!r}. 条款请填写数字。")
+        raise InvalidInput("The clause must be a number such as 3, not '%(raw)s'.", raw=raw[:20])
     return int(raw)
 
 
@@ -67,7 +67,7 @@ async def submit_opinion(
     recording = audio if isinstance(audio, UploadFile) and audio.filename else None
     text = None if recording else _value(form.get("text"))
     if recording is None and not (text or "").strip():
-        raise InvalidInput("Nothing was sent: record your opinion or write it. 请录音或填写您的意见。")
+        raise InvalidInput("Nothing was sent: record your opinion or write it.")
     sent = submission.Submission(
         Submitter(phone=_value(form.get("phone")), village=_value(form.get("village"))),
         text=text,

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from fastapi import Request
 
-from models.errors import RateLimited
+from models.errors import N_, RateLimited
 
 
 class TooManyRequests(RateLimited):
@@ -29,8 +29,8 @@ class TooManyRequests(RateLimited):
 
     kind = "TooManyRequests"
 
-    def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail)
+    def __init__(self, message: str, /, *, retry_after: int, **params: object) -> None:
+        super().__init__(message, **params)
         self.retry_after = retry_after
 
 
@@ -101,9 +101,11 @@ def enforce(limiter: SlidingWindow, request: Request, what: str) -> None:
     if wait is not None:
         seconds = _seconds(wait)
         raise TooManyRequests(
-            f"Too many {what} from your connection in a short time. Please wait {seconds} seconds "
-            "and try again.",
+            "Too many %(what)s from your connection in a short time. Please wait %(seconds)s "
+            "seconds and try again.",
             retry_after=seconds,
+            what=what,
+            seconds=seconds,
         )
 
 
@@ -119,13 +121,14 @@ def count_sign_in(request: Request, account: str) -> None:
     if wait is not None:
         seconds = _seconds(wait)
         raise AccountPaused(
-            f"Too many wrong passwords for this account in a short time, so it is paused for now. "
-            f"Please wait {seconds} seconds and try again; other accounts can still sign in. "
-            "If you have forgotten the password, ask the administrator to reset it.",
+            "Too many wrong passwords for this account in a short time, so it is paused for "
+            "now. Please wait %(seconds)s seconds and try again; other accounts can still "
+            "sign in. If you have forgotten the password, ask the administrator to reset it.",
             retry_after=seconds,
+            seconds=seconds,
         )
     try:
-        enforce(limits.login, request, "sign-in attempts")
+        enforce(limits.login, request, N_("sign-in attempts"))
     except TooManyRequests:
         limits.login_account.release(account)
         raise
@@ -169,9 +172,9 @@ def limits_of(request: Request) -> RateLimits:
 # cost every request a hop through the thread pool.
 async def limit_submissions(request: Request) -> None:
     """Dependency: count a suggestion submission against the client's limit."""
-    enforce(limits_of(request).submit, request, "submissions")
+    enforce(limits_of(request).submit, request, N_("submissions"))
 
 
 async def limit_tracking(request: Request) -> None:
     """Dependency: count a tracking look-up against the client's limit."""
-    enforce(limits_of(request).track, request, "tracking look-ups")
+    enforce(limits_of(request).track, request, N_("tracking look-ups"))

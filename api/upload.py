@@ -42,7 +42,7 @@ async def read_form(request: Request, max_file_bytes: int) -> FormData:
         if content_type.startswith("application/x-www-form-urlencoded"):
             return await FormParser(request.headers, _limited(request, limit)).parse()
     except MultiPartException as exc:
-        raise InvalidInput(f"The form could not be read: {exc.message}") from exc
+        raise InvalidInput("The form could not be read: %(message2)s", message2=exc.message) from exc
     raise InvalidInput(
         "Send the suggestion as a form (multipart/form-data) with an 'audio' file or a 'text' field."
     )

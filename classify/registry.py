@@ -126,8 +126,10 @@ class ClassifierRegistry:
         classifier.vector_store = self.vectors
         if classifier.metadata.get("sha256") != expected:
             raise ModelIntegrityError(
-                f"Classifier version {version_id} at {path} is not the artefact that was registered "
-                "(its sha256 differs from the database record)."
+                "Classifier version %(version_id)s at %(path)s is not the artefact that was "
+                "registered (its sha256 differs from the database record).",
+                version_id=version_id,
+                path=path,
             )
         with unit_of_work(self.factory) as session:
             if not artefacts.has_artefact(session, version_id):  # registered before artefacts were kept
@@ -146,7 +148,9 @@ class ClassifierRegistry:
             model_file, data, meta_text = row.model_file, row.model, row.metadata_json
         if Path(model_file).name != model_file:
             raise ModelIntegrityError(
-                f"Classifier version {version_id} names an odd model file {model_file!r}"
+                "Classifier version %(version_id)s names an odd model file '%(model_file)s'",
+                version_id=version_id,
+                model_file=model_file,
             )
         local.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".fetch-", dir=local.parent))

@@ -333,7 +333,11 @@ class Learner:
         try:
             self.registry.load_version(version_id)
         except DomainError as exc:
-            raise InvalidInput(f"Version {version_id} cannot be activated: {exc.detail}") from None
+            raise InvalidInput(
+                "Version %(version_id)s cannot be activated: %(detail)s",
+                version_id=version_id,
+                detail=exc.detail,
+            ) from None
         previous = classifiers.active_classifier(session)
         classifiers.activate_classifier(session, version_id)
         version.note = (version.note or "") + f" | activated by {actor} at {utcnow():%Y-%m-%d %H:%M} UTC"

@@ -39,13 +39,17 @@ def _read_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise InvalidInput(f"{path}: file not found") from None
+        raise InvalidInput("%(path)s: file not found", path=path) from None
     except OSError as exc:
-        raise InvalidInput(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise InvalidInput(
+            "%(path)s: cannot be read (%(value)s)", path=path, value=exc.strerror or exc
+        ) from None
     try:
         return data.decode("utf-8-sig")  # tolerates the BOM Excel writes
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path}: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8") from None
+        raise InvalidInput(
+            "%(path)s: not UTF-8 text (byte %(start)s); save the CSV as UTF-8", path=path, start=exc.start
+        ) from None
 
 
 def _read_one(path: Path) -> list[Example]:
@@ -54,17 +58,20 @@ def _read_one(path: Path) -> list[Example]:
         header = next(reader)
     except StopIteration:
         raise InvalidInput(
-            f"{path}: the file is empty; expected a header row with columns text,label"
+            "%(path)s: the file is empty; expected a header row with columns text,label", path=path
         ) from None
     except csv.Error as exc:
-        raise InvalidInput(f"{path}, line 1: malformed CSV ({exc})") from None
+        raise InvalidInput("%(path)s, line 1: malformed CSV (%(exc)s)", path=path, exc=exc) from None
     columns = [h.strip().lower() for h in header]
     missing = [c for c in ("text", "label") if c not in columns]
     if missing:
         found = ", ".join(repr(h) for h in header) or "none"
         raise InvalidInput(
-            f"{path}, line 1: missing column(s) {', '.join(missing)}; the header must name text and label "
-            f"(found: {found})"
+            "%(path)s, line 1: missing column(s) %(missing)s; the header must name text and "
+            "label (found: %(found)s)",
+            path=path,
+            missing=", ".join(missing),
+            found=found,
         )
     text_at, label_at = columns.index("text"), columns.index("label")
     examples: list[Example] = []
@@ -76,7 +83,9 @@ def _read_one(path: Path) -> list[Example]:
         except StopIteration:
             break
         except csv.Error as exc:
-            raise InvalidInput(f"{path}, line {line}: malformed CSV ({exc})") from None
+            raise InvalidInput(
+                "%(path)s, line %(line)s: malformed CSV (%(exc)s)", path=path, line=line, exc=exc
+            ) from None
         if not any(cell.strip() for cell in row):
             continue  # blank line
         rows += 1
@@ -86,11 +95,19 @@ def _read_one(path: Path) -> list[Example]:
         label = row[label_at].strip() if label_at < len(row) else ""
         if label not in LABELS:
             what = f"unknown label {label!r}" if label else "no label"
-            raise InvalidInput(f"{path}, line {line}: {what}; expected one of {', '.join(LABELS)}")
+            raise InvalidInput(
+                "%(path)s, line %(line)s: %(what)s; expected one of %(labels)s",
+                path=path,
+                line=line,
+                what=what,
+                labels=", ".join(LABELS),
+            )
         examples.append(Example(text, label))
     if not examples:
         detail = "only empty texts" if rows else "no data rows"
-        raise InvalidInput(f"{path}: {detail} after the header; nothing to train on")
+        raise InvalidInput(
+            "%(path)s: %(detail)s after the header; nothing to train on", path=path, detail=detail
+        )
     return examples
 
 
@@ -122,7 +139,9 @@ def _check_trainable(examples: Sequence[Example]) -> None:
         raise InvalidInput("no training examples")
     labels = {e.label for e in examples}
     if len(labels) < 2:
-        raise InvalidInput(f"training needs at least two categories; the data only has {sorted(labels)}")
+        raise InvalidInput(
+            "training needs at least two categories; the data only has %(labels)s", labels=sorted(labels)
+        )
 
 
 def train(
@@ -197,8 +216,9 @@ def evaluate(
         unknown = [label for label in labels if label not in LABELS]
         if unknown or not labels:
             raise InvalidInput(
-                f"unknown label(s) {', '.join(map(repr, unknown)) or '(none given)'}; "
-                f"expected some of {', '.join(LABELS)}"
+                "unknown label(s) %(value)s; expected some of %(labels)s",
+                value=", ".join(map(repr, unknown)) or "(none given)",
+                labels=", ".join(LABELS),
             )
     predictions = classifier.predict([e.text for e in examples])
     return _metrics([e.label for e in examples], [p.label for p in predictions], labels)
@@ -211,9 +231,11 @@ def cross_validate(examples: Sequence[Example], folds: int = 5, random_state: in
     """
     _check_trainable(examples)
     if folds < 2:
-        raise InvalidInput(f"cross-validation needs at least 2 folds, not {folds}")
+        raise InvalidInput("cross-validation needs at least 2 folds, not %(folds)s", folds=folds)
     if len(examples) < 4:
-        raise InvalidInput(f"cross-validation needs at least 4 examples, not {len(examples)}")
+        raise InvalidInput(
+            "cross-validation needs at least 4 examples, not %(examples)s", examples=len(examples)
+        )
     ordered = sorted(examples, key=lambda e: (e.text, e.label))
     labels = [e.label for e in ordered]
     smallest = min(labels.count(label) for label in set(labels))

@@ -44,7 +44,7 @@ import numpy as np
 from av.audio.codeccontext import AudioCodecContext
 from av.audio.stream import AudioStream
 
-from models.errors import InvalidInput, TooLarge, UnsupportedMedia
+from models.errors import N_, InvalidInput, TooLarge, UnsupportedMedia
 
 log = logging.getLogger(__name__)
 
@@ -341,30 +341,42 @@ _MKV_CODECS = (
 
 def _not_audio(what: str) -> NotAudio:
     return NotAudio(
-        f"This file is not a sound recording we can read: {what}. Please send a voice recording ({ACCEPTED})."
+        "This file is not a sound recording we can read: %(what)s. Please send a voice "
+        "recording (%(accepted)s).",
+        what=what,
+        accepted=ACCEPTED,
     )
 
 
 def _unsupported(container: str, codec: str) -> NotAudio:
     return NotAudio(
-        f"This {container} file holds sound in a format we cannot read ({codec}). "
-        f"Please send the recording as {ACCEPTED}."
+        "This %(container)s file holds sound in a format we cannot read (%(codec)s). "
+        "Please send the recording as %(accepted)s.",
+        container=container,
+        codec=codec,
+        accepted=ACCEPTED,
     )
 
 
 def _cut_off(container: str) -> CorruptAudio:
     return CorruptAudio(
-        f"This {container} recording is damaged or incomplete (perhaps the upload was cut "
-        "off), so it cannot be played. Please send the recording again."
+        "This %(container)s recording is damaged or incomplete (perhaps the upload was "
+        "cut off), so it cannot be played. Please send the recording again.",
+        container=container,
     )
 
 
 def _implausible(rate: int, channels: int) -> CorruptAudio:
     described = f"{channels} channel{'' if channels == 1 else 's'} at {rate:,} samples per second"
     return CorruptAudio(
-        f"This recording's header is damaged or not from a voice recorder: it describes {described}, "
-        f"and we accept 1 to {MAX_CHANNELS} channels at {MIN_SAMPLE_RATE:,} to {MAX_SAMPLE_RATE:,} "
-        "samples per second. Please record or export it again."
+        "This recording's header is damaged or not from a voice recorder: it describes "
+        "%(described)s, and we accept 1 to %(max_channels)s channels at "
+        "%(min_sample_rate)s to %(max_sample_rate)s samples per second. Please record or "
+        "export it again.",
+        described=described,
+        max_channels=MAX_CHANNELS,
+        min_sample_rate=format(MIN_SAMPLE_RATE, ","),
+        max_sample_rate=format(MAX_SAMPLE_RATE, ","),
     )
 
 
@@ -440,7 +452,7 @@ def _mp4_codec(f: IO[bytes], size: int) -> str:
         start = moov.find(b"stsd", start + 4)
     if has_sound:
         raise _unsupported("M4A", "an unknown encoding")
-    raise _not_audio("it is an MP4 file without any sound track")
+    raise _not_audio(N_("it is an MP4 file without any sound track"))
 
 
 def _ogg_codec(head: bytes) -> str:
@@ -453,7 +465,7 @@ def _ogg_codec(head: bytes) -> str:
         if magic in first_page:
             raise _unsupported("Ogg", name)
     if b"\x80theora" in first_page:
-        raise _not_audio("it is a video file without any sound track")
+        raise _not_audio(N_("it is a video file without any sound track"))
     raise _cut_off("Ogg")
 
 
@@ -481,7 +493,7 @@ def _mkv_codec(head: bytes) -> str:
             return _PCM_INT.get(bits, "pcm_s16le")
         raise _unsupported("WebM", codec_id.decode("ascii"))
     if ids:
-        raise _not_audio("it is a video file without any sound track")
+        raise _not_audio(N_("it is a video file without any sound track"))
     raise _cut_off("WebM")
 
 
@@ -539,7 +551,11 @@ def _fmt_bytes(n: int) -> str:
 def too_large(max_bytes: int, size: int | None = None) -> AudioTooLarge:
     """The error for a file over ``max_bytes`` (its ``size`` when known, e.g. not while streaming)."""
     what = f"The file is {_fmt_bytes(size)}" if size is not None else "The file is over the size limit"
-    return AudioTooLarge(f"{what}; the limit is {_fmt_bytes(max_bytes)}. Please send a shorter recording.")
+    return AudioTooLarge(
+        "%(what)s; the limit is %(fmt_bytes)s. Please send a shorter recording.",
+        what=what,
+        fmt_bytes=_fmt_bytes(max_bytes),
+    )
 
 
 class _Stopped(Exception):
@@ -641,7 +657,7 @@ def _run_ffmpeg(path: Path, plan: _Plan, seconds: float, timeout: float, out: np
     stderr = tail.decode(errors="replace")
     log.warning("ffmpeg could not decode %s (%s, %s): %s", path, plan.format, codec, stderr)
     if "does not contain any stream" in stderr or "matches no streams" in stderr:
-        raise _not_audio("the file holds no sound track")
+        raise _not_audio(N_("the file holds no sound track"))
     raise _cut_off(_DISPLAY[plan.format])
 
 
@@ -673,13 +689,14 @@ def _check_duration(duration: float, limits: AudioLimits, cap: float) -> None:
             length = f"The recording is longer than the limit of {limit}."
         else:
             length = f"The recording is {_fmt_seconds(duration)} long; the limit is {limit}."
-        raise AudioTooLong(f"{length} Please split it or send a shorter note.")
+        raise AudioTooLong("%(length)s Please split it or send a shorter note.", length=length)
     if duration < limits.min_seconds:
         what = "has no sound in it" if duration == 0 else f"is only {_fmt_seconds(duration)} long"
         raise AudioTooShort(
-            f"The recording {what}; the shortest we accept is "
-            f"{_fmt_seconds(limits.min_seconds)}. Please record the message again "
-            "and speak for a few seconds."
+            "The recording %(what)s; the shortest we accept is %(fmt_seconds)s. Please "
+            "record the message again and speak for a few seconds.",
+            what=what,
+            fmt_seconds=_fmt_seconds(limits.min_seconds),
         )
 
 
@@ -711,8 +728,9 @@ def _stopped(exc: _Stopped, timeout: float) -> CorruptAudio:
     """The error for a decode that did not finish (see :class:`_Stopped`)."""
     if exc.timed_out:
         return CorruptAudio(
-            f"This recording takes longer than {_fmt_seconds(timeout)} to decode, far longer than any "
-            "voice note, so it cannot be played. Please record or export it again."
+            "This recording takes longer than %(fmt_seconds)s to decode, far longer than any "
+            "voice note, so it cannot be played. Please record or export it again.",
+            fmt_seconds=_fmt_seconds(timeout),
         )
     return CorruptAudio(
         "Decoding this recording was stopped before it finished (the server may be short of "

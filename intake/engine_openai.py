@@ -36,8 +36,11 @@ def require_openai_whisper() -> tuple[ModuleType, ModuleType]:
         import torch
         import whisper
     except ImportError as exc:
-        detail = f"The openai-whisper engine needs torch and openai-whisper ({exc}). {INSTALL_HINT}"
-        raise EngineUnavailable(detail) from exc
+        raise EngineUnavailable(
+            "The openai-whisper engine needs torch and openai-whisper (%(problem)s). %(hint)s",
+            problem=str(exc),
+            hint=INSTALL_HINT,
+        ) from exc
     return torch, whisper
 
 

@@ -17,7 +17,11 @@ def build_transcriber(
     from intake.weights import ensure_base_model
 
     if engine not in ENGINES:
-        raise InvalidInput(f"Unknown speech engine {engine!r}; choose one of: {', '.join(ENGINES)}.")
+        raise InvalidInput(
+            "Unknown speech engine '%(engine)s'; choose one of: %(engines)s.",
+            engine=engine,
+            engines=", ".join(ENGINES),
+        )
     ct2_dir = ensure_base_model(cache_dir)
     if engine == "faster-whisper":
         from intake.engine_faster import FasterWhisperEngine

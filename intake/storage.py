@@ -250,7 +250,11 @@ class S3AudioStore(AudioStore):
                 "Nothing was stored; please send it again in a few minutes."
             ) from exc
         if stored != size:
-            raise StorageUnavailable(f"The audio store kept {stored} of {size} bytes; please send it again.")
+            raise StorageUnavailable(
+                "The audio store kept %(stored)s of %(size)s bytes; please send it again.",
+                stored=stored,
+                size=size,
+            )
 
     @contextmanager
     def local_copy(self, relative: str | Path) -> Iterator[Path]:
@@ -263,7 +267,9 @@ class S3AudioStore(AudioStore):
                 self.client.download_file(self.bucket, self.key_of(relative), str(path))
             except Exception as exc:
                 raise StorageUnavailable(
-                    f"The recording {Path(relative).name} could not be read from the audio store: {exc}"
+                    "The recording %(name)s could not be read from the audio store: %(exc)s",
+                    name=Path(relative).name,
+                    exc=exc,
                 ) from exc
             yield path
         finally:

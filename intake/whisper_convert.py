@@ -46,7 +46,11 @@ def _torch() -> ModuleType:
     except ImportError as exc:
         from intake.engine_openai import INSTALL_HINT, EngineUnavailable
 
-        raise EngineUnavailable(f"Converting Whisper weights needs torch ({exc}). {INSTALL_HINT}") from exc
+        raise EngineUnavailable(
+            "Converting Whisper weights needs torch (%(exc)s). %(install_hint)s",
+            exc=exc,
+            install_hint=INSTALL_HINT,
+        ) from exc
     return torch
 
 
@@ -69,7 +73,11 @@ def read_ct2_variables(model_bin: Path) -> tuple[str, dict[str, np.ndarray]]:
     with model_bin.open("rb") as fh:
         version = _read(fh, "I")
         if version != _BINARY_VERSION:
-            raise ConversionError(f"model.bin has binary version {version}; only {_BINARY_VERSION} is read")
+            raise ConversionError(
+                "model.bin has binary version %(version)s; only %(binary_version)s is read",
+                version=version,
+                binary_version=_BINARY_VERSION,
+            )
         spec = _read_string(fh)
         _read(fh, "I")  # spec revision
         for _ in range(_read(fh, "I")):
@@ -78,7 +86,11 @@ def read_ct2_variables(model_bin: Path) -> tuple[str, dict[str, np.ndarray]]:
             type_id, nbytes = _read(fh, "B"), _read(fh, "I")
             dtype = _DTYPES[type_id] if type_id < len(_DTYPES) else None
             if dtype is None:
-                raise ConversionError(f"variable {name} has unsupported CTranslate2 type id {type_id}")
+                raise ConversionError(
+                    "variable %(name)s has unsupported CTranslate2 type id %(type_id)s",
+                    name=name,
+                    type_id=type_id,
+                )
             raw = fh.read(nbytes)
             if len(raw) != nbytes:
                 raise ConversionError("model.bin ends early: the file is truncated")
@@ -118,7 +130,7 @@ def _attention(v: dict[str, np.ndarray], src: str, dst: str, cross: bool) -> dic
         if part != "key":
             out[f"{dst}.{part}.bias"] = bias
         elif np.any(bias != 0):
-            raise ConversionError(f"{src}: key bias is not zero; openai-whisper's key has no bias")
+            raise ConversionError("%(src)s: key bias is not zero; openai-whisper's key has no bias", src=src)
     return out | _linear(v, f"{src}/{out_proj}", f"{dst}.out") | _norm(v, f"{src}/layer_norm", f"{dst}_ln")
 
 
@@ -146,7 +158,7 @@ def convert(ct2_dir: Path) -> dict:
     torch = _torch()
     spec, v = read_ct2_variables(ct2_dir / "model.bin")
     if spec != "WhisperSpec":
-        raise ConversionError(f"{ct2_dir} holds a {spec}, not a Whisper model")
+        raise ConversionError("%(ct2_dir)s holds a %(spec)s, not a Whisper model", ct2_dir=ct2_dir, spec=spec)
     if any(name.endswith("weight_scale") for name in v):
         raise ConversionError("quantised CTranslate2 models cannot be converted; use a float16/32 one")
     n_audio_layer, n_text_layer = _count_layers(v, "encoder"), _count_layers(v, "decoder")

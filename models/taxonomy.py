@@ -107,4 +107,6 @@ def category(code: str) -> Category:
     try:
         return _BY_CODE[code]
     except KeyError:
-        raise InvalidInput(f"unknown category {code!r}; expected one of {', '.join(LABELS)}") from None
+        raise InvalidInput(
+            "unknown category '%(code)s'; expected one of %(labels)s", code=code, labels=", ".join(LABELS)
+        ) from None

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from api import accounts
+from api import accounts, i18n
 from api.accounts import ADMIN, ROLES, AccountExists, Staff
 from api.auth import require_roles
 from api.deps import SessionDep
@@ -73,7 +73,9 @@ def create_account(
             department_code=department_code or None,
         )
     except (InvalidInput, AccountExists) as exc:
-        return _page(request, session, status_for(exc), error=exc.detail)
+        return _page(
+            request, session, status_for(exc), error=i18n.error_text(exc, i18n.page_language(request))
+        )
     return _back()
 
 
@@ -101,7 +103,9 @@ def update_account(
             new_password=new_password or None,
         )
     except InvalidInput as exc:
-        return _page(request, session, status_for(exc), error=exc.detail)
+        return _page(
+            request, session, status_for(exc), error=i18n.error_text(exc, i18n.page_language(request))
+        )
     return _back()
 
 
@@ -117,7 +121,9 @@ def create_token(
     try:
         token = accounts.create_api_token(session, staff_id, name)
     except InvalidInput as exc:
-        return _page(request, session, status_for(exc), error=exc.detail)
+        return _page(
+            request, session, status_for(exc), error=i18n.error_text(exc, i18n.page_language(request))
+        )
     account = staff_queries.get_staff(session, staff_id)
     response = _page(
         request, session, 201, new_token={"token": token, "username": account.username, "name": name}

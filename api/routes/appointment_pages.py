@@ -27,7 +27,7 @@ from models.appointments import flow
 from models.appointments.tables import AppointmentSession
 from models.directory import queries as directory
 from models.directory.queries import MAX_DEADLINE_DAYS
-from models.errors import InvalidInput
+from models.errors import N_, InvalidInput
 from models.staff import queries as staff_queries
 from models.suggestions.lifecycle import NotPermitted
 from models.vocabulary import VILLAGER_STATUS_WORDS
@@ -127,7 +127,7 @@ def raise_form(
     if DEPUTY not in actor.roles and ADMIN not in actor.roles:
         raise NotPermitted("Only deputies and the township government raise topics.")
     if origin == "government" and ADMIN not in actor.roles:
-        raise NotPermitted("Only the township government (an administrator) publishes topics (政府点题).")
+        raise NotPermitted("Only the township government (an administrator) publishes topics.")
     flow.raise_request(
         session,
         origin=origin,
@@ -135,8 +135,8 @@ def raise_form(
         title=title or "",
         detail=detail,
         requested_by=actor.username,
-        suggestion_ids=form_ids(suggestion_ids, "suggestion numbers"),
-        theme_ids=form_ids(theme_ids, "theme numbers"),
+        suggestion_ids=form_ids(suggestion_ids, N_("suggestion numbers")),
+        theme_ids=form_ids(theme_ids, N_("theme numbers")),
         now=clock(),
     )
     return _back("raised")
@@ -152,7 +152,7 @@ def accept_form(
     on: Text = None,
 ) -> RedirectResponse:
     """Accept an invitation with a date (the browser sends the township's wall-clock time)."""
-    when = parse_form_time(on, "meeting date", context.settings.timezone, day_time=MEETING_TIME)
+    when = parse_form_time(on, N_("meeting date"), context.settings.timezone, day_time=MEETING_TIME)
     flow.accept_invitation(session, request_id, on=when, actor=actor.username, now=clock())
     return _back("accepted_invitation")
 
@@ -171,7 +171,7 @@ def schedule_form(
     request_id: PathId, session: SessionDep, actor: AdminDep, clock: ClockDep, session_id: Text = None
 ) -> RedirectResponse:
     """Put a request on a planned session."""
-    meeting = form_number(session_id, "session number", low=1, high=MAX_ID)
+    meeting = form_number(session_id, N_("session number"), low=1, high=MAX_ID)
     flow.schedule(session, request_id, meeting, actor=actor.username, now=clock())
     return _back("scheduled")
 
@@ -201,7 +201,7 @@ def plan_form(
         raise InvalidInput("Choose the date of the first session.") from exc
     flow.plan_fixed_sessions(
         session, first=start, every_months=context.settings.appointment_every_months,
-        count=form_number(count, "number of sessions", low=1, high=24, default=3), hour=flow.SESSION_HOUR,
+        count=form_number(count, N_("number of sessions"), low=1, high=24, default=3), hour=flow.SESSION_HOUR,
         zone=context.settings.timezone, actor=actor.username, now=clock(),
     )  # fmt: skip
     return _back("planned")
@@ -229,11 +229,11 @@ def item_form(
 ) -> RedirectResponse:
     """Add an agenda item (dispatched to its department through the workflow), due by the end of the
     day ``days`` from today on the township's clock."""
-    within = form_number(days, "number of days", low=1, high=MAX_DEADLINE_DAYS, default=30)
+    within = form_number(days, N_("number of days"), low=1, high=MAX_DEADLINE_DAYS, default=30)
     due_day = local(clock(), context.settings.timezone).date() + timedelta(days=within)
     deadline = in_township(due_day, context.settings.timezone, day_time=END_OF_DAY)
     flow.add_item(
-        session, session_id, request_id=form_id(request_id, "topic number"), title=title or "",
+        session, session_id, request_id=form_id(request_id, N_("topic number")), title=title or "",
         actions=actions or "", department_code=department_code or "", deadline=deadline,
         actor=actor.username, now=clock(),
     )  # fmt: skip
@@ -250,6 +250,6 @@ def rating_form(
     comment: Text = None,
 ) -> RedirectResponse:
     """The requesting deputy rates a handled item."""
-    stars = form_number(score, "rating", low=1, high=5)
+    stars = form_number(score, N_("rating"), low=1, high=5)
     flow.rate_item(session, item_id, score=stars, comment=comment, deputy=actor.username, now=clock())
     return _back("rated")

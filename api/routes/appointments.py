@@ -114,7 +114,7 @@ def _session_out(meeting: AppointmentSession, counts: dict[str, int]) -> Session
 def raise_request(body: RequestIn, session: SessionDep, staff: DeputyOrAdmin, clock: ClockDep) -> RequestOut:
     """Raise a topic (deputies) or publish one (the government: admins only)."""
     if body.origin == "government" and ADMIN not in staff.roles:
-        raise NotPermitted("Only the township government (an administrator) publishes topics (政府点题).")
+        raise NotPermitted("Only the township government (an administrator) publishes topics.")
     request = flow.raise_request(
         session,
         origin=body.origin,

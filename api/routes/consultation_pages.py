@@ -159,7 +159,7 @@ def _date(raw: str | None) -> date:
     try:
         return date.fromisoformat((raw or "").strip())
     except ValueError as exc:
-        raise InvalidInput("Give the meeting's date as YYYY-MM-DD. 请按“年-月-日”填写会议日期。") from exc
+        raise InvalidInput("Give the meeting's date as YYYY-MM-DD.") from exc
 
 
 @router.post("/staff/consultations/{consultation_id}/meeting")

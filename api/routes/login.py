@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api import accounts
+from api import accounts, i18n
 from api.accounts import CsrfRejected, LoginFailed, Staff
 from api.auth import (
     SESSION_COOKIE,
@@ -136,7 +136,12 @@ async def login(
     try:
         started, device = await run_in_threadpool(sign_in)
     except (TooManyRequests, LoginFailed, CsrfRejected) as exc:
-        response = render(request, "login.html", {**page, "error": exc.detail}, status_code=status_for(exc))
+        response = render(
+            request,
+            "login.html",
+            {**page, "error": i18n.error_text(exc, i18n.page_language(request))},
+            status_code=status_for(exc),
+        )
         if isinstance(exc, TooManyRequests):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response

@@ -35,7 +35,7 @@ from api.staff import ClockDep
 from api.submission import track_path
 from api.upload import read_form
 from intake.submission import Submitter
-from models.errors import InvalidInput, NotFound
+from models.errors import N_, InvalidInput, NotFound
 from models.privacy import scrub
 from models.suggestions.open311 import RequestFilter, find_requests
 from models.suggestions.tables import Open311Request, Suggestion
@@ -108,7 +108,9 @@ def service_definition(service_code: str) -> dict[str, Any]:
     try:
         cat = category(service_code)
     except InvalidInput:
-        raise NotFound(f"No service with the service_code {service_code!r}.") from None
+        raise NotFound(
+            "No service with the service_code '%(service_code)s'.", service_code=service_code
+        ) from None
     return {"service_code": cat.code, "attributes": []}
 
 
@@ -146,7 +148,7 @@ def _audience(request: Request, context: AppContext) -> Audience:
     identity = identify(request) if key is None else None
     if identity is not None and identity.staff.has_role(*ANY_STAFF):
         return STAFF
-    enforce(limits_of(request).open311, request, "Open311 reads")
+    enforce(limits_of(request).open311, request, N_("Open311 reads"))
     if key is not None:
         raise PermissionDenied("This api_key is not valid. Leave it out to read the public view.")
     return Audience(full=False, internal=False, location=context.settings.open311_public_location)
@@ -217,10 +219,14 @@ def _date(request: Request, name: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
         if parsed.tzinfo is None:
-            raise InvalidInput(f"{name} has no time zone; give one, {example}.")
+            raise InvalidInput(
+                "%(name)s has no time zone; give one, %(example)s.", name=name, example=example
+            )
         return parsed.astimezone(UTC)  # years 1 and 9999 overflow here with their offset
     except (ValueError, OverflowError):
-        raise InvalidInput(f"{name} must be a W3C date-time with a time zone, {example}.") from None
+        raise InvalidInput(
+            "%(name)s must be a W3C date-time with a time zone, %(example)s.", name=name, example=example
+        ) from None
 
 
 def _int(request: Request, name: str, default: int, high: int) -> int:
@@ -229,7 +235,7 @@ def _int(request: Request, name: str, default: int, high: int) -> int:
         return default
     number = _whole(value, 1, high)
     if number is None:
-        raise InvalidInput(f"{name} must be a whole number from 1 to {high}.")
+        raise InvalidInput("%(name)s must be a whole number from 1 to %(high)s.", name=name, high=high)
     return number
 
 
@@ -252,8 +258,10 @@ def list_requests(
     ids = [_whole(i, 1, MAX_ID) for i in ids_text]
     if len(ids) > MAX_RESULTS or any(i is None for i in ids):
         raise InvalidInput(
-            f"service_request_id must be a comma-separated list of at most {MAX_RESULTS} request ids "
-            f"(whole numbers from 1 to {MAX_ID})."
+            "service_request_id must be a comma-separated list of at most %(max_results)s "
+            "request ids (whole numbers from 1 to %(max_id)s).",
+            max_results=MAX_RESULTS,
+            max_id=MAX_ID,
         )
     statuses = _csv(q.get("status"))
     if any(s not in ("open", "closed") for s in statuses):
@@ -296,7 +304,10 @@ def read_request(
         else []
     )
     if not rows:
-        raise NotFound(f"No service request with the id {service_request_id[:40]!r}.")
+        raise NotFound(
+            "No service request with the id '%(service_request_id)s'.",
+            service_request_id=service_request_id[:40],
+        )
     s, extra = rows[0]
     return [request_out(s, extra, _locale(request), extensions=_extensions(request), audience=audience)]
 
@@ -328,7 +339,9 @@ async def create_request(request: Request, context: ContextDep) -> list[dict[str
         try:
             category(code)
         except InvalidInput:
-            raise InvalidInput(f"service_code {code!r} is not a service; see services.json.") from None
+            raise InvalidInput(
+                "service_code '%(code)s' is not a service; see services.json.", code=code
+            ) from None
         lat, lon = _field(form, "lat"), _field(form, "long")
         address = _field(form, "address_string") or _field(form, "address_id")
         if (lat is None) != (lon is None):
@@ -386,7 +399,7 @@ def _float(value: str | None, name: str) -> float | None:
     try:
         return float(value)
     except ValueError:
-        raise InvalidInput(f"{name} must be a number, not {value!r}.") from None
+        raise InvalidInput("%(name)s must be a number, not '%(value)s'.", name=name, value=value) from None
 
 
 async def _read(request: Request) -> Any:

@@ -40,7 +40,7 @@ from intake import transcription_job
 from intake.asr import SUPPORTED_LANGUAGES
 from intake.transcription_job import TranscriptionOrder, TranscriptionResult
 from intake.weights import WeightsMissing, find_source
-from models.errors import Unavailable
+from models.errors import N_, Unavailable
 
 #: The model id of the installed weights, and the name OpenAI's clients use by default.
 INSTALLED_MODEL = "whisper-base"
@@ -96,7 +96,11 @@ def _model(name: str) -> ModelOut:
         if model.id == name:
             return model
     known = ", ".join(m.id for m in installed_models()) or "none (the Whisper weights are not installed)"
-    raise ModelNotFound(f"The model {name[:MAX_ECHO_CHARS]!r} does not exist here. Models: {known}.")
+    raise ModelNotFound(
+        "The model '%(name)s' does not exist here. Models: %(known)s.",
+        name=name[:MAX_ECHO_CHARS],
+        known=known,
+    )
 
 
 @router.get("/models", response_model=ModelListOut)
@@ -161,7 +165,11 @@ def _choice(value: str | None, name: str, choices: tuple[str, ...], default: str
         return default
     if value not in choices:
         raise InvalidParameter(
-            f"{value[:MAX_ECHO_CHARS]!r} is not a valid {name}; use one of: {', '.join(choices)}.", name
+            "'%(value)s' is not a valid %(name)s; use one of: %(choices)s.",
+            name,
+            value=value[:MAX_ECHO_CHARS],
+            name=name,
+            choices=", ".join(choices),
         )
     return value
 
@@ -180,23 +188,28 @@ def _temperature(value: str | None) -> float:
 
 def read_fields(form: FormData) -> TranscriptionForm:
     """Check every field but the file: model, language, prompt, temperature, format, granularities."""
-    model = _text(form, "model")
+    model = _text(form, N_("model"))
     if model is None:
-        raise InvalidParameter(f"Name the model, e.g. model={ALIAS}.", "model")
+        raise InvalidParameter("Name the model, e.g. model=%(alias)s.", "model", alias=ALIAS)
     _model(model)
-    language = (_text(form, "language") or "").lower()
+    language = (_text(form, N_("language")) or "").lower()
     if language not in ("", "auto", *SUPPORTED_LANGUAGES):
         raise InvalidParameter(
-            f"The language {language[:MAX_ECHO_CHARS]!r} is not supported; use "
-            f"{' or '.join(SUPPORTED_LANGUAGES)} (ISO-639-1), or leave it out to detect it.",
+            "The language '%(language)s' is not supported; use %(supported_languages)s "
+            "(ISO-639-1), or leave it out to detect it.",
             "language",
+            language=language[:MAX_ECHO_CHARS],
+            supported_languages=" or ".join(SUPPORTED_LANGUAGES),
         )
-    prompt = _text(form, "prompt")
+    prompt = _text(form, N_("prompt"))
     if prompt is not None and len(prompt) > MAX_PROMPT_CHARS:
         raise InvalidParameter(
-            f"The prompt is too long ({len(prompt)} characters; at most {MAX_PROMPT_CHARS}).", "prompt"
+            "The prompt is too long (%(prompt)s characters; at most %(max_prompt_chars)s).",
+            "prompt",
+            prompt=len(prompt),
+            max_prompt_chars=MAX_PROMPT_CHARS,
         )
-    response_format = _choice(_text(form, "response_format"), "response_format", RESPONSE_FORMATS, "json")
+    response_format = _choice(_text(form, N_("response_format")), "response_format", RESPONSE_FORMATS, "json")
     granularities = {
         _choice(g.strip() if isinstance(g, str) else "", "timestamp_granularities[]", GRANULARITIES, "")
         for name in ("timestamp_granularities[]", "timestamp_granularities")
@@ -209,7 +222,7 @@ def read_fields(form: FormData) -> TranscriptionForm:
     order = TranscriptionOrder(
         language=language if language in SUPPORTED_LANGUAGES else None,
         prompt=prompt,
-        temperature=_temperature(_text(form, "temperature")),
+        temperature=_temperature(_text(form, N_("temperature"))),
         word_timestamps="word" in granularities,
     )
     return TranscriptionForm(response_format, order, segments=not granularities or "segment" in granularities)
@@ -230,8 +243,9 @@ async def _wait(context: AppContext, request_id: int) -> TranscriptionResult:
         left = deadline - loop.time()
         if left <= 0:
             raise TranscriptionTimeout(
-                f"The transcription did not finish within {context.settings.transcription_wait_seconds:g} "
-                "seconds (the server is busy); its result will not be kept. Try again later."
+                "The transcription did not finish within %(transcription_wait_seconds)s seconds "
+                "(the server is busy); its result will not be kept. Try again later.",
+                transcription_wait_seconds=format(context.settings.transcription_wait_seconds, "g"),
             )
         await asyncio.sleep(min(delay, left))
         delay = min(delay * 2, _MAX_POLL_SECONDS)

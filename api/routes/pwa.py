@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 
+from api import i18n
 from api.web.templating import WEB_DIR, page_language
 
 router = APIRouter(include_in_schema=False)
@@ -21,15 +22,15 @@ ICON_SIZES = (192, 512)
 @router.get("/manifest.webmanifest")
 def manifest(request: Request) -> JSONResponse:
     """The web manifest, with names in the page language (``?lang=`` or the remembered choice)."""
-    en = page_language(request) == "en"
+    lang = page_language(request)
     return JSONResponse(
         {
-            "name": "minsheng – tell the township" if en else "民声 · 给乡镇提建议",
-            "short_name": "minsheng" if en else "民声",
-            "description": "Record or type a suggestion; it is sent when there is a connection."
-            if en
-            else "录音或打字提建议，没有网络时先存在手机上，联网后自动发送。",
-            "lang": "en" if en else "zh-CN",
+            "name": i18n.gettext("minsheng – tell the township", lang),
+            "short_name": i18n.gettext("minsheng", lang),
+            "description": i18n.gettext(
+                "Record or type a suggestion; it is sent when there is a connection.", lang
+            ),
+            "lang": "en" if lang == "en" else "zh-CN",
             "start_url": "/",
             "scope": "/",
             "display": "standalone",

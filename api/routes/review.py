@@ -61,9 +61,17 @@ def review_queue(
     statuses = tuple(status) if status else rq.DEFAULT_QUEUE_STATUSES
     unknown = [s for s in statuses if s not in KNOWN_STATUSES]
     if unknown:
-        raise InvalidInput(f"Unknown status {unknown[0]!r}; use one of {', '.join(KNOWN_STATUSES)}.")
+        raise InvalidInput(
+            "Unknown status '%(unknown)s'; use one of %(known_statuses)s.",
+            unknown=unknown[0],
+            known_statuses=", ".join(KNOWN_STATUSES),
+        )
     if category is not None and category not in LABELS:
-        raise InvalidInput(f"Unknown category {category!r}; use one of {', '.join(LABELS)}.")
+        raise InvalidInput(
+            "Unknown category '%(category)s'; use one of %(labels)s.",
+            category=category,
+            labels=", ".join(LABELS),
+        )
     if since and until and since > until:
         raise InvalidInput("The start day is after the end day.")
     flt = rq.QueueFilter(
@@ -148,11 +156,17 @@ def audio(
     """
     suggestion = queries.get_suggestion(session, suggestion_id)
     if suggestion.audio is None:
-        raise NotFound(f"Suggestion {suggestion_id} was typed, not recorded: there is no audio.")
+        raise NotFound(
+            "Suggestion %(suggestion_id)s was typed, not recorded: there is no audio.",
+            suggestion_id=suggestion_id,
+        )
     container = suggestion.audio.format
     media_type = media_type_of(container)
     headers = user_content_headers(f"suggestion-{suggestion_id}.{extension_of(container)}")
-    missing = NotFound(f"The recording of suggestion {suggestion_id} is missing from the audio store.")
+    missing = NotFound(
+        "The recording of suggestion %(suggestion_id)s is missing from the audio store.",
+        suggestion_id=suggestion_id,
+    )
     path = context.store.local_path(suggestion.audio.path)
     if path is not None:
         if not path.is_file():

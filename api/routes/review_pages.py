@@ -13,11 +13,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from api import i18n
 from api.deps import SessionDep
 from api.ids import PathId
 from api.review_views import KNOWN_STATUSES, ReviewerDep, review_item, run_out, version_out
 from api.web.templating import page_language, render
 from models.directory.tables import Department
+from models.errors import N_
 from models.reviews import classifiers
 from models.reviews import queries as rq
 from models.staff import queries as staff_queries
@@ -30,31 +32,34 @@ router = APIRouter(prefix="/staff/review", include_in_schema=False)
 QUEUE_PAGE = 20
 
 
+#: Texts the queue page's script shows (static/review.js), by key.
+SCRIPT_TEXTS: dict[str, str] = {
+    "empty": N_("The queue is empty: nothing left to review."),
+    "saved": N_("Saved"),
+    "confirmed": N_("Confirmed"),
+    "corrected": N_("Corrected"),
+    "error": N_("Could not save"),
+    "no_audio": N_("Typed, no recording"),
+    "unsure": N_("The speech engine was unsure here: listen again"),
+    "left": N_("left to review"),
+    "model": N_("model"),
+    "staff": N_("staff"),
+    "history": N_("History"),
+    "loading": N_("Loading…"),
+    # {keys} and {pct} are filled in by the page's script
+    "choose": N_("Choose a category first (press {keys} or click one), then confirm."),
+    "unsure_word": N_("Heard with {pct}% certainty: listen again"),
+    "lang_zh": N_("Chinese"),
+    "lang_en": N_("English"),
+}
+
+
 def _strings(request: Request) -> dict[str, str]:
     """Texts the page's script shows, in the page language."""
-    en = page_language(request) == "en"
-    pairs = {
-        "empty": ("队列已清空，没有待核对的建议。", "The queue is empty: nothing left to review."),
-        "saved": ("已保存", "Saved"),
-        "confirmed": ("已确认", "Confirmed"),
-        "corrected": ("已更正", "Corrected"),
-        "error": ("保存失败", "Could not save"),
-        "choose": (
-            "请先选一个类别（按数字键 %s 或点一下），再确认。",
-            "Choose a category first (press %s or click one), then confirm.",
-        ),
-        "no_audio": ("文字提交，无录音", "Typed, no recording"),
-        "unsure": ("识别把握不大，请听录音核对", "The speech engine was unsure here: listen again"),
-        "unsure_word": ("这个词识别把握 {pct}%，请听录音核对", "Heard with {pct}% certainty: listen again"),
-        "left": ("条待核对", "left to review"),
-        "model": ("模型", "model"),
-        "staff": ("人工", "staff"),
-        "history": ("处理记录", "History"),
-        "loading": ("正在载入…", "Loading…"),
-    }
-    pairs |= {f"channel_{code}": words for code, words in CHANNEL_NAMES.items()}
-    pairs |= {"lang_zh": ("中文", "Chinese"), "lang_en": ("英文", "English")}
-    return {key: (pair[1] if en else pair[0]) for key, pair in pairs.items()}
+    lang = page_language(request)
+    texts = {key: i18n.gettext(message, lang) for key, message in SCRIPT_TEXTS.items()}
+    channels = {f"channel_{code}": words[1 if lang == "en" else 0] for code, words in CHANNEL_NAMES.items()}
+    return texts | channels
 
 
 def _categories(request: Request) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from api.web.done import redirect_done
 from api.web.templating import render
 from models.directory import queries as directory
 from models.directory.queries import MAX_DEADLINE_DAYS
+from models.errors import N_
 from models.reporting import supervision
 from models.reviews import queries as rq
 from models.staff import queries as staff_queries
@@ -168,7 +169,7 @@ def dispatch_form(
 ) -> RedirectResponse:
     """Dispatch to a department or a deputy."""
     given = ActionInput(
-        department_code=department_code or None, deputy_id=form_id(deputy_id, "deputy number"), note=note
+        department_code=department_code or None, deputy_id=form_id(deputy_id, N_("deputy number")), note=note
     )
     return _act("dispatch", suggestion_id, session, actor, clock, given)
 

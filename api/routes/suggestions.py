@@ -70,7 +70,9 @@ def _number(form_value: Any, name: str) -> float | None:
     try:
         return float(str(form_value))
     except ValueError as exc:
-        raise InvalidInput(f"The {name} must be a number, not {form_value!r}.") from exc
+        raise InvalidInput(
+            "The %(name)s must be a number, not '%(form_value)s'.", name=name, form_value=form_value
+        ) from exc
 
 
 def _text(form_value: Any) -> str | None:

@@ -16,6 +16,7 @@ from api.staff import ClockDep, StaffDep, require_curator
 from api.web.done import redirect_done
 from api.web.templating import render
 from classify.theme_jobs import request_recompute
+from models.errors import N_
 from models.staff import queries as staff_queries
 from models.taxonomy import CATEGORIES
 from models.themes import store as theme_store
@@ -111,7 +112,7 @@ def merge_form(
     theme_store.merge(
         session,
         theme_id,
-        form_ids(theme_ids or [], "theme numbers"),
+        form_ids(theme_ids or [], N_("theme numbers")),
         actor=require_curator(actor),
         now=clock(),
     )
@@ -131,7 +132,7 @@ def split_form(
     new = theme_store.split(
         session,
         theme_id,
-        form_ids(suggestion_ids or [], "suggestion numbers"),
+        form_ids(suggestion_ids or [], N_("suggestion numbers")),
         title or "",
         actor=require_curator(actor),
         now=clock(),

@@ -91,7 +91,11 @@ def list_themes(
 ) -> list[ThemeOut]:
     """Current themes, largest first, optionally of one category."""
     if category is not None and category not in LABELS:
-        raise InvalidInput(f"Unknown category {category!r}; use one of {', '.join(LABELS)}.")
+        raise InvalidInput(
+            "Unknown category '%(category)s'; use one of %(labels)s.",
+            category=category,
+            labels=", ".join(LABELS),
+        )
     return [theme_out(s) for s in theme_store.theme_summaries(session, clock(), category=category)]
 
 

@@ -74,9 +74,7 @@ async def submit_page(request: Request, context: ContextDep) -> RedirectResponse
         recording = audio if isinstance(audio, UploadFile) and audio.filename else None
         text = None if recording else _value(form.get("text"))
         if recording is None and not text:
-            raise InvalidInput(
-                "Nothing was sent: record a voice note or write your suggestion. 请录音或填写建议。"
-            )
+            raise InvalidInput("Nothing was sent: record a voice note or write your suggestion.")
         sent = submission.Submission(
             submitter, text=text, audio=recording, idempotency_key=_value(form.get(FORM_KEY)) or None
         )
@@ -105,7 +103,7 @@ def receipt_page(tracking_code: str, rating_key: str, request: Request, session:
     it shows nothing that the receipt's tracking link does not; reloading it stores nothing."""
     suggestion = queries.get_by_tracking_code(session, tracking_code)
     if not rating.villager_rates(suggestion) or rating.refusal(suggestion, rating_key) is not None:
-        raise NotFound("No receipt at this address. Check the link, or look the code up under 查询进度.")
+        raise NotFound("No receipt at this address. Check the link, or look the code up under “Track”.")
     code = suggestion.tracking_code
     response = render(
         request, "receipt.html", {"code": code, "key": rating_key, "link": track_path(code, rating_key)}

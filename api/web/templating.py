@@ -1,36 +1,59 @@
-"""Rendering pages: the Jinja2 environment, the page language, and the ``tr`` helper."""
+"""Rendering pages: the Jinja2 environment (with its i18n extension) and each page's language."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
-from api import auth
-from api.local_time import local
+from api import auth, i18n
+from api.i18n import LANG_COOKIE, Lang, page_language
 from api.web.done import done_words
 from models.taxonomy import category_name
 from models.vocabulary import actor_name, event_name, record_fields, status_name
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
-LANG_COOKIE = "minsheng_lang"
-Lang = Literal["zh", "en"]
 
 templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))  # autoescape on for .html
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.newstyle_gettext = True  # type: ignore[attr-defined]
+
+__all__ = ["LANG_COOKIE", "Lang", "page_language", "render", "templates", "wants_html"]
 
 
-def page_language(request: Request) -> Lang:
-    """``?lang=`` if given, else the remembered cookie, else Chinese."""
-    for value in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
-        if value in ("zh", "en"):
-            return "en" if value == "en" else "zh"
-    return "zh"
+def _escaped(text: str, context: Context, params: dict[str, Any]) -> str:
+    """A translated text with its parameters: the text is ours, each parameter is escaped."""
+    if context.eval_ctx.autoescape:
+        return Markup(text) % params if params else Markup(text)
+    return i18n.interpolate(text, params)
+
+
+def gettext_callables(lang: str) -> dict[str, Any]:
+    """``_``, ``gettext``, ``ngettext`` and ``pgettext`` for one page in ``lang`` (Jinja2's newstyle gettext:
+    ``{{ _("Sent on %(day)s", day=d) }}``); made per request, so no two requests share a language."""
+    catalogue = i18n.translations(lang)
+
+    @pass_context
+    def gettext(context: Context, message: str, /, **params: Any) -> str:
+        return _escaped(str(catalogue.gettext(message)), context, params)
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, n: int, /, **params: Any) -> str:
+        return _escaped(catalogue.ngettext(singular, plural, n), context, {"num": n, **params})
+
+    @pass_context
+    def pgettext(context: Context, message_context: str, message: str, /, **params: Any) -> str:
+        return _escaped(str(catalogue.pgettext(message_context, message)), context, params)
+
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext, "pgettext": pgettext}
 
 
 def _with_language(path: str, query: list[tuple[str, str]], lang: Lang) -> str:
@@ -62,20 +85,14 @@ def render(
     each form that changes data must send back as a hidden ``csrf_token`` field.
     """
     lang = page_language(request)
-
-    def tr(zh: str, en: str) -> str:
-        return en if lang == "en" else zh
-
+    zone = i18n.township_zone(request)
     staff, csrf_token = auth.page_identity(request)
-    context_ = getattr(request.app.state, "context", None)
-    zone: tzinfo = context_.settings.timezone if context_ is not None else UTC
-
-    def local_time(moment: datetime | None) -> str:
-        return local(moment, zone).strftime("%Y-%m-%d %H:%M") if moment else "–"
-
     values: dict[str, Any] = {
         "lang": lang,
-        "tr": tr,
+        **gettext_callables(lang),
+        # A record stored in both languages (a department's name_zh/name_en): data, not a message.
+        "pick": lambda zh, en: en if lang == "en" else zh,
+        "local_time": lambda value, form="datetime": i18n.format_time(value, lang, zone, form=form),
         "staff": staff,
         "csrf_token": csrf_token,
         "lang_switch_href": language_switch_href(request, lang),
@@ -83,7 +100,6 @@ def render(
         "event_name": lambda kind: event_name(kind, lang),
         "actor_name": lambda actor, names: actor_name(actor, names, lang),
         "category_name": lambda code: category_name(code, lang),
-        "local_time": local_time,
         "done": done_words(request),
         "record_fields": lambda detail, departments=(): record_fields(
             detail, lang, {d.code: (d.name_zh, d.name_en) for d in departments}

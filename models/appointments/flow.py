@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from models.appointments.tables import AgendaItem, AppointmentRequest, AppointmentSession
 from models.directory.tables import Department
-from models.errors import InvalidInput, NotFound
+from models.errors import N_, InvalidInput, NotFound
 from models.suggestions import lifecycle, queries
 from models.suggestions.lifecycle import NotPermitted, WorkflowConflict
 from models.suggestions.tables import Suggestion
@@ -62,9 +62,14 @@ class AppointmentConflict(WorkflowConflict):
 def _text(value: str | None, what: str, limit: int) -> str:
     value = (value or "").strip()
     if not value:
-        raise InvalidInput(f"Please write the {what}.")
+        raise InvalidInput("Please write the %(what)s.", what=what)
     if len(value) > limit:
-        raise InvalidInput(f"The {what} is too long ({len(value)} characters; at most {limit}).")
+        raise InvalidInput(
+            "The %(what)s is too long (%(value)s characters; at most %(limit)s).",
+            what=what,
+            value=len(value),
+            limit=limit,
+        )
     return value
 
 
@@ -72,7 +77,7 @@ def get_request(session: Session, request_id: int) -> AppointmentRequest:
     """A request by id, or NotFound."""
     found = session.get(AppointmentRequest, request_id)
     if found is None:
-        raise NotFound(f"No appointment request with id {request_id}.")
+        raise NotFound("No appointment request with id %(request_id)s.", request_id=request_id)
     return found
 
 
@@ -80,7 +85,7 @@ def get_session(session: Session, session_id: int) -> AppointmentSession:
     """A session by id, or NotFound."""
     found = session.get(AppointmentSession, session_id)
     if found is None:
-        raise NotFound(f"No appointment session with id {session_id}.")
+        raise NotFound("No appointment session with id %(session_id)s.", session_id=session_id)
     return found
 
 
@@ -88,7 +93,7 @@ def get_item(session: Session, item_id: int) -> AgendaItem:
     """An agenda item by id, or NotFound."""
     found = session.get(AgendaItem, item_id)
     if found is None:
-        raise NotFound(f"No agenda item with id {item_id}.")
+        raise NotFound("No agenda item with id %(item_id)s.", item_id=item_id)
     return found
 
 
@@ -106,18 +111,20 @@ def raise_request(
 ) -> AppointmentRequest:
     """A deputy's topic (代表出题) or the government's (政府点题), maybe linking suggestions and themes."""
     if origin not in ORIGINS:
-        raise InvalidInput(f"Unknown origin {origin!r}; use deputy or government.")
+        raise InvalidInput("Unknown origin '%(origin)s'; use deputy or government.", origin=origin)
     if mode not in MODES:
-        raise InvalidInput(f"Unknown mode {mode!r}; use session (next fixed session) or invitation.")
+        raise InvalidInput(
+            "Unknown mode '%(mode)s'; use session (next fixed session) or invitation.", mode=mode
+        )
     for sid in suggestion_ids:
         queries.get_suggestion(session, sid)
     for tid in theme_ids:
         if session.get(Theme, tid) is None:
-            raise NotFound(f"No theme with id {tid}.")
+            raise NotFound("No theme with id %(tid)s.", tid=tid)
     request = AppointmentRequest(
         origin=origin,
         mode=mode,
-        title=_text(title, "topic", 300),
+        title=_text(title, N_("topic"), 300),
         detail=(detail or "").strip() or None,
         requested_by=requested_by,
         links={"suggestions": sorted(set(suggestion_ids)), "themes": sorted(set(theme_ids))},
@@ -133,7 +140,7 @@ def raise_request(
 def _open_request(session: Session, request_id: int) -> AppointmentRequest:
     request = get_request(session, request_id)
     if request.state != "requested":
-        raise AppointmentConflict(f"Request {request.id} is {request.state} already.")
+        raise AppointmentConflict("Request %(id)s is %(state)s already.", id=request.id, state=request.state)
     return request
 
 
@@ -147,7 +154,7 @@ def accept_invitation(
     if on < now:
         raise InvalidInput("Choose a date in the future for the meeting.")
     if on.year > LATEST_YEAR:
-        raise InvalidInput(f"Choose a meeting date before the year {LATEST_YEAR}.")
+        raise InvalidInput("Choose a meeting date before the year %(latest_year)s.", latest_year=LATEST_YEAR)
     meeting = AppointmentSession(
         kind="invitation", scheduled_for=on, state="planned", created_by=actor, created_at=now
     )
@@ -163,7 +170,7 @@ def decline(
 ) -> AppointmentRequest:
     """The township head declines, with a reason the deputy sees."""
     request = _open_request(session, request_id)
-    request.decline_reason = _text(reason, "reason for declining", 2000)
+    request.decline_reason = _text(reason, N_("reason for declining"), 2000)
     request.state = "declined"
     request.decided_by, request.decided_at, request.updated_at = actor, now, now
     return request
@@ -176,7 +183,7 @@ def schedule(
     request = _open_request(session, request_id)
     meeting = get_session(session, session_id)
     if meeting.state != "planned":
-        raise AppointmentConflict(f"Session {meeting.id} has already been held.")
+        raise AppointmentConflict("Session %(id)s has already been held.", id=meeting.id)
     request.state, request.session_id = "scheduled", meeting.id
     request.decided_by, request.decided_at, request.updated_at = actor, now, now
     return request
@@ -207,7 +214,9 @@ def plan_fixed_sessions(
     if every_months < 1:
         raise InvalidInput("The interval must be at least one month.")
     if not 2000 <= first.year <= LATEST_YEAR:
-        raise InvalidInput(f"Choose a first session date between the years 2000 and {LATEST_YEAR}.")
+        raise InvalidInput(
+            "Choose a first session date between the years 2000 and %(latest_year)s.", latest_year=LATEST_YEAR
+        )
     created = []
     for i in range(count):
         day = _add_months(first, i * every_months)
@@ -242,7 +251,7 @@ def hold(session: Session, session_id: int, *, actor: str, now: datetime) -> App
     """Mark the meeting held (座谈议); its scheduled requests become discussed."""
     meeting = get_session(session, session_id)
     if meeting.state == "held":
-        raise AppointmentConflict(f"Session {meeting.id} has already been held.")
+        raise AppointmentConflict("Session %(id)s has already been held.", id=meeting.id)
     meeting.state, meeting.held_at = "held", now
     for request in session.scalars(
         select(AppointmentRequest).where(
@@ -268,16 +277,18 @@ def add_item(
     """An agenda item with an owner department, actions and a deadline, dispatched through the workflow."""
     meeting = get_session(session, session_id)
     if request_id is not None and get_request(session, request_id).session_id != meeting.id:
-        raise InvalidInput(f"Request {request_id} is not on session {meeting.id}'s agenda.")
+        raise InvalidInput(
+            "Request %(request_id)s is not on session %(id)s's agenda.", request_id=request_id, id=meeting.id
+        )
     if deadline <= now:
         raise InvalidInput("The deadline must be in the future.")
     if deadline.year > LATEST_YEAR:
-        raise InvalidInput(f"Choose a deadline before the year {LATEST_YEAR}.")
+        raise InvalidInput("Choose a deadline before the year %(latest_year)s.", latest_year=LATEST_YEAR)
     department = session.scalar(select(Department).where(Department.code == department_code))
     if department is None:
-        raise NotFound(f"No department with the code {department_code!r}.")
-    title = _text(title, "item", 300)
-    actions = _text(actions, "actions", 5000)
+        raise NotFound("No department with the code '%(department_code)s'.", department_code=department_code)
+    title = _text(title, N_("item"), 300)
+    actions = _text(actions, N_("actions"), 5000)
     suggestion = queries.create_suggestion(
         session,
         status=Status.ROUTED,

@@ -19,7 +19,7 @@ from models.consultation import queries
 from models.consultation.tables import Clause, Consultation, Meeting, Opinion
 from models.consultation.words import MeetingKind, Outcome, Stance
 from models.directory.queries import audit
-from models.errors import Conflict, InvalidInput
+from models.errors import N_, Conflict, InvalidInput
 from models.themes import store as theme_store
 
 #: Letters and digits no one misreads on a printed poster (no 0/O, 1/I/L).
@@ -44,10 +44,15 @@ def _text(value: str | None, what: str, limit: int, *, required: bool = False) -
     text = (value or "").strip()
     if not text:
         if required:
-            raise InvalidInput(f"Please fill in the {what}.")
+            raise InvalidInput("Please fill in the %(what)s.", what=what)
         return None
     if len(text) > limit:
-        raise InvalidInput(f"The {what} is too long ({len(text)} characters; at most {limit}).")
+        raise InvalidInput(
+            "The %(what)s is too long (%(text)s characters; at most %(limit)s).",
+            what=what,
+            text=len(text),
+            limit=limit,
+        )
     return text
 
 
@@ -95,19 +100,25 @@ def publish(
     if topic_id is not None:
         topic = theme_store.get_topic(session, topic_id)
         if session.scalar(select(Consultation.id).where(Consultation.topic_id == topic_id)):
-            raise ConsultationConflict(f"Consultation topic {topic_id} is published already.")
+            raise ConsultationConflict(
+                "Consultation topic %(topic_id)s is published already.", topic_id=topic_id
+            )
         title = title or topic.title
         description = description or topic.note
-    clean_title = _text(title, "title", MAX_TITLE_CHARS, required=True)
+    clean_title = _text(title, N_("title"), MAX_TITLE_CHARS, required=True)
     assert clean_title is not None
-    clauses = split_clauses(_text(draft, "draft text", MAX_TEXT_CHARS))
+    clauses = split_clauses(_text(draft, N_("draft text"), MAX_TEXT_CHARS))
     if len(clauses) > MAX_CLAUSES:
-        raise InvalidInput(f"The draft has {len(clauses)} clauses; at most {MAX_CLAUSES} can be asked about.")
+        raise InvalidInput(
+            "The draft has %(clauses)s clauses; at most %(max_clauses)s can be asked about.",
+            clauses=len(clauses),
+            max_clauses=MAX_CLAUSES,
+        )
     consultation = Consultation(
         short_code=_new_code(session),
         topic_id=topic_id,
         title=clean_title,
-        description=_text(description, "description", MAX_TEXT_CHARS),
+        description=_text(description, N_("description"), MAX_TEXT_CHARS),
         published_by=actor,
         published_at=now,
     )
@@ -126,11 +137,9 @@ def opinion_link(session: Session, short_code: str, clause: int | None) -> Calla
     hook that links the new suggestion to it in the intake's own transaction."""
     consultation = queries.by_code(session, short_code)
     if consultation.outcome is not None:
-        raise ConsultationConflict(
-            "This topic is closed and takes no more opinions. 本议题已结束，不再征求意见。"
-        )
+        raise ConsultationConflict("This topic is closed and takes no more opinions.")
     if clause is not None and session.get(Clause, (consultation.id, clause)) is None:
-        raise InvalidInput(f"This topic has no clause {clause}. 本议题没有第{clause}条。")
+        raise InvalidInput("This topic has no clause %(clause)s.", clause=clause)
     consultation_id = consultation.id
 
     def attach(session: Session, suggestion_id: int) -> None:
@@ -157,7 +166,9 @@ def correct_stance(
 ) -> Opinion:
     """A staff member's stance for an opinion (kept through later machine passes)."""
     if stance not in set(Stance):
-        raise InvalidInput(f"Unknown stance {stance!r}; use one of {', '.join(Stance)}.")
+        raise InvalidInput(
+            "Unknown stance '%(stance)s'; use one of %(stance2)s.", stance=stance, stance2=", ".join(Stance)
+        )
     opinion = queries.get_opinion(session, suggestion_id)
     before = opinion.stance
     opinion.stance = stance
@@ -186,18 +197,22 @@ def record_meeting(
     """Record the reception or meeting held on a topic: who came, what was said and decided."""
     consultation = queries.get(session, consultation_id)
     if kind not in set(MeetingKind):
-        raise InvalidInput(f"Unknown meeting kind {kind!r}; use one of {', '.join(MeetingKind)}.")
-    clean_place = _text(place, "place", MAX_FIELD_CHARS, required=True)
+        raise InvalidInput(
+            "Unknown meeting kind '%(kind)s'; use one of %(meetingkind)s.",
+            kind=kind,
+            meetingkind=", ".join(MeetingKind),
+        )
+    clean_place = _text(place, N_("place"), MAX_FIELD_CHARS, required=True)
     assert clean_place is not None
     meeting = Meeting(
         consultation_id=consultation.id,
         kind=kind,
         held_on=held_on,
         place=clean_place,
-        deputies=_text(deputies, "list of deputies", MAX_TEXT_CHARS),
-        departments=_text(departments, "list of departments", MAX_TEXT_CHARS),
-        minutes=_text(minutes, "minutes", MAX_TEXT_CHARS),
-        decisions=_text(decisions, "decisions", MAX_TEXT_CHARS),
+        deputies=_text(deputies, N_("list of deputies"), MAX_TEXT_CHARS),
+        departments=_text(departments, N_("list of departments"), MAX_TEXT_CHARS),
+        minutes=_text(minutes, N_("minutes"), MAX_TEXT_CHARS),
+        decisions=_text(decisions, N_("decisions"), MAX_TEXT_CHARS),
         recorded_by=actor,
         recorded_at=now,
     )
@@ -214,11 +229,15 @@ def set_outcome(
     """Close the topic with its outcome; it takes no more opinions. Set once."""
     consultation = queries.get(session, consultation_id)
     if outcome not in set(Outcome):
-        raise InvalidInput(f"Unknown outcome {outcome!r}; use one of {', '.join(Outcome)}.")
+        raise InvalidInput(
+            "Unknown outcome '%(outcome)s'; use one of %(outcome2)s.",
+            outcome=outcome,
+            outcome2=", ".join(Outcome),
+        )
     if consultation.outcome is not None:
-        raise ConsultationConflict(f"Topic {consultation.id} already has its outcome.")
+        raise ConsultationConflict("Topic %(id)s already has its outcome.", id=consultation.id)
     consultation.outcome = outcome
-    consultation.outcome_note = _text(note, "outcome note", MAX_TEXT_CHARS)
+    consultation.outcome_note = _text(note, N_("outcome note"), MAX_TEXT_CHARS)
     consultation.outcome_by = actor
     consultation.outcome_at = now
     audit(session, actor=actor, now=now, entity="consultation", key=str(consultation.id), action="update",

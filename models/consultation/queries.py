@@ -23,9 +23,7 @@ def by_code(session: Session, short_code: str) -> Consultation:
     """A published topic by its short code (case insensitive), or NotFound."""
     found = session.scalar(select(Consultation).where(Consultation.short_code == normalise_code(short_code)))
     if found is None:
-        raise NotFound(
-            "No topic at this address. Check the link on the poster. 没有找到这个议题，请核对海报上的链接。"
-        )
+        raise NotFound("No topic at this address. Check the link on the poster.")
     return found
 
 
@@ -33,7 +31,7 @@ def get(session: Session, consultation_id: int) -> Consultation:
     """A published topic by id, or NotFound."""
     found = session.get(Consultation, consultation_id)
     if found is None:
-        raise NotFound(f"No published topic with id {consultation_id}.")
+        raise NotFound("No published topic with id %(consultation_id)s.", consultation_id=consultation_id)
     return found
 
 
@@ -63,7 +61,9 @@ def get_opinion(session: Session, suggestion_id: int) -> Opinion:
     """An opinion by its suggestion's id, or NotFound."""
     opinion = session.get(Opinion, suggestion_id)
     if opinion is None:
-        raise NotFound(f"Suggestion {suggestion_id} is no opinion on a consultation topic.")
+        raise NotFound(
+            "Suggestion %(suggestion_id)s is no opinion on a consultation topic.", suggestion_id=suggestion_id
+        )
     return opinion
 
 

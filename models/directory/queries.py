@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from models.db import utcnow
 from models.directory.tables import AuditEntry, CategoryDeadline, Department, Deputy, RoutingRule
-from models.errors import InvalidInput, NotFound
+from models.errors import N_, InvalidInput, NotFound
 from models.taxonomy import CATEGORIES
 
 #: Days from dispatch to due, per category, when an admin has not set another value.
@@ -48,10 +48,15 @@ def _name(value: str | None, what: str, limit: int = 200, *, required: bool = Tr
     text = (value or "").strip()
     if not text:
         if required:
-            raise InvalidInput(f"The {what} is required.")
+            raise InvalidInput("The %(what)s is required.", what=what)
         return None
     if len(text) > limit:
-        raise InvalidInput(f"The {what} is too long ({len(text)} characters; at most {limit}).")
+        raise InvalidInput(
+            "The %(what)s is too long (%(text)s characters; at most %(limit)s).",
+            what=what,
+            text=len(text),
+            limit=limit,
+        )
     return text
 
 
@@ -71,7 +76,7 @@ def department_by_code(session: Session, code: str) -> Department:
     """A department by code, or NotFound."""
     dept = session.scalar(select(Department).where(Department.code == code))
     if dept is None:
-        raise NotFound(f"No department with the code {code!r}.")
+        raise NotFound("No department with the code '%(code)s'.", code=code)
     return dept
 
 
@@ -79,11 +84,11 @@ def save_department(
     session: Session, *, actor: str, now: datetime, code: str, name_zh: str | None, name_en: str | None
 ) -> Department:
     """Create a department or rename an existing one (by code)."""
-    code = _name(code, "department code", 64) or ""
+    code = _name(code, N_("department code"), 64) or ""
     if not all(ch.isascii() and (ch.isalnum() or ch == "_") for ch in code):
         raise InvalidInput("A department code may contain only Latin letters, digits and '_'.")
-    zh = _name(name_zh, "Chinese name")
-    en = _name(name_en, "English name")
+    zh = _name(name_zh, N_("Chinese name"))
+    en = _name(name_en, N_("English name"))
     assert zh is not None and en is not None
     dept = session.scalar(select(Department).where(Department.code == code))
     if dept is None:
@@ -150,14 +155,14 @@ def save_deputy(
     active: bool = True,
 ) -> Deputy:
     """Create a deputy or update one (by username); ``active=False`` retires them."""
-    user = _name(username, "deputy's user name", 100) or ""
-    full = _name(name, "deputy's name")
+    user = _name(username, N_("deputy's user name"), 100) or ""
+    full = _name(name, N_("deputy's name"))
     dept = department_by_code(session, department_code) if department_code else None
     deputy = session.scalar(select(Deputy).where(Deputy.username == user))
     fields = {
         "name": full,
-        "village": _name(village, "village", required=False),
-        "phone": _name(phone, "phone", 64, required=False),
+        "village": _name(village, N_("village"), required=False),
+        "phone": _name(phone, N_("phone"), 64, required=False),
         "department_id": dept.id if dept else None,
         "active": active,
     }
@@ -212,8 +217,12 @@ def set_routing_rule(
 ) -> RoutingRule:
     """Send ``category`` (in ``village``, or everywhere when None) to a department."""
     if category not in DEFAULT_DEADLINE_DAYS:
-        raise InvalidInput(f"Unknown category {category!r}; use one of {', '.join(DEFAULT_DEADLINE_DAYS)}.")
-    place = _name(village, "village", required=False)
+        raise InvalidInput(
+            "Unknown category '%(category)s'; use one of %(default_deadline_days)s.",
+            category=category,
+            default_deadline_days=", ".join(DEFAULT_DEADLINE_DAYS),
+        )
+    place = _name(village, N_("village"), required=False)
     dept = department_by_code(session, department_code)
     rule = session.scalar(
         select(RoutingRule).where(
@@ -255,7 +264,7 @@ def delete_routing_rule(session: Session, *, actor: str, now: datetime, rule_id:
     """Remove a village-specific rule (general rules are changed, never removed)."""
     rule = session.get(RoutingRule, rule_id)
     if rule is None:
-        raise NotFound(f"No routing rule {rule_id}.")
+        raise NotFound("No routing rule %(rule_id)s.", rule_id=rule_id)
     if rule.village is None:
         raise InvalidInput(
             "The general rule of a category cannot be removed; point it to another department."
@@ -295,9 +304,17 @@ def set_deadline(
 ) -> CategoryDeadline:
     """Change a category's deadline (applies to suggestions dispatched from now on)."""
     if category not in DEFAULT_DEADLINE_DAYS:
-        raise InvalidInput(f"Unknown category {category!r}; use one of {', '.join(DEFAULT_DEADLINE_DAYS)}.")
+        raise InvalidInput(
+            "Unknown category '%(category)s'; use one of %(default_deadline_days)s.",
+            category=category,
+            default_deadline_days=", ".join(DEFAULT_DEADLINE_DAYS),
+        )
     if not 1 <= days <= MAX_DEADLINE_DAYS:
-        raise InvalidInput(f"A deadline must be between 1 and {MAX_DEADLINE_DAYS} days, not {days}.")
+        raise InvalidInput(
+            "A deadline must be between 1 and %(max_deadline_days)s days, not %(days)s.",
+            max_deadline_days=MAX_DEADLINE_DAYS,
+            days=days,
+        )
     before = deadline_days(session, category)
     row = session.get(CategoryDeadline, category)
     if row is None:

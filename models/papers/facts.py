@@ -282,7 +282,11 @@ def paper_facts(
     """
     theme = theme_store.get_theme(session, theme_id)
     if theme.state != "active":
-        raise NotFound(f"Theme {theme_id} was merged into theme {theme.merged_into_id}.")
+        raise NotFound(
+            "Theme %(theme_id)s was merged into theme %(merged_into_id)s.",
+            theme_id=theme_id,
+            merged_into_id=theme.merged_into_id,
+        )
     rows = _rows(session, theme_id)
     key_phrases = [str(p) for p in (theme.key_phrases or [])]
     days = [r.submitted_at.astimezone(tz).date() for r in rows]

@@ -161,7 +161,10 @@ def problem_list(
     )
     if village is not None:
         if len(village) > MAX_VILLAGE_CHARS:
-            raise InvalidInput(f"A village name has at most {MAX_VILLAGE_CHARS} characters.")
+            raise InvalidInput(
+                "A village name has at most %(max_village_chars)s characters.",
+                max_village_chars=MAX_VILLAGE_CHARS,
+            )
         stmt = stmt.where(func.trim(Suggestion.village) == village)
         scope, key, zh, en = "village", village, village, village
     else:
@@ -171,7 +174,7 @@ def problem_list(
             )
         ).first()
         if found is None:
-            raise NotFound(f"No department with code {department!r}.")
+            raise NotFound("No department with code '%(department)s'.", department=department)
         stmt = stmt.where(Department.code == department)
         scope, key, zh, en = "department", found[0], found[1], found[2]
     rows = session.execute(stmt).all()

@@ -1,7 +1,7 @@
 """Suggestion papers as staff see them: the saved draft if there is one, else the generated text.
 
 Saving checks and cleans every field (no control characters, bounded lengths, the guard against
-personal data); the messages are in the language of the page that sent the edit.
+personal data); its errors are message ids, shown in the reader's language by the API.
 """
 
 from __future__ import annotations
@@ -44,7 +44,11 @@ class Paper:
 def _active_theme(session: Session, theme_id: int) -> None:
     theme = theme_store.get_theme(session, theme_id)
     if theme.state != "active":
-        raise NotFound(f"Theme {theme_id} was merged into theme {theme.merged_into_id}.")
+        raise NotFound(
+            "Theme %(theme_id)s was merged into theme %(merged_into_id)s.",
+            theme_id=theme_id,
+            merged_into_id=theme.merged_into_id,
+        )
 
 
 def current_paper(
@@ -71,33 +75,31 @@ def _clean(text: str | None) -> str:
     return _CONTROL.sub("", (text or "").replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
-def _bounded(text: str, key: str, limit: int, lang: str) -> str:
+def _bounded(text: str, key: str, limit: int) -> str:
     if len(text) > limit:
-        what = heading(key, lang)
         raise InvalidInput(
-            f"The {what} is too long ({len(text)} characters; at most {limit})."
-            if lang == "en"
-            else f"“{what}”太长（{len(text)} 字，最多 {limit} 字）。"
+            "The %(what)s is too long (%(count)s characters; at most %(limit)s).",
+            what=heading(key, "en"),
+            count=len(text),
+            limit=limit,
         )
     return text
 
 
-def clean_draft(draft: Draft, lang: str = "zh") -> Draft:
-    """``draft`` as it may be stored; InvalidInput (in ``lang``) for a missing title or a field too long."""
-    title = _bounded(_clean(draft.title), "title", MAX_TITLE_CHARS, lang)
+def clean_draft(draft: Draft) -> Draft:
+    """``draft`` as it may be stored; InvalidInput for a missing title or a field too long."""
+    title = _bounded(_clean(draft.title), "title", MAX_TITLE_CHARS)
     if not title:
-        raise InvalidInput("Please give the paper a title." if lang == "en" else "请填写建议书的标题。")
-    quotes = [_bounded(q, "quotes", MAX_QUOTE_CHARS, lang) for q in map(_clean, draft.quotes) if q]
+        raise InvalidInput("Please give the paper a title.")
+    quotes = [_bounded(q, "quotes", MAX_QUOTE_CHARS) for q in map(_clean, draft.quotes) if q]
     if len(quotes) > MAX_QUOTES:
-        raise InvalidInput(
-            f"Keep at most {MAX_QUOTES} quotes." if lang == "en" else f"摘录最多保留 {MAX_QUOTES} 条。"
-        )
+        raise InvalidInput("Keep at most %(count)s quotes.", count=MAX_QUOTES)
     return Draft(
         title=title,
-        background=_bounded(_clean(draft.background), "background", MAX_TEXT_CHARS, lang),
+        background=_bounded(_clean(draft.background), "background", MAX_TEXT_CHARS),
         quotes=quotes,
-        handling=_bounded(_clean(draft.handling), "handling", MAX_TEXT_CHARS, lang),
-        proposal=_bounded(_clean(draft.proposal), "proposal", MAX_TEXT_CHARS, lang),
+        handling=_bounded(_clean(draft.handling), "handling", MAX_TEXT_CHARS),
+        proposal=_bounded(_clean(draft.proposal), "proposal", MAX_TEXT_CHARS),
     )
 
 
@@ -106,12 +108,12 @@ def save_draft(
 ) -> PaperDraft:
     """Store staff's text of a theme's paper (replacing an earlier save), cleaned and guarded.
 
-    ``lang`` is the language of the page the edit came from: of the messages, and of the text.
+    ``lang`` is the language of the page the edit came from, the language of the text.
     """
     lang = lang if lang in LANGS else "zh"
     _active_theme(session, theme_id)
     names, phones = known_personal(session, theme_id)
-    text = guard(clean_draft(draft, lang), names, phones)
+    text = guard(clean_draft(draft), names, phones)
     row = session.scalar(select(PaperDraft).where(PaperDraft.theme_id == theme_id))
     if row is None:
         row = PaperDraft(theme_id=theme_id, created_by=actor, created_at=now)

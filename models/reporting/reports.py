@@ -113,7 +113,7 @@ def period_of(kind: str, anchor: date) -> Period:
                 for i in range(3)
             ]
     else:
-        raise InvalidInput(f"Unknown period {kind!r}; use week, month or quarter.")
+        raise InvalidInput("Unknown period '%(kind)s'; use week, month or quarter.", kind=kind)
     return Period(kind, start, end, previous, buckets)
 
 
@@ -245,15 +245,15 @@ def _scope_filter(session: Session, scope: str, key: str | None) -> list[ColumnE
     if scope == "township":
         return []
     if not key:
-        raise InvalidInput(f"Say which {scope} the report is for.")
+        raise InvalidInput("Say which %(scope)s the report is for.", scope=scope)
     if scope == "department":
         dept_id = session.scalar(select(Department.id).where(Department.code == key))
         if dept_id is None:
-            raise NotFound(f"No department with code {key!r}.")
+            raise NotFound("No department with code '%(key)s'.", key=key)
         return [_holder() == dept_id]
     if scope == "village":
         return [Suggestion.village == key]
-    raise InvalidInput(f"Unknown scope {scope!r}; use township, department or village.")
+    raise InvalidInput("Unknown scope '%(scope)s'; use township, department or village.", scope=scope)
 
 
 def _between(column: Any, lo: datetime, hi: datetime) -> ColumnElement[bool]:

@@ -30,7 +30,7 @@ def activate_classifier(session: Session, version_id: int) -> ClassifierVersion:
     """Point the active pointer at ``version_id``; the previously active one is retired."""
     version = session.get(ClassifierVersion, version_id)
     if version is None:
-        raise NotFound(f"No classifier version {version_id}.")
+        raise NotFound("No classifier version %(version_id)s.", version_id=version_id)
     session.execute(
         update(ClassifierVersion)
         .where(ClassifierVersion.state == "active", ClassifierVersion.id != version_id)

@@ -133,12 +133,18 @@ def record_review(
     department of the category; later it stays where it is and the decision is only logged.
     """
     if category not in labels:
-        raise InvalidInput(f"Unknown category {category!r}; choose one of {', '.join(labels)}.")
+        raise InvalidInput(
+            "Unknown category '%(category)s'; choose one of %(labels)s.",
+            category=category,
+            labels=", ".join(labels),
+        )
     suggestion = queries.get_suggestion(session, suggestion_id)
     if suggestion.status in IN_PROCESSING:
         raise NotReviewable(
-            f"Suggestion {suggestion_id} is still being processed ({suggestion.status}); "
-            "please review it in a moment."
+            "Suggestion %(suggestion_id)s is still being processed (%(status)s); please "
+            "review it in a moment.",
+            suggestion_id=suggestion_id,
+            status=suggestion.status,
         )
     new_text: str | None = None
     if transcript is not None:
@@ -146,7 +152,10 @@ def record_review(
         if not cleaned:
             raise InvalidInput("The corrected transcript is empty. Type the text, or leave it unchanged.")
         if len(cleaned) > MAX_TEXT_CHARS:
-            raise InvalidInput(f"The transcript is too long (over {MAX_TEXT_CHARS} characters).")
+            raise InvalidInput(
+                "The transcript is too long (over %(max_text_chars)s characters).",
+                max_text_chars=MAX_TEXT_CHARS,
+            )
         if cleaned != (suggestion.text or "").strip():
             new_text = cleaned
     if new_text is None and not (suggestion.text or "").strip():
@@ -344,7 +353,7 @@ def get_run(session: Session, run_id: int) -> TrainingRun:
     """A training run by id, or NotFound."""
     run = session.get(TrainingRun, run_id)
     if run is None:
-        raise NotFound(f"No training run {run_id}.")
+        raise NotFound("No training run %(run_id)s.", run_id=run_id)
     return run
 
 
@@ -365,7 +374,7 @@ def get_classifier_version(session: Session, version_id: int) -> ClassifierVersi
     """A classifier version by id, or NotFound."""
     version = session.get(ClassifierVersion, version_id)
     if version is None:
-        raise NotFound(f"No classifier version {version_id}.")
+        raise NotFound("No classifier version %(version_id)s.", version_id=version_id)
     return version
 
 

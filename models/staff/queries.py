@@ -67,7 +67,7 @@ def get_staff(session: Session, staff_id: int) -> StaffAccount:
     """An account by id, or NotFound."""
     account = session.get(StaffAccount, staff_id)
     if account is None:
-        raise NotFound(f"No staff account with id {staff_id}.")
+        raise NotFound("No staff account with id %(staff_id)s.", staff_id=staff_id)
     return account
 
 
@@ -260,7 +260,7 @@ def get_api_token(session: Session, token_id: int) -> ApiToken:
     """A token row by id, or NotFound."""
     row = session.get(ApiToken, token_id)
     if row is None:
-        raise NotFound(f"No API token with id {token_id}.")
+        raise NotFound("No API token with id %(token_id)s.", token_id=token_id)
     return row
 
 
@@ -290,12 +290,14 @@ def save_deputy(
     account = staff_by_username(session, username.strip())
     if account is None or Role.DEPUTY not in account.roles:
         raise InvalidInput(
-            f"There is no deputy account {username.strip()!r}: create a staff account with the deputy "
-            "role first, then add it here."
+            "There is no deputy account '%(strip)s': create a staff account with the deputy "
+            "role first, then add it here.",
+            strip=username.strip(),
         )
     if active and not account.active:
         raise InvalidInput(
-            f"The account {account.username!r} is disabled: enable it before adding it as a deputy."
+            "The account '%(username)s' is disabled: enable it before adding it as a deputy.",
+            username=account.username,
         )
     return directory.save_deputy(
         session,

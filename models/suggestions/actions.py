@@ -66,7 +66,9 @@ assert set(_RUNNERS) == set(ACTIONS), "every action in the table has exactly one
 def _check_role(action: Action, actor: Actor) -> None:
     if not role_may(action, actor.roles):
         raise NotPermitted(
-            f"{actor.username} may not {action.name.replace('_', ' ')}: it needs another role."
+            "%(username)s may not %(replace)s: it needs another role.",
+            username=actor.username,
+            replace=action.name.replace("_", " "),
         )
 
 

@@ -88,7 +88,9 @@ def check_reuse(use: KeyUse, fingerprint: str, key: str) -> int:
     """The stored suggestion id when the same submission is repeated; IdempotencyConflict otherwise."""
     if use.fingerprint != fingerprint:
         raise IdempotencyConflict(
-            f"The Idempotency-Key {key!r} was already used for a different suggestion. "
-            "Use a new key for a new suggestion; repeat a key only to resend exactly the same one."
+            "The Idempotency-Key '%(key)s' was already used for a different suggestion. Use "
+            "a new key for a new suggestion; repeat a key only to resend exactly the same "
+            "one.",
+            key=key,
         )
     return use.suggestion_id

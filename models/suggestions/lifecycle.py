@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from models.directory.queries import deadline_days
 from models.directory.tables import Department, Deputy
-from models.errors import Conflict, Forbidden, InvalidInput, NotFound
+from models.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from models.suggestions import queries
 from models.suggestions.action_table import ACTIONS, TRANSITIONS, allowed_from
 from models.suggestions.tables import Assignment, Event, ExtensionRequest, Suggestion
@@ -106,8 +106,12 @@ def _move(
     if suggestion.status not in step.sources:
         allowed = ", ".join(allowed_actions(suggestion.status)) or "none"
         raise IllegalTransition(
-            f"Suggestion {suggestion.id} is '{suggestion.status}'; it cannot be {step.past} "
-            f"(allowed from '{suggestion.status}': {allowed})."
+            "Suggestion %(id)s is '%(status)s'; it cannot be %(past)s (allowed from "
+            "'%(status)s': %(allowed)s).",
+            id=suggestion.id,
+            status=suggestion.status,
+            past=step.past,
+            allowed=allowed,
         )
     previous = suggestion.status
     session.flush()
@@ -120,7 +124,8 @@ def _move(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise IllegalTransition(
-            f"Suggestion {suggestion.id} was changed by someone else just now; reload it and try again."
+            "Suggestion %(id)s was changed by someone else just now; reload it and try again.",
+            id=suggestion.id,
         )
     session.expire(suggestion, ["status", "updated_at"])
     _event(
@@ -138,9 +143,14 @@ def _move(
 def _required_text(value: str | None, what: str) -> str:
     text = (value or "").strip()
     if not text:
-        raise InvalidInput(f"A {what} is required.")
+        raise InvalidInput("A %(what)s is required.", what=what)
     if len(text) > MAX_NOTE_CHARS:
-        raise InvalidInput(f"The {what} is too long ({len(text)} characters; at most {MAX_NOTE_CHARS}).")
+        raise InvalidInput(
+            "The %(what)s is too long (%(text)s characters; at most %(max_note_chars)s).",
+            what=what,
+            text=len(text),
+            max_note_chars=MAX_NOTE_CHARS,
+        )
     return text
 
 
@@ -167,8 +177,9 @@ def check_may_handle(session: Session, suggestion: Suggestion, actor: Actor) -> 
     if holds(session, suggestion, actor):
         return
     raise NotPermitted(
-        f"{actor.username} may not act on suggestion {suggestion.id}: it is held by another department "
-        "or deputy."
+        "%(username)s may not act on suggestion %(id)s: it is held by another department or deputy.",
+        username=actor.username,
+        id=suggestion.id,
     )
 
 
@@ -195,12 +206,14 @@ def dispatch(
     if deputy_id is not None:
         deputy = session.get(Deputy, deputy_id)
         if deputy is None or not deputy.active:
-            raise NotFound(f"No active deputy with id {deputy_id}.")
+            raise NotFound("No active deputy with id %(deputy_id)s.", deputy_id=deputy_id)
         department = deputy.department
     elif department_code:
         department = session.scalar(select(Department).where(Department.code == department_code))
         if department is None:
-            raise NotFound(f"No department with the code {department_code!r}.")
+            raise NotFound(
+                "No department with the code '%(department_code)s'.", department_code=department_code
+            )
     else:
         department = suggestion.department
         if department is None:
@@ -259,7 +272,7 @@ def resolve(
 ) -> Suggestion:
     """Finish the work (办结). The result note, shown to the villager, is required."""
     suggestion = queries.get_suggestion(session, suggestion_id)
-    text = _required_text(result_note, "result note telling the villager what was done")
+    text = _required_text(result_note, N_("result note telling the villager what was done"))
     _move(session, suggestion, "resolve", actor=actor, now=now, detail={"result_note": text})
     suggestion.result_note = text
     assignment = assignment_of(session, suggestion.id)
@@ -281,7 +294,7 @@ def return_to_triage(
 ) -> Suggestion:
     """Send a suggestion back to triage (退单): reason required; the holder and deadline are cleared."""
     suggestion = queries.get_suggestion(session, suggestion_id)
-    text = _required_text(reason, "reason for returning the suggestion")
+    text = _required_text(reason, N_("reason for returning the suggestion"))
     _move(
         session,
         suggestion,
@@ -319,15 +332,21 @@ def request_extension(
     suggestion = queries.get_suggestion(session, suggestion_id)
     if suggestion.status not in ON_THE_CLOCK:
         raise IllegalTransition(
-            f"Suggestion {suggestion.id} is '{suggestion.status}'; an extension can only be asked for "
-            "while it is dispatched, accepted or in progress."
+            "Suggestion %(id)s is '%(status)s'; an extension can only be asked for while it "
+            "is dispatched, accepted or in progress.",
+            id=suggestion.id,
+            status=suggestion.status,
         )
     if not 1 <= days <= MAX_EXTENSION_DAYS:
-        raise InvalidInput(f"An extension must be between 1 and {MAX_EXTENSION_DAYS} days, not {days}.")
-    text = _required_text(reason, "reason for the extension")
+        raise InvalidInput(
+            "An extension must be between 1 and %(max_extension_days)s days, not %(days)s.",
+            max_extension_days=MAX_EXTENSION_DAYS,
+            days=days,
+        )
+    text = _required_text(reason, N_("reason for the extension"))
     if _pending_extensions(session, suggestion.id):
         raise WorkflowConflict(
-            f"Suggestion {suggestion.id} already has an extension request waiting for approval."
+            "Suggestion %(id)s already has an extension request waiting for approval.", id=suggestion.id
         )
     request = ExtensionRequest(
         suggestion_id=suggestion.id,
@@ -362,13 +381,19 @@ def decide_extension(
     """An admin approves (the deadline moves by the days asked) or rejects an extension request."""
     request = session.get(ExtensionRequest, request_id)
     if request is None:
-        raise NotFound(f"No extension request {request_id}.")
+        raise NotFound("No extension request %(request_id)s.", request_id=request_id)
     if request.state != "pending":
-        raise WorkflowConflict(f"Extension request {request_id} has already been {request.state}.")
+        raise WorkflowConflict(
+            "Extension request %(request_id)s has already been %(state)s.",
+            request_id=request_id,
+            state=request.state,
+        )
     suggestion = queries.get_suggestion(session, request.suggestion_id)
     if approve and suggestion.status not in ON_THE_CLOCK:
         raise WorkflowConflict(
-            f"Suggestion {suggestion.id} is '{suggestion.status}' now; there is no deadline left to extend."
+            "Suggestion %(id)s is '%(status)s' now; there is no deadline left to extend.",
+            id=suggestion.id,
+            status=suggestion.status,
         )
     request.state = "approved" if approve else "rejected"
     request.decided_by, request.decided_at = actor, now
@@ -408,7 +433,9 @@ def chase(session: Session, suggestion_id: int, *, actor: str, now: datetime, no
     """Record a reminder (催办) to the holder of an overdue suggestion."""
     suggestion = queries.get_suggestion(session, suggestion_id)
     if suggestion.status not in ON_THE_CLOCK or suggestion.due_at is None or suggestion.due_at >= now:
-        raise WorkflowConflict(f"Suggestion {suggestion.id} is not overdue; there is nothing to chase.")
+        raise WorkflowConflict(
+            "Suggestion %(id)s is not overdue; there is nothing to chase.", id=suggestion.id
+        )
     detail: dict[str, Any] = {"due_at": suggestion.due_at.isoformat()}
     if note and note.strip():
         detail["note"] = note.strip()[:MAX_NOTE_CHARS]
@@ -437,10 +464,10 @@ def rate(
     if suggestion.satisfaction is not None:
         raise AlreadyRated("This suggestion has already been rated; a rating can be given only once.")
     if not 1 <= score <= 5:
-        raise InvalidInput(f"The rating must be a whole number from 1 to 5, not {score}.")
+        raise InvalidInput("The rating must be a whole number from 1 to 5, not %(score)s.", score=score)
     text = (comment or "").strip() or None
     if text is not None and len(text) > 1000:
-        raise InvalidInput(f"The comment is too long ({len(text)} characters; at most 1000).")
+        raise InvalidInput("The comment is too long (%(text)s characters; at most 1000).", text=len(text))
     # Conditional update: of two ratings racing, only one finds the column still empty.
     result = session.execute(
         update(Suggestion)
@@ -470,8 +497,10 @@ def reopen(
     assignment = assignment_of(session, suggestion.id)
     if suggestion.status not in DONE or assignment is None:
         raise IllegalTransition(
-            f"Suggestion {suggestion.id} is '{suggestion.status}'; only a resolved or closed suggestion "
-            "that a department or deputy handled can be reopened."
+            "Suggestion %(id)s is '%(status)s'; only a resolved or closed suggestion that a "
+            "department or deputy handled can be reopened.",
+            id=suggestion.id,
+            status=suggestion.status,
         )
     previous = suggestion.status
     session.flush()
@@ -483,7 +512,8 @@ def reopen(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise IllegalTransition(
-            f"Suggestion {suggestion.id} was changed by someone else just now; reload it and try again."
+            "Suggestion %(id)s was changed by someone else just now; reload it and try again.",
+            id=suggestion.id,
         )
     session.expire(suggestion, ["status", "updated_at"])
     suggestion.due_at = now + timedelta(days=deadline_days(session, suggestion.category or ""))

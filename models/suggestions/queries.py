@@ -118,7 +118,7 @@ def get_suggestion(session: Session, suggestion_id: int) -> Suggestion:
     """A suggestion by id, or NotFound."""
     suggestion = session.get(Suggestion, suggestion_id)
     if suggestion is None:
-        raise NotFound(f"No suggestion with id {suggestion_id}.")
+        raise NotFound("No suggestion with id %(suggestion_id)s.", suggestion_id=suggestion_id)
     return suggestion
 
 
@@ -157,7 +157,7 @@ def get_record(session: Session, suggestion_id: int) -> SuggestionRecord:
     """
     row = session.execute(_RECORD, {"suggestion_id": suggestion_id}).first()
     if row is None:
-        raise NotFound(f"No suggestion with id {suggestion_id}.")
+        raise NotFound("No suggestion with id %(suggestion_id)s.", suggestion_id=suggestion_id)
     return SuggestionRecord(row[0], row[1], row[2])
 
 
@@ -176,7 +176,9 @@ def normalise_tracking_code(code: str) -> str:
 
 def unknown_tracking_code(code: str) -> NotFound:
     """The error for a tracking code that names no suggestion."""
-    return NotFound(f"No suggestion has the tracking code {code!r}. Please check the code and try again.")
+    return NotFound(
+        "No suggestion has the tracking code '%(code)s'. Please check the code and try again.", code=code
+    )
 
 
 def get_by_tracking_code(session: Session, code: str) -> Suggestion:
@@ -198,7 +200,9 @@ def search(session: Session, query: str, *, by_phone: bool, limit: int = 50) -> 
     if not query:
         return []
     if len(query) > MAX_SEARCH_CHARS:
-        raise InvalidInput(f"A search is at most {MAX_SEARCH_CHARS} characters.")
+        raise InvalidInput(
+            "A search is at most %(max_search_chars)s characters.", max_search_chars=MAX_SEARCH_CHARS
+        )
     matches = [
         Suggestion.tracking_code == normalise_tracking_code(query),
         Suggestion.village.contains(query, autoescape=True),

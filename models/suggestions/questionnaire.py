@@ -71,16 +71,16 @@ def answer(
     suggestion = queries.get_by_tracking_code(session, tracking_code)
     reason = rating.refusal(suggestion, rating_key)
     if reason is not None:
-        raise rating.RatingRefused(reason.detail)
+        raise rating.RatingRefused(reason.message)
     if _answered(session, suggestion):
         raise AlreadyAnswered(
-            "You have already answered whether the problem was fixed for this rating; nothing was "
-            "changed. 您已经回答过这个问题，没有再次处理。"
+            "You have already answered whether the problem was fixed for this rating; nothing was changed."
         )
     if not asks(session, suggestion):
         raise NotAsked(
-            "There is no poor rating waiting for this answer: the question is asked after a rating "
-            f"of {ASK_AT_OR_BELOW} stars or fewer on a finished suggestion. 现在不需要回答这个问题。"
+            "There is no poor rating waiting for this answer: the question is asked after a "
+            "rating of %(ask_at_or_below)s stars or fewer on a finished suggestion.",
+            ask_at_or_below=ASK_AT_OR_BELOW,
         )
     if fixed:
         session.add(

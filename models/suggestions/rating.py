@@ -19,6 +19,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from models.errors import N_
 from models.suggestions import lifecycle, queries
 from models.suggestions.lifecycle import NotPermitted
 from models.suggestions.tables import Suggestion
@@ -32,36 +33,39 @@ MAX_RATING_KEY_CHARS = 100
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a rating is refused, in both page languages."""
+    """Why a rating is refused: a message id (``models.errors``), shown on the page and in the error."""
 
-    en: str
-    zh: str
+    message: str
 
     @property
     def detail(self) -> str:
-        """The message of the API error: English, then Chinese."""
-        return f"{self.en} {self.zh}"
+        """The English text (for logs and tests)."""
+        return self.message
 
 
 MISSING_KEY = Refusal(
-    "Only the link on your receipt lets you rate; the tracking code alone is not enough. "
-    "Open the link from your receipt.",
-    "请打开回执上的链接进行评价，仅凭查询码不能评价。",
+    N_(
+        "Only the link on your receipt lets you rate; the tracking code alone is not enough. "
+        "Open the link from your receipt.",
+    )
 )
 WRONG_KEY = Refusal(
-    "This link does not belong to this tracking code. Open the link from your receipt exactly as "
-    "it was given.",
-    "链接与查询码不符，请使用回执上的原链接。",
+    N_(
+        "This link does not belong to this tracking code. Open the link from your receipt exactly as "
+        "it was given.",
+    )
 )
 NO_KEY_ON_FILE = Refusal(
-    "This suggestion was sent before rating links existed, so it cannot be rated online. "
-    "Please call the township office to give your rating.",
-    "此建议无法在线评价，请致电乡镇办公室评价。",
+    N_(
+        "This suggestion was sent before rating links existed, so it cannot be rated online. "
+        "Please call the township office to give your rating.",
+    )
 )
 DEPUTY_RATES = Refusal(
-    "This is a topic raised with the township head; only the deputy who raised it rates it, "
-    "on the staff pages.",
-    "此事项由提出的人大代表评价。",
+    N_(
+        "This is a topic raised with the township head; only the deputy who raised it rates it, "
+        "on the staff pages.",
+    )
 )
 
 
@@ -115,5 +119,5 @@ def rate_as_villager(
     suggestion = queries.get_by_tracking_code(session, tracking_code)
     reason = refusal(suggestion, rating_key)
     if reason is not None:
-        raise RatingRefused(reason.detail)
+        raise RatingRefused(reason.message)
     return lifecycle.rate(session, suggestion.tracking_code, score=score, comment=comment, now=now)

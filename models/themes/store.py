@@ -203,7 +203,7 @@ def get_theme(session: Session, theme_id: int) -> Theme:
     """A theme by id, or NotFound."""
     theme = session.get(Theme, theme_id)
     if theme is None:
-        raise NotFound(f"No theme with id {theme_id}.")
+        raise NotFound("No theme with id %(theme_id)s.", theme_id=theme_id)
     return theme
 
 
@@ -211,7 +211,11 @@ def theme_detail(session: Session, theme_id: int, now: datetime) -> ThemeSummary
     """One theme's summary with its member suggestions (oldest first)."""
     theme = get_theme(session, theme_id)
     if theme.state != "active":
-        raise NotFound(f"Theme {theme_id} was merged into theme {theme.merged_into_id}.")
+        raise NotFound(
+            "Theme %(theme_id)s was merged into theme %(merged_into_id)s.",
+            theme_id=theme_id,
+            merged_into_id=theme.merged_into_id,
+        )
     found = theme_summaries(session, now, theme_ids=[theme_id])
     if found:
         summary = found[0]
@@ -237,7 +241,11 @@ def theme_detail(session: Session, theme_id: int, now: datetime) -> ThemeSummary
 def _active(session: Session, theme_id: int) -> Theme:
     theme = get_theme(session, theme_id)
     if theme.state != "active":
-        raise ThemeConflict(f"Theme {theme_id} was merged into theme {theme.merged_into_id}; use that one.")
+        raise ThemeConflict(
+            "Theme %(theme_id)s was merged into theme %(merged_into_id)s; use that one.",
+            theme_id=theme_id,
+            merged_into_id=theme.merged_into_id,
+        )
     return theme
 
 
@@ -246,7 +254,9 @@ def _clean_title(title: str) -> str:
     if not title:
         raise InvalidInput("Please give the theme a name.")
     if len(title) > MAX_TITLE_CHARS:
-        raise InvalidInput(f"The name is too long (at most {MAX_TITLE_CHARS} characters).")
+        raise InvalidInput(
+            "The name is too long (at most %(max_title_chars)s characters).", max_title_chars=MAX_TITLE_CHARS
+        )
     return title
 
 
@@ -272,11 +282,17 @@ def merge(session: Session, keeper_id: int, other_ids: Sequence[int], *, actor: 
     for theme in themes:
         if theme.category != keeper.category:
             raise InvalidInput(
-                f"Theme {theme.id} is about {theme.category}, theme {keeper.id} about {keeper.category}: "
-                "only themes of the same category can be merged."
+                "Theme %(id)s is about %(category)s, theme %(id2)s about %(category2)s: only "
+                "themes of the same category can be merged.",
+                id=theme.id,
+                category=theme.category,
+                id2=keeper.id,
+                category2=keeper.category,
             )
         if session.scalar(select(ConsultationTopic.id).where(ConsultationTopic.theme_id == theme.id)):
-            raise ThemeConflict(f"Theme {theme.id} is a consultation topic already; merge others into it.")
+            raise ThemeConflict(
+                "Theme %(id)s is a consultation topic already; merge others into it.", id=theme.id
+            )
     for theme in themes:
         for member in session.scalars(select(ThemeMember).where(ThemeMember.theme_id == theme.id)):
             member.theme_id = keeper.id
@@ -309,7 +325,9 @@ def split(
     )
     missing = sorted(set(wanted) - {m.suggestion_id for m in members})
     if missing:
-        raise InvalidInput(f"Suggestion(s) {', '.join(map(str, missing))} are not in theme {theme.id}.")
+        raise InvalidInput(
+            "Suggestion(s) %(map)s are not in theme %(id)s.", map=", ".join(map(str, missing)), id=theme.id
+        )
     total = session.scalar(select(func.count()).where(ThemeMember.theme_id == theme.id)) or 0
     if len(members) == total:
         raise InvalidInput("Leave at least one suggestion in the original theme (or rename it instead).")
@@ -342,7 +360,7 @@ def promote(
     """Make a theme a consultation topic (协商议题); the topic reaches its suggestions through the theme."""
     theme = _active(session, theme_id)
     if session.scalar(select(ConsultationTopic.id).where(ConsultationTopic.theme_id == theme.id)):
-        raise ThemeConflict(f"Theme {theme.id} is already a consultation topic.")
+        raise ThemeConflict("Theme %(id)s is already a consultation topic.", id=theme.id)
     topic = ConsultationTopic(
         theme_id=theme.id,
         title=_clean_title(title or theme.title),
@@ -363,7 +381,7 @@ def topic_suggestions(session: Session, topic_id: int) -> list[Suggestion]:
     """The suggestions linked to a consultation topic (through its theme)."""
     topic = session.get(ConsultationTopic, topic_id)
     if topic is None:
-        raise NotFound(f"No consultation topic with id {topic_id}.")
+        raise NotFound("No consultation topic with id %(topic_id)s.", topic_id=topic_id)
     return list(
         session.scalars(
             select(Suggestion)
@@ -499,5 +517,5 @@ def get_topic(session: Session, topic_id: int) -> ConsultationTopic:
     """A consultation topic by id, or NotFound."""
     topic = session.get(ConsultationTopic, topic_id)
     if topic is None:
-        raise NotFound(f"No consultation topic with id {topic_id}.")
+        raise NotFound("No consultation topic with id %(topic_id)s.", topic_id=topic_id)
     return topic

@@ -49,14 +49,14 @@ def clean_term(raw: str) -> str:
     characters (it is shown to staff and given to recognition, so it must be one short line)."""
     text = unicodedata.normalize("NFKC", raw).strip()
     if any(unicodedata.category(ch)[0] == "C" for ch in text):
-        raise InvalidInput("词条含有控制字符。The term holds control characters.")
+        raise InvalidInput("The term holds control characters.")
     text = " ".join(text.split())
     if not text:
-        raise InvalidInput("词条为空。The term is empty.")
+        raise InvalidInput("The term is empty.")
     if len(text) > MAX_TERM_CHARS:
         raise InvalidInput(
-            f"词条太长（最多 {MAX_TERM_CHARS} 个字）。"
-            f"The term is too long (at most {MAX_TERM_CHARS} characters)."
+            "The term is too long (at most %(max_term_chars)s characters).",
+            max_term_chars=MAX_TERM_CHARS,
         )
     return text
 
@@ -184,7 +184,7 @@ def add_term(session: Session, raw: str, now: datetime) -> Term:
     term = _by_text(session, [text]).get(text)
     if term is not None:
         if term.enabled:
-            raise TermExists(f"“{text}”已在词表中。“{text}” is already in the vocabulary.")
+            raise TermExists("“%(text)s” is already in the vocabulary.", text=text)
         term.enabled = True
         term.updated_at = now
     else:
@@ -198,7 +198,7 @@ def get_term(session: Session, term_id: int) -> Term:
     """The term with this id."""
     term = session.get(Term, term_id)
     if term is None:
-        raise TermNotFound(f"词条 {term_id} 不存在。There is no term {term_id}.")
+        raise TermNotFound("There is no term %(term_id)s.", term_id=term_id)
     return term
 
 

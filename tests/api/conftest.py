@@ -57,7 +57,8 @@ def make_client(
     Rate limits are off unless a test turns them on (``submit_rate_limit=3`` etc.): every request
     of a TestClient comes from the same address. The base URL is plain http on loopback, where
     session cookies come without the Secure flag (as for a developer's browser), so the client's
-    cookie jar sends them back.
+    cookie jar sends them back. It asks for English (``Accept-Language: en``), the language the
+    tests' expected error details are written in; pages stay Chinese unless ``?lang=en``.
     """
     settings = Settings(
         data_dir=data_dir,
@@ -65,7 +66,8 @@ def make_client(
         database_url=database_url or fresh_database_url(),
         **{**TEST_SETTINGS, **overrides},
     )
-    return TestClient(create_app(settings), base_url="http://127.0.0.1")
+    # Error ``detail``s follow Accept-Language (Chinese by default): these tests read the English.
+    return TestClient(create_app(settings), base_url="http://127.0.0.1", headers={"Accept-Language": "en"})
 
 
 @pytest.fixture(scope="module")

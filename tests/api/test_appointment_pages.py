@@ -40,7 +40,7 @@ def test_a_deputy_raises_on_the_page_and_the_head_accepts_and_plans(api: TestCli
         data={"title": "x", "suggestion_ids": "a,b", "csrf_token": csrf},
         headers=HTML,
     )
-    assert bad.status_code == 422 and "separated by commas" in bad.text
+    assert bad.status_code == 422 and "用逗号隔开" in bad.text  # the page is Chinese
     api.cookies.clear()
 
     csrf = staff_login(api, "admin")

@@ -106,7 +106,7 @@ def test_a_disabled_account_cannot_sign_in_and_its_sessions_end(browser: TestCli
     assert browser.get("/api/v1/staff/me").status_code == 401
     browser.cookies.clear()
     response = _post_login(browser, "clerk.zhao", "zhao password")
-    assert response.status_code == 401 and "disabled" in response.text  # type: ignore[attr-defined]
+    assert response.status_code == 401 and "此账号已停用" in response.text  # type: ignore[attr-defined]
 
 
 def test_the_login_form_is_refused_without_its_csrf_token(browser: TestClient) -> None:
@@ -120,14 +120,14 @@ def test_the_login_form_is_refused_without_its_csrf_token(browser: TestClient) -
             headers=HTML,
             follow_redirects=False,
         )
-        assert response.status_code == 403 and "Reload the page" in response.text
+        assert response.status_code == 403 and "请刷新页面后再试" in response.text
         assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
 
 
 def test_forms_of_a_signed_in_browser_need_the_csrf_token(browser: TestClient) -> None:
     csrf = staff_login(browser, "reviewer")
     refused = browser.post("/logout", headers=HTML, follow_redirects=False)
-    assert refused.status_code == 403 and "Reload the page" in refused.text
+    assert refused.status_code == 403 and "请刷新页面后再试" in refused.text
     wrong = browser.post("/logout", data={"csrf_token": "x" * 43}, follow_redirects=False)
     assert wrong.status_code == 403 and wrong.json()["error"] == "CsrfRejected"
     assert browser.get("/api/v1/staff/me").status_code == 200  # still signed in
@@ -170,7 +170,14 @@ def test_roles_are_checked_and_admins_pass_every_check(app_client: TestClient) -
 def test_anonymous_api_clients_get_401_and_browsers_go_to_the_login_page(browser: TestClient) -> None:
     api = browser.get("/api/v1/staff/me")
     assert api.status_code == 401 and api.headers["www-authenticate"] == "Bearer"
-    assert api.json() == {"error": "NotAuthenticated", "detail": "Please sign in with a staff account first."}
+    assert api.json() == {
+        "error": "NotAuthenticated",
+        "detail": "Please sign in with a staff account first.",  # the test client asks for English
+        "message_id": "Please sign in with a staff account first.",
+        "params": {},
+    }
+    chinese = browser.get("/api/v1/staff/me", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert chinese.json()["detail"] == "请先用工作人员账号登录。"
     page = browser.get("/staff/accounts?lang=en", headers=HTML, follow_redirects=False)
     assert page.status_code == 303
     assert page.headers["location"] == "/login?next=%2Fstaff%2Faccounts%3Flang%3Den"
@@ -244,13 +251,13 @@ def test_the_admin_page_manages_accounts_and_tokens(browser: TestClient) -> None
         data={"csrf_token": csrf, "username": "handler.wu", "password": "another one", "roles": ["handler"]},
         headers=HTML,
     )
-    assert again.status_code == 409 and "already exists" in again.text
+    assert again.status_code == 409 and "已有名为" in again.text
     short = browser.post(
         "/staff/accounts",
         data={"csrf_token": csrf, "username": "x.y", "password": "short", "roles": ["reviewer"]},
         headers=HTML,
     )
-    assert short.status_code == 422 and "at least 8" in short.text
+    assert short.status_code == 422 and "至少要 8 个字符" in short.text
 
     with unit_of_work(_context(browser).factory) as session:
         from models.staff import queries as staff_queries
@@ -298,7 +305,7 @@ def test_a_handler_account_needs_a_department(browser: TestClient) -> None:
     csrf = staff_login(browser, "admin")
     form = {"csrf_token": csrf, "username": "handler.qin", "password": "qin password", "roles": ["handler"]}
     refused = browser.post("/staff/accounts", data=form, headers=HTML)
-    assert refused.status_code == 422 and "needs a department" in refused.text
+    assert refused.status_code == 422 and "必须有所属部门" in refused.text
     made = browser.post(
         "/staff/accounts",
         data={**form, "department_code": "power_station"},
@@ -328,7 +335,7 @@ def test_the_last_administrator_cannot_be_disabled(tmp_path: Path, weights_cache
             data={"csrf_token": csrf, "display_name": "x", "roles": ["admin"], "active": ""},
             headers=HTML,
         )
-        assert response.status_code == 422 and "last active administrator" in response.text
+        assert response.status_code == 422 and "最后一个在用的管理员账号" in response.text
         assert c.get("/api/v1/staff/me").json()["username"] == "only.admin"
 
 

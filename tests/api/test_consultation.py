@@ -163,7 +163,7 @@ def test_the_staff_pages_publish_show_escaped_opinions_and_print_a_qr_poster(api
             data={"place": "x", "held_on": "tomorrow", "csrf_token": csrf},
             headers={"accept": "text/html"},
         )
-        assert no_date.status_code == 422 and "YYYY-MM-DD" in no_date.text
+        assert no_date.status_code == 422 and "年-月-日" in no_date.text
     finally:
         api.cookies.clear()
 

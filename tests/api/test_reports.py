@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.csv_export import csv_cell
+from models.vocabulary import STATUS_NAMES
 from tests.api.conftest import staffed_client
 from tests.api.workflow_helpers import ADMIN, T0, Staffing, routed_suggestion, villager_rating_key
 
@@ -76,16 +78,40 @@ def test_json_csv_and_page_agree(api: TestClient, staffing: Staffing, resolved: 
         assert agg.headers["content-type"].startswith("text/csv")
         assert agg.content.startswith(b"\xef\xbb\xbf")
         rows = list(csv.reader(io.StringIO(agg.content.decode("utf-8-sig"))))
-        assert rows[0] == ["section", "key", "measure", "value"]
-        assert ["village", "白水村", "suggestions", "1"] in rows
-        assert ["department", "power_station 供电所", "rectification_rate", "0.5"] in rows
+        assert rows[0] == ["Section", "Item", "Measure", "Value"]  # the client asks for English
+        assert ["Village", "白水村", "Suggestions", "1"] in rows
+        assert ["Department", "Power Supply Station", "Rectification rate", "0.5"] in rows
 
         sug = api.get("/api/v1/reports/suggestions.csv", params=params)
         assert sug.content.startswith(b"\xef\xbb\xbf")
         table = list(csv.DictReader(io.StringIO(sug.content.decode("utf-8-sig"))))
-        texts = {int(r["id"]): r["text"] for r in table}
+        texts = {int(r["No."]): r["Text"] for r in table}
         assert texts[resolved[1]] == '路灯不亮，"请"尽快修, 谢谢'  # quotes and commas survive
-        assert {r["village"] for r in table} >= {"青山村", "白水村"}
+        assert {r["Village"] for r in table} >= {"青山村", "白水村"}
+
+        zh = api.get("/api/v1/reports/suggestions.csv", params=params, headers={"Accept-Language": ""})
+        chinese = {int(r["编号"]): r for r in csv.DictReader(io.StringIO(zh.content.decode("utf-8-sig")))}
+        row = chinese[resolved[1]]
+        assert (row["类别"], row["部门"]) == ("电力供应", "供电所")
+        assert row["状态"] in {zh for zh, _ in STATUS_NAMES.values()} and "Category code" not in row
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", row["提交时间"])  # no microseconds
+        submitted = {int(r["No."]): r["Submitted at"] for r in table}[resolved[1]]
+        assert submitted == row["提交时间"]  # the same local time in either language
+        coded = api.get("/api/v1/reports/suggestions.csv", params={**params, "codes": "1"})
+        header = next(csv.reader(io.StringIO(coded.content.decode("utf-8-sig"))))
+        assert header[header.index("Category") + 1] == "Category code"
+        [with_codes] = [
+            r
+            for r in csv.DictReader(io.StringIO(coded.content.decode("utf-8-sig")))
+            if r["No."] == str(resolved[1])
+        ]
+        assert (with_codes["Category code"], with_codes["Department code"]) == ("power", "power_station")
+        zh_agg = api.get(
+            "/api/v1/reports/aggregates.csv", params={**params, "codes": "1"}, headers={"Accept-Language": ""}
+        )
+        zh_rows = list(csv.reader(io.StringIO(zh_agg.content.decode("utf-8-sig"))))
+        assert zh_rows[0] == ["分类", "事项", "代码", "指标", "数值"]
+        assert ["部门", "供电所", "power_station", "办结率", "0.5"] in zh_rows
 
         page = api.get("/staff/reports", params=params)
         assert page.status_code == 200
@@ -134,20 +160,20 @@ def test_villager_text_never_becomes_a_spreadsheet_formula(api: TestClient, staf
         sug = api.get("/api/v1/reports/suggestions.csv", params=params)
         agg = api.get("/api/v1/reports/aggregates.csv", params=params)
         body = api.get("/api/v1/reports", params=params).json()
-    table = {int(r["id"]): r for r in csv.DictReader(io.StringIO(sug.content.decode("utf-8-sig")))}
+    table = {int(r["No."]): r for r in csv.DictReader(io.StringIO(sug.content.decode("utf-8-sig")))}
     for sid, value in ids.items():
         row = table[sid]
-        assert row["village"] == "'" + value, (value, row)
-        assert row["text"] == f"'{value} 路灯坏了", (value, row)
+        assert row["Village"] == "'" + value, (value, row)
+        assert row["Text"] == f"'{value} 路灯坏了", (value, row)
         if value in TYPED:
-            assert row["address"] == "'" + value
-        assert row["tracking_code"][0] != "'" and row["id"] == str(sid)  # the product's own cells
+            assert row["Address"] == "'" + value
+        assert row["Tracking code"][0] != "'" and row["No."] == str(sid)  # the product's own cells
     rows = list(csv.reader(io.StringIO(agg.content.decode("utf-8-sig"))))
-    villages = {key: value for section, key, _, value in rows if section == "village"}
+    villages = {key: value for section, key, _, value in rows if section == "Village"}
     for value in ids.values():
         assert villages["'" + value] == "1", value
     # Numbers stay numbers.
-    assert ["total", "", "suggestions", str(body["total"])] in rows
+    assert ["Total", "", "Suggestions", str(body["total"])] in rows
 
 
 @pytest.mark.parametrize(
@@ -170,3 +196,8 @@ def test_villager_text_never_becomes_a_spreadsheet_formula(api: TestClient, staf
 )
 def test_csv_cells_escape_text_only(value: object, cell: object) -> None:
     assert csv_cell(value) == cell
+
+
+def test_csv_times_are_the_township_wall_clock_to_the_second() -> None:
+    moment = datetime(2026, 11, 2, 20, 5, 9, 123456, tzinfo=UTC)
+    assert csv_cell(moment, ZoneInfo("Asia/Shanghai")) == "2026-11-03 04:05:09"

@@ -75,8 +75,9 @@ def test_admins_add_disable_and_enable_terms_as_json(app: TestClient) -> None:
     assert term["text"] == "牛角冲组" and term["source"] == "admin" and term["enabled"] is True
     assert app.post(VOCABULARY, json={"text": "牛角冲组"}, headers=admin).status_code == 409
     for bad in ("", "长" * 21, "a\nb"):
-        refused = app.post(VOCABULARY, json={"text": bad}, headers=admin)
+        refused = app.post(VOCABULARY, json={"text": bad}, headers={**admin, "Accept-Language": "zh-CN"})
         assert refused.status_code == 422 and "词条" in refused.json()["detail"], refused.text
+        assert refused.json()["message_id"].startswith("The term"), refused.text
     assert app.post(VOCABULARY, json={"text": "长" * 1000}, headers=admin).status_code == 422
     disabled = app.delete(f"{VOCABULARY}/{term['id']}", headers=admin)
     assert disabled.status_code == 200 and disabled.json()["enabled"] is False

@@ -19,7 +19,8 @@ def test_sign_in_and_out_through_the_real_form(page: Page, live_server: Server) 
     page.fill("input[name=username]", "clerk.browser")
     page.fill("input[name=password]", "wrong password")
     page.click("button[type=submit]")
-    assert "Wrong username or password" in page.inner_text("[role=alert]")
+    # The sign-in page is Chinese (the ?lang=en was the page asked for, not this one): so is its error.
+    assert "用户名或密码错误" in page.inner_text("[role=alert]")
 
     page.fill("input[name=password]", "browser password")
     page.click("button[type=submit]")

@@ -21,7 +21,11 @@
   var keyRange = choices.length ? choices[0].dataset.key + "–" + choices[choices.length - 1].dataset.key : "";
 
   function csrfHeaders() {
-    var headers = { "Content-Type": "application/json", "Accept": "application/json" };
+    // Error details in the page's language (api/i18n.py reads Accept-Language).
+    var headers = {
+      "Content-Type": "application/json", "Accept": "application/json",
+      "Accept-Language": document.documentElement.lang || "zh-CN"
+    };
     var meta = document.querySelector('meta[name="csrf-token"]');
     if (meta && meta.content) { headers["X-CSRF-Token"] = meta.content; }
     return headers;
@@ -162,7 +166,7 @@
 
   function decide() {
     if (!current || busy) { return; }
-    if (!chosen) { note(S.choose.replace("%s", keyRange), false); return; }
+    if (!chosen) { note(S.choose.replace("{keys}", keyRange), false); return; }
     var item = current;
     var body = { category: chosen };
     if (text.value.trim() !== (text.dataset.original || "").trim()) { body.transcript = text.value; }

@@ -2,7 +2,8 @@
 (function () {
   "use strict";
   function headers() {
-    var h = { "Accept": "application/json" };
+    // Error details in the page's language (api/i18n.py reads Accept-Language).
+    var h = { "Accept": "application/json", "Accept-Language": document.documentElement.lang || "zh-CN" };
     var meta = document.querySelector('meta[name="csrf-token"]');
     if (meta && meta.content) { h["X-CSRF-Token"] = meta.content; }
     return h;

@@ -118,7 +118,9 @@
     data.append("language", "auto");
     sending[item.id] = true;
     return fetch("/api/v1/suggestions", {
-      method: "POST", body: data, headers: { "Accept": "application/json", "Idempotency-Key": item.id },
+      method: "POST", body: data,
+      // A refusal's detail comes back in the page's language (api/i18n.py reads Accept-Language).
+      headers: { "Accept": "application/json", "Accept-Language": document.documentElement.lang || "zh-CN", "Idempotency-Key": item.id },
     }).then(function (r) {
       if (r.status >= 500 || r.status === 429 || r.status === 408) { return { offline: true }; }
       return r.json().then(function (body) {

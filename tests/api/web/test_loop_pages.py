@@ -50,7 +50,7 @@ def test_typed_suggestion_through_the_form_gives_a_tracking_code(web: TestClient
         s = queries.get_by_tracking_code(session, code.group(1))
         assert (s.text, s.village, s.channel) == ("村里的垃圾桶满了没人清", "东山村", "text")
     empty = web.post("/submit", data={"text": " "}, headers=HTML)
-    assert empty.status_code == 422 and "empty" in empty.text
+    assert empty.status_code == 422 and "建议内容为空" in empty.text  # the page's language: Chinese
 
 
 def test_track_page_shows_plain_words_and_leaks_nothing(web: TestClient, staffing: Staffing) -> None:
@@ -82,7 +82,7 @@ def test_villager_rates_once_on_the_tracking_page(web: TestClient, staffing: Sta
     page = web.get(f"/track/{code}/{key}").text
     assert "★★★★☆" in page and 'id="rating-form"' not in page
     again = web.post(f"/track/{code}/rating", data={"score": "1", "key": key}, headers=HTML)
-    assert again.status_code == 409 and "only once" in again.text
+    assert again.status_code == 409 and "只能评价一次" in again.text
     bad = web.post(f"/track/{code}/rating", data={"score": "9", "key": key}, headers=HTML)
     assert bad.status_code == 422
     with staffing.as_(*ADMIN):

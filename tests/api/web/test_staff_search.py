@@ -47,7 +47,7 @@ def test_a_clerk_finds_a_note_by_code_village_words_or_phone(web: TestClient, st
     assert lamp in _found(by_words) and bins not in _found(by_words)
     assert {lamp, bins} <= set(_found(by_phone))  # both were sent from 13800000000
     assert _found(wildcard) == []  # a % is a character, not "anything"
-    assert too_long.status_code == 422 and "at most 100" in too_long.text
+    assert too_long.status_code == 422 and "最多 100 个字" in too_long.text
     assert f'id="tracking-code">{lamp}<' in found  # the page it leads to shows the code
     assert "电力" in by_words and "power" not in by_words[by_words.index('id="results"') :]
 
