@@ -1,29 +1,33 @@
 """The suggestion workflow as a state machine: random actions by random staff, checked against a model.
 
 Hypothesis drives the domain functions the workflow routes call (``models.lifecycle``,
-``models.rating``) on a real database (SQLite or PostgreSQL, like every test here), applying
-the checks the API applies first: each route's declared roles (read from
+``models.rating``, ``models.questionnaire``) on a real database (SQLite or PostgreSQL, like every
+test here), applying the checks the API applies first: each route's declared roles (read from
 ``api.routes.workflow``'s own dependencies, admins passing every check) and
 ``lifecycle.check_may_handle`` where the route calls it. Every action runs in its own unit of
-work, as a request does, with the clock moving forward between steps.
+work, as a request does, with the clock moving forward between steps. The villager rates with the
+receipt's key (or someone tries without it) and, after a rating of 1–2 stars, answers
+"问题解决了吗？": "没有解决" reopens the suggestion to the department or deputy that held it.
 
 A small model predicts whether each action succeeds and what it changes; after every step the
 database must agree with it, and these must hold whatever happened:
 
-- a status only changes by a transition the table allows, and each change is an event with its
-  actor and time (the chain of events leads to the current status);
-- a closed suggestion is never reopened (the table has no reopen action, so nothing reopens it);
-- the deadline is set by the first dispatch, cleared by a return, and otherwise moves only by an
-  approved extension, by exactly its days;
-- a suggestion is rated at most once, only with the villager's rating key, and a rating never changes.
+- a status only changes by a transition the table allows, or by the villager's reopen, and each
+  change is an event with its actor and time (the chain of events leads to the current status);
+- a closed suggestion never leaves 'closed' except by that reopen;
+- the deadline is set by the first dispatch (afresh by a reopen), cleared by a return, and
+  otherwise moves only by an approved extension, by exactly its days;
+- a result is rated at most once, only with the villager's rating key, and a rating never changes;
+- a reopen comes only from the villager, only after a rating of 2 stars or fewer, once per rating.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from fastapi.dependencies.models import Dependant
@@ -47,11 +51,11 @@ from api.routes import workflow as workflow_routes
 from models.db import unit_of_work, utcnow
 from models.directory import queries as directory
 from models.errors import DomainError
-from models.suggestions import lifecycle, queries, rating
+from models.suggestions import lifecycle, queries, questionnaire, rating
 from models.suggestions.action_table import TRANSITIONS as ACTION_TRANSITIONS
 from models.suggestions.lifecycle import Actor
 from models.suggestions.tables import Event, ExtensionRequest, Suggestion
-from models.vocabulary import ON_THE_CLOCK, Status
+from models.vocabulary import DONE, ON_THE_CLOCK, Status
 
 CATEGORIES = {"power": "power_station", "transport": "transport_bureau", "environment": "ecology_bureau"}
 STAFF = {
@@ -102,6 +106,8 @@ STATUS_KIND = {"dispatch": "dispatched", "accept": "accepted", "start": "in_prog
 
 #: action → (states it may start from, state it leads to), as the action table says.
 TRANSITIONS = {name: (a.sources, a.target) for name, a in ACTION_TRANSITIONS.items()}
+#: The villager's reopen: from a finished status back to the holder.
+REOPEN_MOVES = {(Status.RESOLVED, Status.DISPATCHED), (Status.CLOSED, Status.DISPATCHED)}
 
 
 def _declared_roles(dependant: Dependant) -> list[frozenset[str]]:
@@ -144,6 +150,8 @@ class Expected:
     holder: tuple[str, str | None] | None = None  # ("department", code) or ("deputy", username)
     due: datetime | None = None
     satisfaction: int | None = None
+    answered: bool = False  # "问题解决了吗？" answered for the current rating
+    reopens: int = 0
     events: int = 1  # "received"
 
 
@@ -164,6 +172,8 @@ class Workflow(RuleBasedStateMachine):
     """Random workflow actions by random staff, on one real database."""
 
     factory: sessionmaker[Session]
+    #: How far the runs got (the test checks that reopened suggestions were reached and handled again).
+    reached: ClassVar[Counter[str]]
 
     def __init__(self) -> None:
         super().__init__()
@@ -321,11 +331,13 @@ class Workflow(RuleBasedStateMachine):
     @rule(
         pick=PICK,
         key=st.sampled_from(["villager"] * 3 + ["wrong", "none", "oversized"]),
-        score=st.integers(0, 6),
+        score=st.sampled_from([0, 1, 2, 2, 3, 4, 5, 6]),
     )
     def rate(self, pick: int, key: str, score: int) -> None:
         """Someone rates: the villager with the receipt's key, or anyone who only knows the tracking code."""
-        sid = self._sid(pick, (Status.RESOLVED, Status.CLOSED))
+        self._rate(self._sid(pick, (Status.RESOLVED, Status.CLOSED)), key, score)
+
+    def _rate(self, sid: int, key: str, score: int) -> None:
         e = self.model[sid]
         given = {
             "villager": e.rating_key,
@@ -333,7 +345,7 @@ class Workflow(RuleBasedStateMachine):
             "none": None,
             "oversized": "k" * 500,
         }[key]
-        ok = key == "villager" and e.status in (Status.RESOLVED, Status.CLOSED) and e.satisfaction is None
+        ok = key == "villager" and e.status in DONE and e.satisfaction is None
         ok = ok and 1 <= score <= 5
         before = self._snapshot(sid)
         try:
@@ -350,8 +362,68 @@ class Workflow(RuleBasedStateMachine):
         if e.status == Status.RESOLVED:
             expected_events.append(("closed", "villager"))
             e.status = Status.CLOSED
-        e.satisfaction = score
+            self.seen_closed.add(sid)
+        e.satisfaction, e.answered = score, False
         self._check_new_events(sid, expected_events)
+
+    @precondition(lambda self: self.model)
+    @rule(pick=PICK, key=st.sampled_from(["villager"] * 4 + ["wrong", "none"]), fixed=st.booleans())
+    def answer(self, pick: int, key: str, fixed: bool) -> None:
+        """The villager answers "问题解决了吗？" ("没有解决" reopens the suggestion to its holder), or
+        someone who only knows the tracking code tries to."""
+        self._answer(self._sid(pick, (Status.RESOLVED, Status.CLOSED)), key, fixed)
+
+    @precondition(lambda self: self.model)
+    @rule(
+        pick=PICK,
+        score=st.integers(1, 2),  # always asked "问题解决了吗？" (other ratings: the rate rule)
+        fixed=st.booleans(),
+        again=st.booleans(),
+        then=st.integers(0, 4),
+    )
+    def unhappy_villager(self, pick: int, score: int, fixed: bool, again: bool, then: int) -> None:
+        """The usual path to a result, a poor rating with the receipt's key, the villager's answer
+        and a second answer (``again``, which must change nothing), and ``then`` steps of the usual
+        path again (so random runs reach the reopen and what follows it)."""
+        sid = self._sid(pick)
+        self._usual_path(sid, len(HAPPY_PATH) - 1)
+        self._rate(sid, "villager", score)
+        self._answer(sid, "villager", fixed)
+        self._answer(sid, "villager", again)
+        self._usual_path(sid, then)
+
+    def _usual_path(self, sid: int, steps: int) -> None:
+        """Up to ``steps`` steps of the usual path by the rightful holder, stopping at a result."""
+        for _ in range(steps):
+            action = HAPPY_PATH.get(self.model[sid].status)
+            if action is None or action == "close":
+                return
+            self._act(sid, RIGHTFUL, action, TARGETS[0], NOTES[-1])
+
+    def _answer(self, sid: int, key: str, fixed: bool) -> None:
+        e = self.model[sid]
+        given = {"villager": e.rating_key, "wrong": rating.new_rating_key(), "none": None}[key]
+        asked = e.status in DONE and e.satisfaction is not None and e.satisfaction <= 2 and not e.answered
+        ok = key == "villager" and asked
+        before = self._snapshot(sid)
+        try:
+            with unit_of_work(self.factory) as session:
+                questionnaire.answer(session, e.tracking_code, given, fixed=fixed, now=self.now)
+        except DomainError:
+            assert not ok, f"the {key} key's answer (fixed={fixed}) on {e} was refused"
+            assert self._snapshot(sid) == before
+            return
+        assert ok, f"the {key} key's answer (fixed={fixed}) on {e} was accepted"
+        e.answered = True
+        if fixed:
+            self._check_new_events(sid, [("confirmed_fixed", "villager")])
+            return
+        e.status, e.satisfaction = Status.DISPATCHED, None
+        e.due = self.now + timedelta(days=self.deadline_days[e.category])
+        e.reopens += 1
+        self.seen_closed.discard(sid)
+        self._check_new_events(sid, [("reopened", "villager")])
+        self.reached["reopened"] += 1
 
     # --- the oracle ----------------------------------------------------------------------------------
 
@@ -438,6 +510,8 @@ class Workflow(RuleBasedStateMachine):
             assert self._snapshot(sid) == before, f"a refused {action} by {actor.username} changed {sid}"
             return False
         assert expected_ok, f"{actor.username} ({actor.roles}) was allowed to {action} {e}"
+        if e.reopens and action in TRANSITIONS:
+            self.reached[f"{action} after a reopen"] += 1
         self._apply(sid, action, actor)
         self._check_new_events(sid, outcome.events)
         return True
@@ -519,17 +593,21 @@ class Workflow(RuleBasedStateMachine):
                 assert moves[0].kind == "received" and moves[0].to_status == Status.ROUTED
                 for previous, move in itertools.pairwise(moves):
                     assert move.from_status == previous.to_status, (sid, move.kind)
-                    assert (move.from_status, move.to_status) in allowed, (sid, move.kind)
+                    if move.kind == lifecycle.REOPENED:  # the villager's "not fixed", outside the table
+                        assert move.actor == "villager", (sid, move.actor)
+                        assert (move.from_status, move.to_status) in REOPEN_MOVES, (sid, move.from_status)
+                    else:
+                        assert (move.from_status, move.to_status) in allowed, (sid, move.kind)
+                    if move.from_status == Status.CLOSED:
+                        assert move.kind == lifecycle.REOPENED, f"{sid} left 'closed' by {move.kind}"
                 assert moves[-1].to_status == s.status
-                closed = [i for i, ev in enumerate(moves) if ev.to_status == Status.CLOSED]
-                assert not closed or closed[0] == len(moves) - 1, f"suggestion {sid} left 'closed'"
                 if sid in self.seen_closed:
                     assert s.status == Status.CLOSED
 
     @invariant()
     def deadlines_move_only_by_approved_extensions(self) -> None:
         with self.factory() as session:
-            for sid in self.model:
+            for sid, e in self.model.items():
                 s = queries.get_suggestion(session, sid)
                 events = queries.history(session, sid)
                 due: datetime | None = None
@@ -546,20 +624,40 @@ class Workflow(RuleBasedStateMachine):
                         due = moved
                     elif ev.kind == "returned":
                         due = None
+                    elif ev.kind == lifecycle.REOPENED:  # a fresh deadline for the work done again
+                        due = datetime.fromisoformat(ev.detail["due_at"])
+                        assert due == ev.at + timedelta(days=self.deadline_days[e.category])
                     else:
                         assert "due_at" not in ev.detail or ev.kind == "chased", ev.kind
                 assert s.due_at == due
 
     @invariant()
-    def a_rating_is_given_once_by_the_villager(self) -> None:
+    def ratings_and_reopens_come_from_the_villager_once_each(self) -> None:
+        """Each result is rated at most once (a reopen clears the rating for the next result), and
+        the question after a rating of 2 stars or fewer is answered at most once, by the villager."""
         with self.factory() as session:
             for sid, e in self.model.items():
                 s = queries.get_suggestion(session, sid)
-                rated = [ev for ev in queries.history(session, sid) if ev.kind == "rated"]
-                assert len(rated) == (s.satisfaction is not None)
-                assert all(
-                    ev.actor == "villager" and ev.detail == {"satisfaction": s.satisfaction} for ev in rated
-                )
+                resolved = answered = False
+                current: int | None = None  # the rating of the current result
+                for ev in queries.history(session, sid):
+                    if ev.kind == "resolved":
+                        resolved = True
+                    elif ev.kind == lifecycle.RATED:
+                        assert ev.actor == "villager" and resolved, (sid, ev.actor)
+                        assert current is None, f"suggestion {sid}'s result was rated twice"
+                        current, answered = ev.detail["satisfaction"], False
+                        assert ev.detail == {"satisfaction": current}
+                    elif ev.kind in (lifecycle.REOPENED, questionnaire.CONFIRMED_FIXED):
+                        assert ev.actor == "villager", (sid, ev.kind, ev.actor)
+                        assert current is not None, f"suggestion {sid} answered without a rating"
+                        assert current <= questionnaire.ASK_AT_OR_BELOW, (sid, current)
+                        assert not answered, f"suggestion {sid}'s rating was answered twice"
+                        assert ev.detail["satisfaction"] == current
+                        answered = True
+                        if ev.kind == lifecycle.REOPENED:
+                            current, resolved = None, False
+                assert s.satisfaction == current
                 assert session.scalar(select(Suggestion.rating_key_hash).where(Suggestion.id == sid)) == (
                     rating.rating_key_hash(e.rating_key)
                 )
@@ -573,7 +671,8 @@ def test_the_route_roles_the_machine_applies_are_the_apis() -> None:
 
 
 def test_random_workflows_keep_the_rules(db_factory: sessionmaker[Session]) -> None:
-    machine = type("BoundWorkflow", (Workflow,), {"factory": db_factory})
+    reached: Counter[str] = Counter()
+    machine = type("BoundWorkflow", (Workflow,), {"factory": db_factory, "reached": reached})
     run_state_machine_as_test(
         machine,
         settings=settings(
@@ -585,6 +684,9 @@ def test_random_workflows_keep_the_rules(db_factory: sessionmaker[Session]) -> N
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
+    # The runs must reach the villager's reopen and handle a reopened suggestion again, or the rules
+    # about reopening were never put to the test.
+    assert reached["reopened"] > 0 and reached["accept after a reopen"] > 0, reached
 
 
 @pytest.mark.parametrize("action", sorted(TRANSITIONS))
