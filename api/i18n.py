@@ -30,6 +30,7 @@ from babel.support import NullTranslations, Translations
 from starlette.requests import HTTPConnection
 
 from models.errors import N_, DomainError
+from models.suggestions import reasons
 
 __all__ = [
     "DEFAULT",
@@ -266,3 +267,9 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def reason_text(stored: str | None, lang: str) -> str | None:
+    """Why a suggestion waits for a person (``Suggestion.review_reason``), in ``lang``."""
+    found = reasons.load(stored)
+    return " ".join(gettext(r.message, lang, **r.params) for r in found) if found else None

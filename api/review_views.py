@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends
 from sqlalchemy.orm import Session
 
+from api import i18n
 from api.accounts import REVIEWER, Staff
 from api.auth import require_roles
 from api.review_schemas import (
@@ -38,7 +39,7 @@ KNOWN_STATUSES: tuple[str, ...] = tuple(Status)
 ReviewerDep = Annotated[Staff, Depends(require_roles(REVIEWER))]
 
 
-def review_item(session: Session, suggestion: Suggestion) -> ReviewItemOut:
+def review_item(session: Session, suggestion: Suggestion, lang: str) -> ReviewItemOut:
     """Everything the review page shows about one suggestion."""
     transcript = queries.transcript_for(session, suggestion.id)
     prediction = queries.latest_prediction(session, suggestion.id)
@@ -78,7 +79,7 @@ def review_item(session: Session, suggestion: Suggestion) -> ReviewItemOut:
         department=DepartmentOut(code=dept.code, name_zh=dept.name_zh, name_en=dept.name_en)
         if dept
         else None,
-        review_reason=suggestion.review_reason,
+        review_reason=i18n.reason_text(suggestion.review_reason, lang),
         reviewed=suggestion.category_source == "staff",
     )
 

@@ -11,7 +11,8 @@ classified by the seed model the product trains on first start (on a fresh SQLit
 note goes to review when the routing policy finds a reason (intake.pipeline.RoutingPolicy: the
 transcript's doubts, then the classifier's confidence; every category has a department in the
 default directory). "before" is the policy with only the transcript-confidence floor, "after"
-the product's default. One JSON line per set, then a summary line.
+the product's default. One JSON line per set (with voice -> category macro-F1 where the set has
+labels), then a summary line.
 """
 
 from __future__ import annotations
@@ -33,6 +34,15 @@ if str(REPO) not in sys.path:
 SETS = ("speech_wu", "voice/zh", "voice/en")
 
 
+def _labels(root: Path, name: str) -> dict[str, str]:
+    """The category of each clip of a set, where its labels.tsv gives one."""
+    labels = root / name / "labels.tsv"
+    if not labels.is_file():
+        return {}
+    with labels.open(encoding="utf-8") as fh:
+        return {row["file"]: row["label"] for row in csv.DictReader(fh, delimiter="\t") if row.get("label")}
+
+
 def _clips(root: Path, name: str, limit: int | None) -> list[Path]:
     folder = root / name
     labels = folder / "labels.tsv"
@@ -51,6 +61,8 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None, help="clips per set (default all)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+
+    from sklearn.metrics import f1_score
 
     from classify.registry import ClassifierRegistry
     from intake.audio import load_audio
@@ -73,12 +85,19 @@ def main() -> int:
         for name in SETS:
             clips = _clips(args.eval, name, args.limit)
             review = {"before": 0, "after": 0}
+            truth = _labels(args.eval, name)
+            gold: list[str] = []
+            predicted: list[str] = []
             started = time.perf_counter()
             for clip in clips:
                 heard = transcriber.transcribe(load_audio(clip).samples, None)
-                confident = bool(heard.text) and (
-                    classifier.predict([heard.text])[0].confidence >= policy.min_classifier_confidence
+                prediction = classifier.predict([heard.text])[0] if heard.text else None
+                confident = (
+                    prediction is not None and prediction.confidence >= policy.min_classifier_confidence
                 )
+                if clip.name in truth:
+                    gold.append(truth[clip.name])
+                    predicted.append(prediction.label if prediction is not None else "other")
                 fields: dict[str, Any] = dict(
                     text=heard.text,
                     language=heard.language,
@@ -99,6 +118,11 @@ def main() -> int:
                 "review_rate_after": round(review["after"] / n, 4) if n else None,
                 "seconds": round(time.perf_counter() - started, 1),
             }
+            if gold:  # voice -> category, as the worker hears and classifies each note
+                line["category_macro_f1"] = round(float(f1_score(gold, predicted, average="macro")), 4)
+                line["category_accuracy"] = round(
+                    sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold), 4
+                )
             print(json.dumps(line), flush=True)
             summary[name] = line
         engine.dispose()

@@ -24,14 +24,19 @@ from intake.submission import PROCESS_JOB
 from intake.understanding import UnderstandingPolicy, doubts
 from models.db import unit_of_work
 from models.directory import queries as directory
+from models.errors import N_
 from models.jobs.queue import Handlers
 from models.suggestions import queries
+from models.suggestions import reasons as reasons_store
+from models.suggestions.reasons import Reason
 from models.suggestions.tables import Suggestion
 from models.township import queries as township
 from models.vocabulary import IN_PROCESSING, Status
 
 WORKER = "worker"
-NO_SPEECH = "No speech was heard in the recording. Please listen to it and type what the villager said."
+NO_SPEECH = Reason(
+    N_("No speech was heard in the recording. Please listen to it and type what the villager said.")
+)
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,10 @@ class LazyTranscriber:
         return self._transcriber is not None
 
 
-def _send_to_review(session: Session, suggestion: Suggestion, reason: str, detail: dict[str, Any]) -> None:
+def _send_to_review(
+    session: Session, suggestion: Suggestion, reasons: list[Reason], detail: dict[str, Any]
+) -> None:
+    reason = reasons_store.dump(reasons)
     suggestion.review_reason = reason
     queries.set_status(
         session,
@@ -166,7 +174,7 @@ class Pipeline:
                 session, suggestion, Status.TRANSCRIBED, actor=WORKER, kind="transcribed", detail=detail
             )
             if not result.text:
-                _send_to_review(session, suggestion, NO_SPEECH, {})
+                _send_to_review(session, suggestion, [NO_SPEECH], {})
 
     def classify(self, suggestion_id: int) -> None:
         """Predict the category of the suggestion's text (once per text)."""
@@ -229,13 +237,13 @@ class Pipeline:
             reasons = self._review_reasons(session, suggestion, department is not None)
             detail = {"department": department.code if department else None}
             if reasons:
-                _send_to_review(session, suggestion, " ".join(reasons), detail)
+                _send_to_review(session, suggestion, reasons, detail)
             else:
                 queries.set_status(
                     session, suggestion, Status.ROUTED, actor=WORKER, kind="routed", detail=detail
                 )
 
-    def _review_reasons(self, session: Session, suggestion: Suggestion, has_department: bool) -> list[str]:
+    def _review_reasons(self, session: Session, suggestion: Suggestion, has_department: bool) -> list[Reason]:
         reasons = []
         transcript = queries.transcript_for(session, suggestion.id)
         if transcript is not None:
@@ -248,18 +256,30 @@ class Pipeline:
                 segments=transcript.segments or [],
             )
         if (suggestion.confidence or 0.0) < self.policy.min_classifier_confidence:
-            reasons.append(f"The category is uncertain (confidence {suggestion.confidence or 0.0:.2f}).")
+            reasons.append(
+                Reason(
+                    N_("The category is uncertain (confidence %(confidence)s)."),
+                    {"confidence": f"{suggestion.confidence or 0.0:.2f}"},
+                )
+            )
         if not has_department:
-            reasons.append(f"No department handles the category {suggestion.category!r}.")
+            reasons.append(reasons_store.no_department(suggestion.category))
         return reasons
 
     def give_up(self, suggestion_id: int, error: str) -> None:
         """After the last failed attempt: mark the suggestion failed; its audio stays stored."""
         with unit_of_work(self.factory) as session:
             suggestion = queries.get_suggestion(session, suggestion_id)
-            suggestion.review_reason = (
-                "Automatic processing failed; the recording is kept. Please listen and type the text. "
-                f"({error[:300]})"
+            suggestion.review_reason = reasons_store.dump(
+                [
+                    Reason(
+                        N_(
+                            "Automatic processing failed; the recording is kept. Please listen and type "
+                            "the text. (%(error)s)"
+                        ),
+                        {"error": error[:300]},
+                    )
+                ]
             )
             queries.set_status(
                 session,

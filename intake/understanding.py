@@ -14,6 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from models.errors import N_
+from models.suggestions.reasons import Reason
+
 # Scripts a Mandarin or English note is never written in: Japanese kana, Korean hangul, and U+FFFD
 # (the recogniser emitted bytes that are not text).
 _FOREIGN_SCRIPT = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u1100-\u11ff\u3130-\u318f\uac00-\ud7af\ufffd]")
@@ -61,23 +64,40 @@ def doubts(
     language_probability: float,
     confidence: float,
     segments: Sequence[Mapping[str, Any]],
-) -> list[str]:
+) -> list[Reason]:
     """Why the transcript may not say what the villager said (empty: it can be trusted)."""
     reasons = []
     if confidence < policy.min_confidence:
-        reasons.append(f"The speech was hard to understand (transcript confidence {confidence:.2f}).")
+        reasons.append(
+            Reason(
+                N_("The speech was hard to understand (transcript confidence %(confidence)s)."),
+                {"confidence": f"{confidence:.2f}"},
+            )
+        )
     if language_probability < policy.min_language_probability.get(language, 0.0):
         reasons.append(
-            f"The recogniser could not tell which language it heard ({language or '?'}, "
-            f"probability {language_probability:.2f}); it may be a dialect."
+            Reason(
+                N_(
+                    "The recogniser could not tell which language it heard (%(language)s, "
+                    "probability %(probability)s); it may be a dialect."
+                ),
+                {"language": language or "?", "probability": f"{language_probability:.2f}"},
+            )
         )
     floor = policy.min_token_probability.get(language)
     probability = token_probability(segments)
     if floor is not None and probability is not None and probability < floor:
         reasons.append(
-            f"Most words were guesses (mean word probability {probability:.2f}); "
-            "it may be a dialect or noise."
+            Reason(
+                N_(
+                    "Most words were guesses (mean word probability %(probability)s); "
+                    "it may be a dialect or noise."
+                ),
+                {"probability": f"{probability:.2f}"},
+            )
         )
     if policy.check_script and _FOREIGN_SCRIPT.search(text):
-        reasons.append("The transcript is in an unexpected script; please listen to the recording.")
+        reasons.append(
+            Reason(N_("The transcript is in an unexpected script; please listen to the recording."))
+        )
     return reasons

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response
 
+from api import i18n
 from api.accounts import ADMIN, Staff
 from api.auth import require_roles
 from api.deps import ContextDep, SessionDep
@@ -42,6 +43,7 @@ AnyStaffDep = Annotated[Staff, Depends(require_roles())]
 
 @router.get("/review", response_model=ReviewQueueOut)
 def review_queue(
+    request: Request,
     session: SessionDep,
     staff: ReviewerDep,
     status: Annotated[
@@ -85,13 +87,18 @@ def review_queue(
         exclude_ids=tuple(exclude or ()),
     )
     total, page = rq.review_queue(session, flt, limit=limit, offset=offset)
-    return ReviewQueueOut(total=total, items=[review_item(session, s) for s in page])
+    lang = i18n.response_language(request)
+    return ReviewQueueOut(total=total, items=[review_item(session, s, lang) for s in page])
 
 
 @router.get("/review/{suggestion_id}", response_model=ReviewItemOut)
-def review_one(suggestion_id: SuggestionId, session: SessionDep, staff: ReviewerDep) -> ReviewItemOut:
+def review_one(
+    suggestion_id: SuggestionId, request: Request, session: SessionDep, staff: ReviewerDep
+) -> ReviewItemOut:
     """One suggestion as the review page shows it."""
-    return review_item(session, queries.get_suggestion(session, suggestion_id))
+    return review_item(
+        session, queries.get_suggestion(session, suggestion_id), i18n.response_language(request)
+    )
 
 
 @router.post("/suggestions/{suggestion_id}/review", response_model=ReviewOut)

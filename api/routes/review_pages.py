@@ -90,7 +90,7 @@ def review_page(
         until=until,
     )
     total, page = rq.review_queue(session, flt, limit=QUEUE_PAGE)
-    items = [review_item(session, s).model_dump(mode="json") for s in page]
+    items = [review_item(session, s, page_language(request)).model_dump(mode="json") for s in page]
     active = classifiers.active_classifier(session)
     accuracy = rq.accuracy_by_version(session)
     departments = session.scalars(select(Department).order_by(Department.code)).all()
@@ -148,7 +148,7 @@ def suggestion_page(
         request,
         "review_item.html",
         {
-            "item": review_item(session, suggestion).model_dump(mode="json"),
+            "item": review_item(session, suggestion, page_language(request)).model_dump(mode="json"),
             "reviews": rq.reviews_of(session, suggestion_id),
             "history": history,
             "actor_names": staff_queries.display_names(session, (e.actor for e in history)),

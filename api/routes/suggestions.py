@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from api import submission
+from api import i18n, submission
 from api.auth import StaffGate, staff_gate
 from api.deps import ContextDep, in_unit_of_work
 from api.ids import PathId
@@ -147,20 +147,25 @@ def _department(suggestion: Suggestion) -> DepartmentOut | None:
 
 @router.get("/suggestions/{suggestion_id}", response_model=SuggestionOut)
 async def read(
-    suggestion_id: PathId, context: ContextDep, gate: Annotated[StaffGate, Depends(staff_gate())]
+    suggestion_id: PathId,
+    request: Request,
+    context: ContextDep,
+    gate: Annotated[StaffGate, Depends(staff_gate())],
 ) -> SuggestionOut:
     """Staff view of one suggestion (any staff role): transcript, category, department, history and
     the villager's contact details, if this account may see them (models.contact)."""
 
+    lang = i18n.response_language(request)
+
     def admitted_view(session: Session) -> SuggestionOut:
         staff = gate.admit(session)
-        return _staff_view(session, suggestion_id, actor_of(staff))
+        return _staff_view(session, suggestion_id, actor_of(staff), lang)
 
     # One thread-pool hop and one transaction for the credential check and the read together.
     return await in_unit_of_work(context, admitted_view)
 
 
-def _staff_view(session: Session, suggestion_id: int, viewer: Actor) -> SuggestionOut:
+def _staff_view(session: Session, suggestion_id: int, viewer: Actor, lang: str) -> SuggestionOut:
     """What ``viewer`` sees of one suggestion (blocking: runs in a worker thread)."""
     record = queries.get_record(session, suggestion_id)
     suggestion, transcript, prediction = record.suggestion, record.transcript, record.prediction
@@ -196,7 +201,7 @@ def _staff_view(session: Session, suggestion_id: int, viewer: Actor) -> Suggesti
             classifier_version=prediction.classifier_version_id,
         ),
         department=_department(suggestion),
-        review_reason=suggestion.review_reason,
+        review_reason=i18n.reason_text(suggestion.review_reason, lang),
         village=suggestion.village,
         contact=ContactOut(
             name=suggestion.submitter_name,

@@ -76,6 +76,14 @@ def language_switch_href(request: Request, lang: Lang) -> str:
     return _with_language("/", [], other)
 
 
+def _with_reason_in(detail: dict[str, Any] | None, lang: str) -> dict[str, Any] | None:
+    """A history event's detail with its ``reason`` (why it went to review, or a handler's words)
+    in the page language."""
+    if not detail or not isinstance(detail.get("reason"), str):
+        return detail
+    return {**detail, "reason": i18n.reason_text(detail["reason"], lang)}
+
+
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
 ) -> HTMLResponse:
@@ -102,8 +110,9 @@ def render(
         "category_name": lambda code: category_name(code, lang),
         "done": done_words(request),
         "record_fields": lambda detail, departments=(): record_fields(
-            detail, lang, {d.code: (d.name_zh, d.name_en) for d in departments}
+            _with_reason_in(detail, lang), lang, {d.code: (d.name_zh, d.name_en) for d in departments}
         ),
+        "reason_text": lambda stored: i18n.reason_text(stored, lang),
         **(context or {}),
     }
     response = templates.TemplateResponse(request, template, values, status_code=status_code)

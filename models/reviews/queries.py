@@ -16,7 +16,7 @@ from models.directory import queries as directory
 from models.directory.tables import Department
 from models.errors import Conflict, InvalidInput, NotFound
 from models.reviews.tables import ClassifierVersion, LabelledExample, Review, RunState, TrainingRun, Verdict
-from models.suggestions import queries
+from models.suggestions import queries, reasons
 from models.suggestions.tables import Prediction, Suggestion, Transcript
 from models.township import queries as township
 from models.vocabulary import IN_PROCESSING, NOT_YET_DISPATCHED, Status
@@ -199,7 +199,7 @@ def record_review(
         department = directory.department_for(session, category, suggestion.village)
         if department is None:
             suggestion.department_id = None
-            suggestion.review_reason = f"No department handles the category {category!r}."
+            suggestion.review_reason = reasons.dump([reasons.no_department(category)])
             detail["department"] = None
             queries.set_status(
                 session, suggestion, Status.NEEDS_REVIEW, actor=reviewer, kind="reviewed", detail=detail

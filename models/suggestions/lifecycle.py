@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from models.directory.queries import deadline_days
 from models.directory.tables import Department, Deputy
 from models.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
-from models.suggestions import queries
+from models.suggestions import queries, reasons
 from models.suggestions.action_table import ACTIONS, TRANSITIONS, allowed_from
 from models.suggestions.tables import Assignment, Event, ExtensionRequest, Suggestion
 from models.vocabulary import DONE, ON_THE_CLOCK, Role, Status
@@ -303,7 +303,7 @@ def return_to_triage(
         now=now,
         detail={"reason": text, "returned_by": actor},
     )
-    suggestion.review_reason = f"Returned by {actor}: {text}"
+    suggestion.review_reason = reasons.dump([reasons.returned_by(actor, text)])
     suggestion.assignee = None
     suggestion.due_at = None
     assignment = assignment_of(session, suggestion.id)

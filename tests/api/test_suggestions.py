@@ -51,6 +51,13 @@ def test_silence_is_not_turned_into_a_complaint(client: TestClient, data_dir: Pa
     assert body["status"] == "needs_review"
     assert body["transcript"] == "" and body["category"] is None and body["department"] is None
     assert "No speech" in body["review_reason"]
+    # The reason is kept as a message, so a Chinese reader gets it in Chinese.
+    reader = {**reader_headers(client), "Accept-Language": "zh-CN,zh;q=0.9"}
+    chinese = client.get(f"/api/v1/suggestions/{body['id']}", headers=reader).json()["review_reason"]
+    assert chinese == "录音里没有听到说话。请听一下录音，把村民说的内容录入。"
+    reviewer = {**reader, "Accept-Language": "zh"}
+    queue = client.get("/api/v1/review", headers=reviewer).json()["items"]
+    assert [i["review_reason"] for i in queue if i["id"] == body["id"]] == [chinese]
 
 
 def test_a_typed_suggestion_is_classified_and_routed(client: TestClient) -> None:

@@ -33,7 +33,7 @@ from models.consultation.words import Stance
 from models.db import make_engine, make_session_factory, unit_of_work
 from models.directory import queries as directory
 from models.reviews import classifiers
-from models.suggestions import lifecycle, queries
+from models.suggestions import lifecycle, queries, reasons
 from models.suggestions.tables import Event, Prediction, Transcript
 from models.taxonomy import LABELS, category
 from models.themes import store as theme_store
@@ -160,7 +160,7 @@ def stored(factory: sessionmaker[Session], suggestion_id: int) -> Stored:
             category_source=s.category_source,
             confidence=s.confidence,
             department=s.department.code if s.department is not None else None,
-            review_reason=s.review_reason,
+            review_reason=reasons.english(s.review_reason),  # as written, in English
             transcripts=count(Transcript),
             predictions=count(Prediction),
             events=list(events),
@@ -257,7 +257,7 @@ def test_an_uncertain_category_goes_to_review_with_the_reason(intake: Intake, ma
         assert s.events == ["received", "classified", "needs_review"]
         with intake.factory() as session:
             event = queries.history(session, sid)[-1]
-            assert event.detail["reason"] == s.review_reason
+            assert reasons.english(event.detail["reason"]) == s.review_reason
             assert event.detail["department"] == s.department  # where it would have gone
     else:
         assert (s.status, s.review_reason) == (Status.ROUTED, None)
@@ -476,7 +476,7 @@ def test_a_silent_recording_goes_to_review_as_no_speech(
     pipeline.process(sid)
     pipeline.process(sid)
     s = stored(intake.factory, sid)
-    assert (s.status, s.review_reason) == (Status.NEEDS_REVIEW, NO_SPEECH)
+    assert (s.status, s.review_reason) == (Status.NEEDS_REVIEW, NO_SPEECH.english())
     assert (s.text, s.category, s.department) == ("", None, None)
     assert s.language == language  # a forced language is passed to Whisper; auto detects none here
     assert (s.transcripts, s.predictions) == (1, 0)

@@ -28,7 +28,7 @@ def _segment(start: float, end: float, probability: float) -> dict[str, Any]:
 
 def _doubts(text: str, language: str = "zh", language_probability: float = 0.99, **kw: Any) -> list[str]:
     segments = kw.pop("segments", [_segment(0.0, 3.0, 0.7)])
-    return doubts(
+    found = doubts(
         POLICY,
         text=text,
         language=language,
@@ -36,6 +36,7 @@ def _doubts(text: str, language: str = "zh", language_probability: float = 0.99,
         confidence=kw.pop("confidence", 0.6),
         segments=segments,
     )
+    return [reason.english() for reason in found]
 
 
 def test_a_clear_mandarin_note_raises_no_doubt() -> None:

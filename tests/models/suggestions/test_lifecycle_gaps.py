@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.db import unit_of_work
 from models.directory import queries as directory
 from models.errors import InvalidInput, NotFound
-from models.suggestions import lifecycle, queries
+from models.suggestions import lifecycle, queries, reasons
 from models.suggestions.lifecycle import (
     MAX_EXTENSION_DAYS,
     MAX_NOTE_CHARS,
@@ -266,7 +266,7 @@ def test_return_rejects_the_pending_extension_and_drops_the_assignment(
         assert (request.state, request.decided_by, request.decided_at) == ("rejected", "li", back)
         assert request.decision_note == "The suggestion was returned to triage."
         s = queries.get_suggestion(session, sid)
-        assert s.review_reason == "Returned by li: 不归我们管"
+        assert reasons.english(s.review_reason) == "Returned by li: 不归我们管"
 
 
 # --- permissions -------------------------------------------------------------------------------------
