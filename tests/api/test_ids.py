@@ -101,7 +101,7 @@ def test_form_numbers_in_other_scripts_or_beyond_range_are_refused_plainly(
 ) -> None:
     target = url.format(**targets)
     response = app.post(
-        target,
+        target + ("&" if "?" in target else "?") + "lang=en",  # the words below are the English page's
         data={**others, field: value},
         headers={**admin, "accept": "text/html"},
         follow_redirects=False,

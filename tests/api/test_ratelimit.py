@@ -73,7 +73,7 @@ def test_sign_in_attempts_are_limited(tmp_path: Path, weights_cache: Path) -> No
         form = {"username": "someone", "password": "guess guess", "csrf_token": token}
         assert [client.post("/login", data=form).status_code for _ in range(2)] == [401, 401]
         blocked = client.post("/login", data=form, headers={"accept": "text/html"})
-        assert blocked.status_code == 429 and "Please wait" in blocked.text
+        assert blocked.status_code == 429 and "秒后再试" in blocked.text  # the sign-in page is Chinese
         assert int(blocked.headers["retry-after"]) >= 1
 
 
@@ -100,7 +100,7 @@ def test_failed_sign_ins_pause_the_account_not_the_office(tmp_path: Path, weight
         assert [_sign_in(client, "boss", "wrong guess").status_code for _ in range(3)] == [401] * 3
         paused = _sign_in(client, "boss", "wrong guess")
         assert paused.status_code == 429 and 1 <= int(paused.headers["retry-after"]) <= 60
-        assert "paused" in paused.text and "other accounts can still sign in" in paused.text
+        assert "暂时锁定" in paused.text and "其他账号仍可登录" in paused.text
         # Paused means paused: not even the right password gets through, nor a change of case.
         assert _sign_in(client, "boss", "boss-password").status_code == 429
         assert _sign_in(client, " BOSS ", "boss-password").status_code == 429
@@ -121,7 +121,7 @@ def test_failed_sign_ins_pause_the_account_not_the_office(tmp_path: Path, weight
         codes = [_sign_in(client, f"someone{i}", "wrong guess").status_code for i in range(8)]
         assert codes[:6] == [401] * 6 and codes[6:] == [429, 429], codes
         refused = _sign_in(client, "someone-else", "wrong guess")
-        assert refused.status_code == 429 and "from your connection" in refused.text
+        assert refused.status_code == 429 and "您的网络在短时间内" in refused.text
 
 
 def _track(server: Server, forwarded_for: str, **headers: str) -> int:
