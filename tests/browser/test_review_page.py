@@ -215,5 +215,12 @@ def test_the_words_the_engine_was_unsure_of_are_marked_for_the_clerk(
         )
         assert heard[0].replace(" ", "") == "".join(w["word"] for w in words).replace(" ", "")
         assert set(heard[1]) <= {"SPAN", "MARK"}
+
+        # The suggestion's own review page marks the same words (in Chinese here).
+        page.goto(f"{server.url}/staff/review/{receipt['id']}?lang=zh")
+        detail_marks = page.locator("#item-heard mark.unsure-word")
+        expect(detail_marks).to_have_count(len(unsure))
+        first_pct = round(unsure[0]["probability"] * 100)
+        expect(detail_marks.first).to_have_attribute("title", f"这个词识别把握 {first_pct}%，请听录音核对")
     finally:
         server.stop()
