@@ -86,7 +86,7 @@ def test_saved_drafts_are_cleaned_checked_and_forgotten(db_factory: sessionmaker
         assert saved.draft == Draft("标题", "背景\n第二段", ["[姓名]：[电话]"], "办理", "建议")
         with pytest.raises(InvalidInput, match="too long"):
             store.save_draft(session, theme_id, Draft("t", "x" * 20_001), lang="en", actor="q", now=NOW)
-        with pytest.raises(InvalidInput, match="请填写"):
+        with pytest.raises(InvalidInput, match="give the paper a title"):
             store.save_draft(session, theme_id, Draft(" ", ""), lang="zh", actor="q", now=NOW)
         with pytest.raises(NotFound):
             store.save_draft(session, 999_999, Draft("t", ""), lang="zh", actor="q", now=NOW)
