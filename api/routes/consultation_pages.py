@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.consultation_views import UNCLASSIFIED, WHOLE_TOPIC, detail, public_path, qr_svg
 from api.deps import ContextDep, SessionDep
-from api.ids import PathId
+from api.ids import MAX_ID, PathId
 from api.opinions import submit_opinion
 from api.ratelimit import limit_submissions
 from api.staff import ClerkDep, ClockDep, StaffDep
@@ -109,7 +109,7 @@ def publish_form(
 ) -> RedirectResponse:
     """Publish and show the new topic's staff page."""
     topic = (topic_id or "").strip()
-    if topic and not topic.isdigit():
+    if topic and not (topic.isascii() and topic.isdigit() and int(topic) <= MAX_ID):
         raise InvalidInput("Choose a consultation topic from the list.")
     consultation = flow.publish(
         session, title=title, description=description, draft=draft,

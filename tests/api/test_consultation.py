@@ -140,6 +140,13 @@ def test_the_staff_pages_publish_show_escaped_opinions_and_print_a_qr_poster(api
             follow_redirects=False,
         )
         assert published.status_code == 303, published.text
+        for hostile in ("99999999999999999999", "１", "-3"):  # beyond any id, full-width, negative
+            refused = api.post(
+                "/staff/consultations",
+                data={"topic_id": hostile, "title": "x", "csrf_token": csrf},
+                follow_redirects=False,
+            )
+            assert refused.status_code == 422, (hostile, refused.status_code)
         staff_page, _, said = published.headers["location"].partition("?")
         assert said == "done=published"
         page = api.get(staff_page, headers={"accept": "text/html"})
